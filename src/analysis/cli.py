@@ -1,0 +1,107 @@
+"""The `analysis` command: sample, ingest, report. Errors are one line on stderr, exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import AnalysisError
+from .progress import Progress
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="analysis", description="Turn ICE detainer data releases into tidy data and reports.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of unexpected errors")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sample = commands.add_parser("sample", help="write the synthetic sample release (default data/raw/sample/)")
+    sample.add_argument("--rows", type=int, default=None, help="number of detainer records (default 12,000)")
+    sample.add_argument("--seed", type=int, default=None, help="random seed (same seed, same files)")
+    sample.add_argument("--out", type=Path, default=None, help="folder to write (default data/raw/sample)")
+    sample.add_argument("--force", action="store_true", help="replace an existing generated sample")
+
+    ingest = commands.add_parser("ingest", help="read a raw release into data/processed/<id>/")
+    ingest.add_argument("release", help="release id under data/raw/, or a path to a folder of raw files")
+    ingest.add_argument("--force", action="store_true", help="ingest again even if the processed data is current")
+
+    report = commands.add_parser("report", help="ingest if needed, run the notebooks, write reports/<id>/report.pdf")
+    report.add_argument("release", help="release id under data/raw/, or a path to a folder of raw files")
+    report.add_argument("--previous-release", default=None, help="release to compare with (default: release.yml's)")
+    report.add_argument("--state", default=None, help="limit to one state (two-letter code, e.g. CA)")
+    report.add_argument("--aor", default=None, help="limit to one ICE area of responsibility (e.g. Seattle)")
+    report.add_argument("--fy-start", type=int, default=None, help="first fiscal year to include")
+    report.add_argument("--fy-end", type=int, default=None, help="last fiscal year to include")
+    report.add_argument("--declined-definition", choices=("strict", "broad"), default="strict")
+    report.add_argument("--min-cell", type=int, default=1, help="show counts below this as '<N' (default 1: none)")
+    report.add_argument("--force", action="store_true", help="re-run every step even if outputs exist")
+    return parser
+
+
+def _sample(args: argparse.Namespace, progress: Progress) -> None:
+    from .paths import raw_root
+    from .sample import DEFAULT_ROWS, DEFAULT_SEED, SAMPLE_ID, SampleSpec, write_sample
+
+    out = args.out or raw_root() / SAMPLE_ID
+    spec = SampleSpec(rows=args.rows or DEFAULT_ROWS, seed=DEFAULT_SEED if args.seed is None else args.seed)
+    truth = write_sample(out, spec, force=args.force, progress=progress)
+    print(f"wrote {out} ({truth['detainers']['rows']:,} detainers, {truth['arrests']['rows']:,} arrests; SYNTHETIC)")
+
+
+def _ingest(args: argparse.Namespace, progress: Progress) -> None:
+    from .ingest import ingest
+    from .paths import display_path, locate_release, processed_dir
+
+    location = locate_release(args.release)
+    manifest = ingest(location, force=args.force, progress=progress)
+    tables = ", ".join(f"{name} {info['rows']:,}" for name, info in sorted(manifest["tables"].items()))
+    print(f"{manifest['release']}: {tables} -> {display_path(processed_dir(manifest['release']))}")
+    for warning in manifest["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def _report(args: argparse.Namespace, progress: Progress) -> None:
+    from .parameters import ReportParameters
+    from .paths import display_path, locate_release
+    from .report import build_report
+
+    location = locate_release(args.release)
+    params = ReportParameters(
+        release=location.release_id,
+        previous_release=args.previous_release or location.previous_release,
+        state=args.state, aor=args.aor, fy_start=args.fy_start, fy_end=args.fy_end,
+        declined_definition=args.declined_definition, min_cell=args.min_cell,
+    )
+    pdf = build_report(location, params, force=args.force, progress=progress)
+    print(f"wrote {display_path(pdf)} and {display_path(pdf.with_suffix('.html'))}")
+
+
+COMMANDS = {"sample": _sample, "ingest": _ingest, "report": _report}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    progress = Progress(quiet=args.quiet)
+    started = time.perf_counter()
+    try:
+        COMMANDS[args.command](args, progress)
+    except AnalysisError as error:
+        print(f"analysis: error: {error.one_line()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("analysis: interrupted; outputs of the interrupted step were not published", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - the user's first message is never a traceback
+        if args.debug:
+            raise
+        first = str(error).splitlines()[0] if str(error) else ""
+        print(f"analysis: internal error: {type(error).__name__}: {first} (run `analysis --debug "
+              f"{args.command} ...` for the traceback, and please report it)", file=sys.stderr)
+        return 1
+    progress.say(f"analysis {args.command}: finished in {time.perf_counter() - started:.1f} s")
+    return 0

@@ -1,0 +1,104 @@
+"""The house style every figure uses: colour-blind-safe palette, a title that states the
+finding, labelled axes with units, thousands separators, a source line, partial years marked.
+
+Figures are rendered to SVG and PNG bytes with fixed metadata, so two runs give identical files.
+"""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with the common colour-vision deficiencies.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
+MUTED = "#8C8C8C"
+PARTIAL_HATCH = "////"
+
+STYLE = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "grid.color": "#DDDDDD",
+    "grid.linewidth": 0.6,
+    "legend.frameon": False,
+    "svg.hashsalt": "ice-detainer-analysis",
+    "svg.fonttype": "path",
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+}
+
+
+def thousands(value: float, _position: int | None = None) -> str:
+    return f"{value:,.0f}"
+
+
+def percent(value: float, _position: int | None = None) -> str:
+    return f"{value:.0%}"
+
+
+def new_figure(title: str, *, width: float = 7.0, height: float = 3.6, subtitle: str | None = None) -> tuple[Figure, Axes]:
+    """A figure in the house style. `title` states the finding, not the chart type."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(width, height))
+        ax.set_title(title, pad=18 if subtitle else 8)
+        if subtitle:
+            ax.text(0, 1.02, subtitle, transform=ax.transAxes, fontsize=8.5, color="#444444", va="bottom")
+    return fig, ax
+
+
+def label_axes(ax: Axes, *, x: str | None, y: str | None, y_format: str = "count") -> None:
+    """Axis labels with units; counts get thousands separators, shares get percentages."""
+    if x is not None:
+        ax.set_xlabel(x)
+    if y is not None:
+        ax.set_ylabel(y)
+    ax.yaxis.set_major_formatter(FuncFormatter(percent if y_format == "share" else thousands))
+
+
+def add_source(fig: Figure, source: str, note: str | None = None) -> None:
+    """The source line under the plot (and a note, e.g. on partial years)."""
+    text = f"Source: {source}" + (f"  ·  {note}" if note else "")
+    fig.text(0.01, 0.01, text, fontsize=7, color="#555555", ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+
+
+def mark_partial_bars(ax: Axes, bars, partial: list[bool]) -> None:
+    """Hatch the bars of partial fiscal years, and say so in the legend."""
+    marked = False
+    for bar, is_partial in zip(bars, partial):
+        if is_partial:
+            bar.set_hatch(PARTIAL_HATCH)
+            bar.set_alpha(0.6)
+            marked = True
+    if marked:
+        from matplotlib.patches import Patch
+
+        handles, labels = ax.get_legend_handles_labels()
+        handles.append(Patch(facecolor="white", edgecolor=MUTED, hatch=PARTIAL_HATCH))
+        labels.append("partial fiscal year")
+        ax.legend(handles, labels, loc="upper left", fontsize=8)
+
+
+def render(fig: Figure) -> tuple[bytes, bytes]:
+    """SVG and PNG bytes of a figure, free of dates and software versions."""
+    with plt.rc_context(STYLE):
+        svg, png = io.BytesIO(), io.BytesIO()
+        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+        fig.savefig(png, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return svg.getvalue(), png.getvalue()

@@ -1,0 +1,258 @@
+"""`analysis report`: execute the notebooks with papermill, assemble their outputs into one
+Markdown document, and render it to PDF (pandoc -> Typst -> typst) and self-contained HTML.
+
+Notebooks run in file-name order with the same parameters. Every output lands in a staging
+folder first and is moved into `reports/<id>/` only when all of it succeeded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import nbformat
+
+from .errors import ReportError
+from .ingest import ingest
+from .notebook import OUTPUT_KEY
+from .parameters import ReportParameters
+from .paths import ReleaseLocation, display_path, notebooks_dir, project_root, reports_dir
+from .progress import Progress
+
+KERNEL_NAME = "ice-detainers"
+KERNEL_DISPLAY_NAME = "Python (ICE detainers)"
+SKIP_EXCEPTION = "SectionSkipped"
+
+
+@dataclass
+class Assembly:
+    """Markdown being assembled, with figure and table counters and the files they produced."""
+
+    out_dir: Path
+    suffix: str
+    figures: int = 0
+    tables: int = 0
+    parts: list[str] = field(default_factory=list)
+
+    def figure(self, meta: dict, data: dict) -> None:
+        self.figures += 1
+        stem = f"fig{self.figures:02d}-{meta['name']}"
+        folder = self.out_dir / "figures"
+        folder.mkdir(exist_ok=True)
+        import base64
+
+        (folder / f"{stem}.svg").write_text(data["image/svg+xml"], encoding="utf-8")
+        (folder / f"{stem}.png").write_bytes(base64.b64decode(data["image/png"]))
+        caption = f"Figure {self.figures}. {meta['caption']}. Source: {meta['source']}."
+        self.parts.append(f"![{escape_md(caption)}](figures/{stem}.svg){{width=100%}}")
+
+    def table(self, meta: dict) -> None:
+        self.tables += 1
+        stem = f"tab{self.tables:02d}-{meta['name']}"
+        folder = self.out_dir / "tables"
+        folder.mkdir(exist_ok=True)
+        (folder / f"{stem}.csv").write_text(meta["csv"], encoding="utf-8")
+        caption = f"Table {self.tables}. {meta['caption']}. Source: {meta['source']}."
+        self.parts.append(f"{meta['markdown']}\n\n: {escape_md(caption)}")
+
+    def notebook(self, nb: nbformat.NotebookNode) -> None:
+        for cell in nb.cells:
+            tags = cell.get("metadata", {}).get("tags", [])
+            if "parameters" in tags or "injected-parameters" in tags:
+                continue
+            if cell.cell_type == "markdown":
+                self.parts.append(cell.source)
+            elif cell.cell_type == "code":
+                for output in cell.get("outputs", []):
+                    self.output(output)
+
+    def output(self, output: dict) -> None:
+        if output.get("output_type") not in ("display_data", "execute_result"):
+            return  # code, logs, warnings and errors stay in the executed notebook only
+        meta = output.get("metadata", {}).get(OUTPUT_KEY)
+        if meta and meta.get("kind") == "figure":
+            self.figure(meta, output["data"])
+        elif meta and meta.get("kind") == "table":
+            self.table(meta)
+        elif "text/markdown" in output.get("data", {}):
+            self.parts.append(output["data"]["text/markdown"])
+
+    def markdown(self) -> str:
+        return "\n\n".join(part.strip() for part in self.parts if part.strip()) + "\n"
+
+
+def escape_md(text: str) -> str:
+    return text.replace("[", "\\[").replace("]", "\\]")
+
+
+def ensure_kernel() -> None:
+    """Register the project's kernel in this environment if it is not there yet."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel:
+        from ipykernel.kernelspec import install
+
+        install(kernel_name=KERNEL_NAME, display_name=KERNEL_DISPLAY_NAME, prefix=sys.prefix)
+
+
+def list_notebooks() -> list[Path]:
+    found = sorted(notebooks_dir().glob("[0-9]*.ipynb"))
+    if not found:
+        raise ReportError("no notebooks to run (expected files such as 01_release_overview.ipynb)", file=notebooks_dir())
+    return found
+
+
+def execute(source: Path, target: Path, params: ReportParameters, keep_failed_in: Path) -> nbformat.NotebookNode:
+    """Run one notebook with papermill; a `SectionSkipped` stop is a normal, short section.
+    A failing notebook is copied, executed as far as it got, into `keep_failed_in`."""
+    import papermill as pm
+
+    try:
+        pm.execute_notebook(
+            str(source), str(target), parameters=params.as_dict(), kernel_name=KERNEL_NAME,
+            cwd=str(source.parent), progress_bar=False, log_output=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        if exc.ename != SKIP_EXCEPTION:
+            keep_failed_in.mkdir(parents=True, exist_ok=True)
+            kept = keep_failed_in / source.name
+            shutil.copy2(target, kept)
+            raise ReportError(
+                f"failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
+                f"(executed notebook kept at {display_path(kept)}; the previous report is unchanged)",
+                file=display_path(source),
+            ) from None
+    return nbformat.read(target, as_version=4)
+
+
+def report_metadata(manifest: dict, params: ReportParameters) -> dict[str, str]:
+    periods = [info["period"] for info in manifest["tables"].values() if info.get("period")]
+    period = (f"{min(p['first'] for p in periods)} to {max(p['last'] for p in periods)}" if periods else "not stated")
+    titles = list(dict.fromkeys(s["title"] for s in manifest["sheets"] if s["title"]))
+    source_title = "; ".join(titles[:3]) + (f"; and {len(titles) - 3} more" if len(titles) > 3 else "")
+    years = "all in the release"
+    if params.fy_start or params.fy_end:
+        years = f"FY{params.fy_start or '…'} to FY{params.fy_end or '…'}"
+    declined = {"strict": "strict: lift reason 'Detainer Declined by LEA'",
+                "broad": "broad: declined by LEA, insufficient notice, or early release"}[params.declined_definition]
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    run_day = dt.datetime.fromtimestamp(int(epoch), dt.UTC).date() if epoch else dt.datetime.now(dt.UTC).date()
+    return {
+        "title": "ICE detainers and enforcement",
+        "subtitle": f"What release {manifest['release']} shows: {params.geography}",
+        "release": manifest["release"],
+        "foia": ", ".join(manifest.get("foia_numbers") or []) or "not stated in the release",
+        "source_title": source_title or "not stated",
+        "period": period,
+        "as_of": ", ".join(manifest.get("as_of") or []) or "not stated in the release",
+        "geography": params.geography,
+        "years": years,
+        "declined": declined,
+        "run_date": run_day.isoformat(),
+        "synthetic": "true" if manifest.get("synthetic") else "false",
+    }
+
+
+def render_pdf(markdown: str, meta: dict[str, str], build: Path) -> bytes:
+    import pypandoc
+    import typst
+
+    body = pypandoc.convert_text(markdown, "typst", format="markdown", extra_args=["--wrap=none"])
+    template = resources.files("analysis").joinpath("templates/report.typ").read_text(encoding="utf-8")
+    source = build / "report.typ"
+    source.write_text(template + "\n" + body, encoding="utf-8")
+    try:
+        return typst.compile(str(source), root=str(build), sys_inputs=meta, ignore_system_fonts=True)
+    except Exception as exc:  # noqa: BLE001 - typst reports errors as its own exception types
+        raise ReportError(f"typst could not compile the report: {str(exc).splitlines()[0]}", file=str(source)) from None
+
+
+def render_html(markdown: str, meta: dict[str, str], build: Path) -> str:
+    import pypandoc
+
+    css = resources.files("analysis").joinpath("templates/report.css").read_text(encoding="utf-8")
+    (build / "report.css").write_text(css, encoding="utf-8")
+    (build / "before.html").write_text(html_title_block(meta), encoding="utf-8")
+    return pypandoc.convert_text(
+        markdown, "html5", format="markdown",
+        extra_args=["--standalone", "--embed-resources", "--toc", "--toc-depth=2", "--number-sections",
+                    f"--metadata=pagetitle:{meta['title']}: {meta['release']}", "--css=report.css",
+                    "--include-before-body=before.html", f"--resource-path={build}", "--wrap=none"],
+        cworkdir=str(build),
+    )
+
+
+def html_title_block(meta: dict[str, str]) -> str:
+    rows = [("Release", meta["release"]), ("FOIA number", meta["foia"]), ("Produced as", meta["source_title"]),
+            ("Period covered", meta["period"]), ("Data as of", meta["as_of"]), ("Geography", meta["geography"]),
+            ("Fiscal years", meta["years"]), ("Declined detainers", meta["declined"]), ("Report run", meta["run_date"])]
+    table = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    banner = ('<div class="synthetic">SYNTHETIC DATA: every record in this report was invented by the '
+              "package's sample generator. No number here describes real people, jails or agencies.</div>"
+              if meta["synthetic"] == "true" else "")
+    return (f'{banner}<header class="title-block"><h1 class="title">{html.escape(meta["title"])}</h1>'
+            f'<p class="subtitle">{html.escape(meta["subtitle"])}</p><table>{table}</table></header>\n')
+
+
+def build_report(location: ReleaseLocation, params: ReportParameters, *, force: bool = False,
+                 progress: Progress | None = None) -> Path:
+    """Ingest if needed, run every notebook, and write report{suffix}.pdf/.html with figures,
+    tables and executed notebooks. Returns the PDF's path."""
+    progress = progress or Progress(quiet=True)
+    manifest = ingest(location, force=force, progress=progress)
+    ensure_kernel()
+    os.environ["ANALYSIS_ROOT"] = str(project_root())  # the kernel finds the same project
+    notebooks = list_notebooks()
+    out = reports_dir(params.release)
+    out.mkdir(parents=True, exist_ok=True)
+    suffix = params.suffix
+    build = out / f".build{suffix}-{os.getpid()}"
+    shutil.rmtree(build, ignore_errors=True)
+    (build / "notebooks").mkdir(parents=True)
+    failure_note = out / f"FAILED{suffix}.txt"
+    try:
+        assembly = Assembly(build, suffix)
+        for index, source in enumerate(notebooks, start=1):
+            target = build / "notebooks" / source.name
+            with progress.step(f"report {params.release}{suffix}: [{index}/{len(notebooks)}] {source.name}"):
+                assembly.notebook(execute(source, target, params, out / f"failed{suffix}"))
+        markdown = assembly.markdown()
+        meta = report_metadata(manifest, params)
+        with progress.step(f"report {params.release}{suffix}: PDF and HTML"):
+            pdf = render_pdf(markdown, meta, build)
+            page = render_html(markdown, meta, build)
+        (build / f"report{suffix}.pdf").write_bytes(pdf)
+        (build / f"report{suffix}.html").write_text(page, encoding="utf-8")
+        publish(build, out, suffix)
+        failure_note.unlink(missing_ok=True)
+        shutil.rmtree(out / f"failed{suffix}", ignore_errors=True)
+    except ReportError as error:
+        failure_note.write_text(error.one_line() + "\n", encoding="utf-8")
+        raise
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    return out / f"report{suffix}.pdf"
+
+
+def publish(build: Path, out: Path, suffix: str) -> None:
+    """Move finished outputs into place: folders by rename, files by atomic replace."""
+    for folder in ("figures", "tables", "notebooks"):
+        final = out / f"{folder}{suffix}"
+        staged = build / folder
+        if not staged.exists():
+            staged.mkdir()
+        retired = out / f".{folder}{suffix}.retired-{os.getpid()}"
+        if final.exists():
+            final.rename(retired)
+        staged.rename(final)
+        shutil.rmtree(retired, ignore_errors=True)
+    for name in (f"report{suffix}.pdf", f"report{suffix}.html"):
+        os.replace(build / name, out / name)
