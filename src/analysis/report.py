@@ -126,11 +126,26 @@ def execute(source: Path, target: Path, params: ReportParameters, keep_failed_in
             kept = keep_failed_in / source.name
             shutil.copy2(target, kept)
             raise ReportError(
-                f"failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
+                f"failed in {describe_cell(nbformat.read(kept, as_version=4))}: {exc.ename}: {exc.evalue} "
                 f"(executed notebook kept at {display_path(kept)}; the previous report is unchanged)",
                 file=display_path(source),
             ) from None
     return nbformat.read(target, as_version=4)
+
+
+def describe_cell(executed: nbformat.NotebookNode) -> str:
+    """`code cell 2 (`raise ValueError(...)`)` for the cell whose output is an error: numbered
+    among the notebook's own code cells (papermill's injected parameters not counted), with
+    the first line of its source."""
+    code_number = 0
+    for cell in executed.cells:
+        if cell.cell_type != "code" or "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            continue
+        code_number += 1
+        if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
+            first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+            return f"code cell {code_number} (`{first[:60]}{'…' if len(first) > 60 else ''}`)"
+    return "a cell"
 
 
 def report_metadata(manifest: dict, params: ReportParameters) -> dict[str, str]:

@@ -1,0 +1,53 @@
+# The two commands of the README: `make report` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP_VERSION := 26.3
+KERNEL := ice-detainers
+RELEASE ?= sample
+
+# Report parameters, passed through to `analysis report` when set: make report RELEASE=x STATE=CA
+REPORT_FLAGS := $(if $(STATE),--state $(STATE)) $(if $(AOR),--aor "$(AOR)") \
+	$(if $(FY_START),--fy-start $(FY_START)) $(if $(FY_END),--fy-end $(FY_END)) \
+	$(if $(DECLINED),--declined-definition $(DECLINED)) $(if $(MIN_CELL),--min-cell $(MIN_CELL)) \
+	$(if $(PREVIOUS),--previous-release $(PREVIOUS)) $(if $(FORCE),--force)
+
+.PHONY: env report sample test lint lock clean help
+
+help:
+	@echo "make report [RELEASE=id|path] [STATE=CA] [AOR=Seattle] [FY_START=2021] [FY_END=2024]"
+	@echo "            [DECLINED=strict|broad] [MIN_CELL=11] [PREVIOUS=id] [FORCE=1]"
+	@echo "make test   run the test suite (creates .venv first if needed)"
+
+# The environment: .venv with the machine's python3, every package pinned (requirements.lock),
+# this package in editable mode, and the Jupyter kernel the notebooks name.
+env: $(STAMP)
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (ICE detainers)" >/dev/null
+	@touch $@
+
+report: $(STAMP)
+	@if [ "$(RELEASE)" = sample ] && [ ! -d data/raw/sample ]; then $(BIN)/analysis sample; fi
+	$(BIN)/analysis report "$(RELEASE)" $(REPORT_FLAGS)
+
+sample: $(STAMP)
+	$(BIN)/analysis sample
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Rewrite requirements.lock from a clean environment built from pyproject.toml alone.
+lock:
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
+	.lockenv/bin/python -m pip install --quiet pip==$(PIP_VERSION) setuptools==80.9.0
+	.lockenv/bin/pip install --quiet -e '.[dev]'
+	.lockenv/bin/pip freeze --all --exclude-editable | grep -v '^pip==' > requirements.lock
+	rm -rf .lockenv
+
+clean:
+	rm -rf data/processed/* reports/* && touch data/processed/.gitkeep reports/.gitkeep

@@ -1,0 +1,98 @@
+"""Shared fixtures: throw-away project folders, the synthetic sample, and the real release.
+
+Every test works in its own project root (ANALYSIS_ROOT), never in the checkout's data/ or
+reports/. Expensive inputs (a generated and ingested sample, the ingested real release) are
+built once per session and shared read-only.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_RELEASES = REPO.parent / "shared" / "releases"
+REAL_RELEASE_ID = "ice-lesa-2019-ICFO-53623-fy2016-2017"
+REAL_RELEASE = SHARED_RELEASES / REAL_RELEASE_ID
+SAMPLE_ROWS = 3000  # small enough for quick tests, large enough for every planted feature
+
+
+def make_project(root: Path, *, notebooks: bool = True) -> Path:
+    """An empty project folder laid out like the repository (notebooks copied in)."""
+    for folder in ("data/raw", "data/processed", "reports"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text("# test project\n")
+    if notebooks:
+        shutil.copytree(REPO / "notebooks", root / "notebooks", dirs_exist_ok=True)
+    return root
+
+
+@contextmanager
+def project_env(root: Path) -> Iterator[Path]:
+    old = os.environ.get("ANALYSIS_ROOT")
+    os.environ["ANALYSIS_ROOT"] = str(root)
+    try:
+        yield root
+    finally:
+        if old is None:
+            os.environ.pop("ANALYSIS_ROOT", None)
+        else:
+            os.environ["ANALYSIS_ROOT"] = old
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty project root for this test."""
+    root = make_project(tmp_path / "project")
+    monkeypatch.setenv("ANALYSIS_ROOT", str(root))
+    return root
+
+
+@pytest.fixture(scope="session")
+def _sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from analysis.ingest import ingest
+    from analysis.paths import locate_release
+    from analysis.sample import SampleSpec, write_sample
+
+    root = make_project(tmp_path_factory.mktemp("sample-project"))
+    with project_env(root):
+        write_sample(root / "data" / "raw" / "sample", SampleSpec(rows=SAMPLE_ROWS))
+        ingest(locate_release("sample"))
+    return root
+
+
+@pytest.fixture
+def sample_project(_sample_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project root holding the generated and ingested sample (shared: do not modify)."""
+    monkeypatch.setenv("ANALYSIS_ROOT", str(_sample_root))
+    return _sample_root
+
+
+@pytest.fixture(scope="session")
+def real_release_dir() -> Path:
+    if not REAL_RELEASE.is_dir():
+        pytest.skip(f"real release not available: {REAL_RELEASE} is absent (it lives in ../shared beside the repo)")
+    return REAL_RELEASE
+
+
+@pytest.fixture(scope="session")
+def _real_root(real_release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from analysis.ingest import ingest
+    from analysis.paths import locate_release
+
+    root = make_project(tmp_path_factory.mktemp("real-project"))
+    with project_env(root):
+        ingest(locate_release(str(real_release_dir)))
+    return root
+
+
+@pytest.fixture
+def real_project(_real_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project root holding the ingested real release (shared: do not modify)."""
+    monkeypatch.setenv("ANALYSIS_ROOT", str(_real_root))
+    return _real_root

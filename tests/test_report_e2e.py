@@ -1,0 +1,100 @@
+"""End to end: the README's path from a fresh project to a PDF, on a small sample."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from pypdf import PdfReader
+
+from analysis.cli import main
+
+from .conftest import make_project, project_env
+
+pytestmark = pytest.mark.e2e
+FIXED_DAY = "1767225600"  # 2026-01-01, so both determinism runs share the run date
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_project(tmp_path_factory.mktemp("e2e"))
+    with project_env(root), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", FIXED_DAY)
+        assert main(["-q", "sample", "--rows", "1500"]) == 0
+        assert main(["-q", "report", "sample"]) == 0
+    return root
+
+
+def _pdf_pages(path: Path) -> list[str]:
+    return [page.extract_text() or "" for page in PdfReader(str(path)).pages]
+
+
+def test_pdf_marks_synthetic_data_on_every_page(rendered: Path) -> None:
+    pages = _pdf_pages(rendered / "reports/sample/report.pdf")
+    assert len(pages) >= 3
+    for number, text in enumerate(pages, start=1):
+        assert "SYNTHETIC" in text, f"page {number} does not say SYNTHETIC"
+
+
+def test_pdf_has_title_block_sections_and_numbered_captions(rendered: Path) -> None:
+    text = "\n".join(_pdf_pages(rendered / "reports/sample/report.pdf"))
+    for expected in ("ICE detainers and enforcement", "Release", "sample", "2026-ICFO-99999", "Release overview",
+                     "Figure 1.", "Table 1.", "Source: ICE release sample", "Contents"):
+        assert expected in text, expected
+    assert "import " not in text and "ctx." not in text  # code hidden
+
+
+def test_outputs_beside_the_pdf(rendered: Path) -> None:
+    out = rendered / "reports/sample"
+    assert (out / "report.html").is_file()
+    html = (out / "report.html").read_text()
+    assert "SYNTHETIC DATA" in html and "data:image/svg+xml" in html or "<svg" in html
+    figures = sorted(p.name for p in (out / "figures").iterdir())
+    assert any(n.endswith(".svg") for n in figures) and any(n.endswith(".png") for n in figures)
+    assert any(p.suffix == ".csv" for p in (out / "tables").iterdir())
+    executed = nbformat.read(out / "notebooks/01_release_overview.ipynb", as_version=4)
+    assert any(c.get("outputs") for c in executed.cells if c.cell_type == "code")
+
+
+def _digest_tree(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and "notebooks" not in p.parts}
+
+
+def test_second_run_is_byte_identical(rendered: Path, tmp_path: Path) -> None:
+    before = {**_digest_tree(rendered / "reports/sample"), **_digest_tree(rendered / "data/processed/sample")}
+    with project_env(rendered), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", FIXED_DAY)
+        assert main(["-q", "report", "sample", "--force"]) == 0
+    after = {**_digest_tree(rendered / "reports/sample"), **_digest_tree(rendered / "data/processed/sample")}
+    assert before == after
+
+
+def test_broken_notebook_fails_clearly_and_keeps_previous_report(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    root = make_project(tmp_path / "p")
+    for extra in (root / "notebooks").glob("*.ipynb"):
+        if not extra.name.startswith("01_"):
+            extra.unlink()
+    with project_env(root):
+        assert main(["-q", "sample", "--rows", "300"]) == 0
+        assert main(["-q", "report", "sample"]) == 0
+        pdf = (root / "reports/sample/report.pdf").read_bytes()
+        broken = nbformat.v4.new_notebook()
+        broken.metadata["kernelspec"] = {"name": "ice-detainers", "display_name": "Python (ICE detainers)", "language": "python"}
+        broken.cells = [nbformat.v4.new_markdown_cell("# Broken"), nbformat.v4.new_code_cell("x = 1"),
+                        nbformat.v4.new_code_cell("raise ValueError('planted failure')")]
+        nbformat.write(broken, root / "notebooks/99_broken.ipynb")
+        capsys.readouterr()
+        assert main(["-q", "report", "sample"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "99_broken.ipynb" in err[0] and "code cell 2 (`raise ValueError('planted failure')`)" in err[0] and "ValueError: planted failure" in err[0]
+    assert "Traceback" not in err[0]
+    assert (root / "reports/sample/failed/99_broken.ipynb").is_file()
+    assert (root / "reports/sample/report.pdf").read_bytes() == pdf
+    assert (root / "reports/sample/FAILED.txt").is_file()
+    assert not [p for p in (root / "reports/sample").iterdir() if p.name.startswith(".build")]
