@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import re
 from collections.abc import Iterable
 
 import pandas as pd
@@ -69,7 +70,9 @@ class ReportContext:
         return info is not None and all(c in info["columns"] for c in columns)
 
     def source(self, table: str) -> str:
-        return f"ICE release {self.release}, table {table}" + (" (SYNTHETIC)" if self.synthetic else "")
+        """The source line: `ICE release <id>, table <name>` (or another named source in the release)."""
+        what = f"table {table}" if table in self.manifest["tables"] else table
+        return f"ICE release {self.release}, {what}" + (" (SYNTHETIC)" if self.synthetic else "")
 
     def require(self, table: str, columns: Iterable[str] = (), *, why: str) -> None:
         """Stop this notebook, saying in one sentence why, if `table` or its `columns` are absent."""
@@ -164,10 +167,19 @@ class ReportContext:
                 raw=True, metadata=meta)
 
 
+LONG_TOKEN = re.compile(r"\S{25,}")
+
+
+def breakable(text: str) -> str:
+    """Long unbroken tokens (digests, codes) get invisible break points every 16 characters,
+    so a table column can wrap them instead of running off the page."""
+    return LONG_TOKEN.sub(lambda m: "\u200b".join(m.group(0)[i : i + 16] for i in range(0, len(m.group(0)), 16)), text)
+
+
 def pipe_table(frame: pd.DataFrame, right: set[str]) -> str:
     """A Markdown pipe table; pipes and newlines in cells are escaped."""
     def cell(value: object) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
+        return breakable(str(value).replace("|", "\\|").replace("\n", " "))
 
     header = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
     rule = "|" + "|".join("---:" if c in right else ":---" for c in frame.columns) + "|"

@@ -181,6 +181,7 @@ def render_pdf(markdown: str, meta: dict[str, str], build: Path) -> bytes:
     import typst
 
     body = pypandoc.convert_text(markdown, "typst", format="markdown", extra_args=["--wrap=none"])
+    body = body.replace("align(center)[#table(", "align(left)[#table(")  # tables align with their captions
     template = resources.files("analysis").joinpath("templates/report.typ").read_text(encoding="utf-8")
     source = build / "report.typ"
     source.write_text(template + "\n" + body, encoding="utf-8")
