@@ -13,12 +13,13 @@ REPORT_FLAGS := $(if $(STATE),--state $(STATE)) $(if $(AOR),--aor "$(AOR)") \
 	$(if $(DECLINED),--declined-definition $(DECLINED)) $(if $(MIN_CELL),--min-cell $(MIN_CELL)) \
 	$(if $(PREVIOUS),--previous-release $(PREVIOUS)) $(if $(FORCE),--force)
 
-.PHONY: env report sample test lint lock clean help
+.PHONY: env report sample test lint lab lock clean help
 
 help:
 	@echo "make report [RELEASE=id|path] [STATE=CA] [AOR=Seattle] [FY_START=2021] [FY_END=2024]"
 	@echo "            [DECLINED=strict|broad] [MIN_CELL=11] [PREVIOUS=id] [FORCE=1]"
-	@echo "make test   run the test suite (creates .venv first if needed)"
+	@echo "make test   lint, type-check and run the test suite (creates .venv first if needed)"
+	@echo "make lab    JupyterLab on the project's kernel, sample release ready"
 
 # The environment: .venv with the machine's python3, every package pinned (requirements.lock),
 # this package in editable mode, and the Jupyter kernel the notebooks name.
@@ -38,8 +39,19 @@ report: $(STAMP)
 sample: $(STAMP)
 	$(BIN)/analysis sample
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+
+# JupyterLab on the project's kernel, with the sample release ready for the notebooks as they are.
+lab: $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[lab]'
+	@if [ ! -d data/raw/sample ]; then $(BIN)/analysis sample; fi
+	$(BIN)/analysis ingest sample
+	$(BIN)/jupyter lab notebooks/
 
 # Rewrite requirements.lock from a clean environment built from pyproject.toml alone.
 lock:

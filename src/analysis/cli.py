@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import AnalysisError
+from .locking import release_lock
 from .progress import Progress
 
 
@@ -58,7 +59,8 @@ def _ingest(args: argparse.Namespace, progress: Progress) -> None:
     from .paths import display_path, locate_release, processed_dir
 
     location = locate_release(args.release)
-    manifest = ingest(location, force=args.force, progress=progress)
+    with release_lock(location.release_id, progress):
+        manifest = ingest(location, force=args.force, progress=progress)
     tables = ", ".join(f"{name} {info['rows']:,}" for name, info in sorted(manifest["tables"].items()))
     print(f"{manifest['release']}: {tables} -> {display_path(processed_dir(manifest['release']))}")
     for warning in manifest["warnings"]:
@@ -77,7 +79,8 @@ def _report(args: argparse.Namespace, progress: Progress) -> None:
         state=args.state, aor=args.aor, fy_start=args.fy_start, fy_end=args.fy_end,
         declined_definition=args.declined_definition, min_cell=args.min_cell,
     )
-    pdf = build_report(location, params, force=args.force, progress=progress)
+    with release_lock(location.release_id, progress):
+        pdf = build_report(location, params, force=args.force, progress=progress)
     print(f"wrote {display_path(pdf)} and {display_path(pdf.with_suffix('.html'))}")
 
 
