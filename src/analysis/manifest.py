@@ -7,14 +7,13 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from .columns import PROVENANCE_COLUMNS
 from .errors import ReleaseError
 from .kinds import KIND_BY_NAME
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from .ingest import TableParts
 
 MANIFEST_NAME = "manifest.json"
@@ -43,6 +42,8 @@ def read_manifest(out_dir: Path) -> dict:
 
 
 def _count_by_fiscal_year(table: pa.Table) -> tuple[dict[str, int], int]:
+    import pyarrow.compute as pc
+
     counts = pc.value_counts(table.column("fiscal_year").combine_chunks()).to_pylist()
     by_year = {str(c["values"]): int(c["counts"]) for c in counts if c["values"] is not None}
     missing = sum(int(c["counts"]) for c in counts if c["values"] is None)
@@ -66,6 +67,8 @@ def _fiscal_year_coverage(table: pa.Table, date_column: str | None) -> dict[str,
 
 def table_summary(name: str, table: pa.Table, parts: TableParts) -> dict:
     """The manifest entry of one table; `_warnings` is taken out by the caller."""
+    import pyarrow.compute as pc
+
     by_year, without_year = _count_by_fiscal_year(table)
     hashes = table.column("row_hash")
     duplicates = table.num_rows - pc.count_distinct(hashes).as_py()

@@ -21,10 +21,10 @@ from .errors import ReleaseError
 from .figures import render
 from .geography import aor_label
 from .manifest import read_manifest
+from .outputs import OUTPUT_KEY
 from .parameters import ReportParameters
 from .paths import processed_dir
 
-OUTPUT_KEY = "analysis"  # output metadata key the report assembler reads
 
 
 class SectionSkipped(Exception):

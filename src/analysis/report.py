@@ -9,25 +9,35 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import os
 import shutil
 import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
-
+from .cache import digest, library_fingerprint, notebook_key, with_cached_outputs
 from .errors import ReportError
 from .ingest import ingest
-from .notebook import OUTPUT_KEY
+from .manifest import MANIFEST_NAME
+from .outputs import OUTPUT_KEY
 from .parameters import ReportParameters
-from .paths import ReleaseLocation, display_path, notebooks_dir, project_root, reports_dir
+from .paths import ReleaseLocation, display_path, notebooks_dir, processed_dir, project_root, reports_dir
 from .progress import Progress
+
+if TYPE_CHECKING:  # nbformat takes seconds to import; a no-op build never needs it
+    import nbformat
 
 KERNEL_NAME = "ice-detainers"
 KERNEL_DISPLAY_NAME = "Python (ICE detainers)"
 SKIP_EXCEPTION = "SectionSkipped"
+CACHE_DIR = ".cache"
+MAX_PARALLEL = 4  # each notebook has its own kernel process; more than the cores only adds contention
 
 
 @dataclass
@@ -113,6 +123,7 @@ def list_notebooks() -> list[Path]:
 def execute(source: Path, target: Path, params: ReportParameters, keep_failed_in: Path) -> nbformat.NotebookNode:
     """Run one notebook with papermill; a `SectionSkipped` stop is a normal, short section.
     A failing notebook is copied, executed as far as it got, into `keep_failed_in`."""
+    import nbformat
     import papermill as pm
 
     try:
@@ -220,42 +231,126 @@ def html_title_block(meta: dict[str, str]) -> str:
 
 def build_report(location: ReleaseLocation, params: ReportParameters, *, force: bool = False,
                  progress: Progress | None = None) -> Path:
-    """Ingest if needed, run every notebook, and write report{suffix}.pdf/.html with figures,
-    tables and executed notebooks. Returns the PDF's path."""
+    """Ingest if needed, run the notebooks whose inputs changed, and write report{suffix}.pdf/.html
+    with figures, tables and executed notebooks. Returns the PDF's path."""
     progress = progress or Progress(quiet=True)
     manifest = ingest(location, force=force, progress=progress)
-    ensure_kernel()
-    os.environ["ANALYSIS_ROOT"] = str(project_root())  # the kernel finds the same project
-    notebooks = list_notebooks()
+    os.environ["ANALYSIS_ROOT"] = str(project_root())  # the kernels find the same project
     out = reports_dir(params.release)
-    out.mkdir(parents=True, exist_ok=True)
     suffix = params.suffix
+    label = f"report {params.release}{suffix}"
+    manifest_bytes = (processed_dir(params.release) / MANIFEST_NAME).read_bytes()
+    sources = {path: json.loads(path.read_text(encoding="utf-8")) for path in list_notebooks()}
+    keys = {path: notebook_key(nb, params.as_dict(), manifest_bytes) for path, nb in sources.items()}
+    meta = report_metadata(manifest, params)
+    report_key = digest(*[item for path in sources for item in (path.name, keys[path], path.read_bytes())],
+                        json.dumps(meta, sort_keys=True), library_fingerprint())
+    key_file = out / CACHE_DIR / f"report{suffix}.key"
+    outputs = [out / f"report{suffix}.pdf", out / f"report{suffix}.html"]
+    if not force and key_file.is_file() and key_file.read_text() == report_key and all(p.is_file() for p in outputs):
+        progress.say(f"{label}: up to date ({display_path(outputs[0])})")
+        return outputs[0]
+    out.mkdir(parents=True, exist_ok=True)
     build = out / f".build{suffix}-{os.getpid()}"
     shutil.rmtree(build, ignore_errors=True)
     (build / "notebooks").mkdir(parents=True)
     failure_note = out / f"FAILED{suffix}.txt"
     try:
+        executed = run_notebooks(sources, keys, params, build, out, force=force, progress=progress, label=label)
         assembly = Assembly(build, suffix)
-        for index, source in enumerate(notebooks, start=1):
-            target = build / "notebooks" / source.name
-            with progress.step(f"report {params.release}{suffix}: [{index}/{len(notebooks)}] {source.name}"):
-                assembly.notebook(execute(source, target, params, out / f"failed{suffix}"))
-        markdown = assembly.markdown()
-        meta = report_metadata(manifest, params)
-        with progress.step(f"report {params.release}{suffix}: PDF and HTML"):
-            pdf = render_pdf(markdown, meta, build)
-            page = render_html(markdown, meta, build)
+        for path in sources:
+            assembly.notebook(executed[path])
+        with progress.step(f"{label}: PDF and HTML"):
+            pdf = render_pdf(assembly.markdown(), meta, build)
+            page = render_html(assembly.markdown(), meta, build)
         (build / f"report{suffix}.pdf").write_bytes(pdf)
         (build / f"report{suffix}.html").write_text(page, encoding="utf-8")
         publish(build, out, suffix)
         failure_note.unlink(missing_ok=True)
         shutil.rmtree(out / f"failed{suffix}", ignore_errors=True)
+        key_file.write_text(report_key)
     except ReportError as error:
         failure_note.write_text(error.one_line() + "\n", encoding="utf-8")
         raise
     finally:
         shutil.rmtree(build, ignore_errors=True)
-    return out / f"report{suffix}.pdf"
+    return outputs[0]
+
+
+def run_notebooks(sources: dict[Path, dict], keys: dict[Path, str], params: ReportParameters,
+                  build: Path, out: Path, *, force: bool, progress: Progress, label: str) -> dict[Path, nbformat.NotebookNode]:
+    """Executed notebooks, from the cache where a notebook's key is unchanged, otherwise run
+    (in parallel across the machine's cores). Each is also written to build/notebooks/."""
+    import nbformat
+
+    cache = out / CACHE_DIR / "notebooks"
+    cache.mkdir(parents=True, exist_ok=True)
+    suffix = params.suffix
+    total = len(sources)
+    executed: dict[Path, nbformat.NotebookNode] = {}
+    to_run = []
+    for index, path in enumerate(sources, start=1):
+        hit = cache / f"{path.stem}{suffix}.{keys[path][:24]}.ipynb"
+        if hit.is_file() and not force:
+            executed[path] = with_cached_outputs(sources[path], nbformat.read(hit, as_version=4))
+            progress.say(f"{label}: [{index}/{total}] {path.name}: cached")
+        else:
+            to_run.append(path)
+    if to_run:
+        ensure_kernel()
+    for path in execute_all(to_run, params, build, out / f"failed{suffix}", progress, label, total, list(sources)):
+        executed[path] = nbformat.read(build / "notebooks" / path.name, as_version=4)
+        for stale in cache.glob(f"{path.stem}{suffix}.*.ipynb"):
+            stale.unlink()
+        shutil.copy2(build / "notebooks" / path.name, cache / f"{path.stem}{suffix}.{keys[path][:24]}.ipynb")
+    for path, notebook in executed.items():
+        nbformat.write(notebook, build / "notebooks" / path.name)
+    return executed
+
+
+def _execute_one(source: str, target: str, params: dict, failed_dir: str) -> float:
+    """Worker: run one notebook; returns seconds taken (a ReportError propagates)."""
+    started = time.perf_counter()
+    execute(Path(source), Path(target), ReportParameters(**params), Path(failed_dir))
+    return time.perf_counter() - started
+
+
+def execute_all(paths: list[Path], params: ReportParameters, build: Path, failed_dir: Path, progress: Progress,
+                label: str, total: int, order: list[Path]) -> list[Path]:
+    """Run notebooks, several at once when the machine has the cores; all run to the end, and the
+    first failure in file-name order is raised."""
+    if not paths:
+        return []
+    workers = min(len(paths), os.cpu_count() or 1, MAX_PARALLEL)
+    errors: dict[Path, ReportError] = {}
+    jobs = {path: (str(path), str(build / "notebooks" / path.name), params.as_dict(), str(failed_dir)) for path in paths}
+
+    def finished(path: Path, seconds: float | None, error: ReportError | None) -> None:
+        position = order.index(path) + 1
+        if error is None:
+            progress.say(f"{label}: [{position}/{total}] {path.name}: executed in {seconds:.1f} s")
+        else:
+            errors[path] = error
+            progress.say(f"{label}: [{position}/{total}] {path.name}: FAILED")
+
+    if workers == 1:
+        for path in paths:
+            try:
+                finished(path, _execute_one(*jobs[path]), None)
+            except ReportError as error:
+                finished(path, None, error)
+    else:
+        progress.say(f"{label}: running {len(paths)} notebook(s), {workers} at a time")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_execute_one, *jobs[path]): path for path in paths}
+            for future in as_completed(futures):
+                try:
+                    finished(futures[future], future.result(), None)
+                except ReportError as error:
+                    finished(futures[future], None, error)
+    if errors:
+        raise errors[min(errors, key=order.index)]
+    return paths
 
 
 def publish(build: Path, out: Path, suffix: str) -> None:
