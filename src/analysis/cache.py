@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-READER_MODULES = ("sources.py", "layout.py", "columns.py", "kinds.py", "cleaning.py", "ingest.py", "manifest.py",
-                  "errors.py", "validation.py")
-READER_PACKAGES = ("pyarrow", "pandas", "numpy", "python-calamine", "openpyxl")
+READER_MODULES = ("sources.py", "layout.py", "columns.py", "kinds.py", "cleaning.py", "ingest.py", "tables.py",
+                  "manifest.py", "errors.py", "validation.py", "safety.py", "release_files.py", "definitions.py",
+                  "geography.py", "fiscal.py")
+READER_PACKAGES = ("pyarrow", "pandas", "numpy", "python-calamine", "openpyxl", "defusedxml")
 
 
 def digest(*parts: str | bytes) -> str:

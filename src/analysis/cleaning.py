@@ -28,7 +28,8 @@ PLAUSIBLE_DATES = (dt.date(1900, 1, 1), dt.date(2100, 12, 31))
 
 @dataclass
 class ColumnStats:
-    """What cleaning found in one column; summed over sheets into the manifest."""
+    """What cleaning found in one column; summed over sheets into the manifest.
+    `unparsed_examples` holds raw values set to missing, whether not understood or out of range."""
 
     source_names: list[str] = field(default_factory=list)
     redacted: int = 0
@@ -66,17 +67,26 @@ def clean_strings(values: pa.Array) -> tuple[pa.Array, int, int]:
     return values, _count(redacted), _count(na)
 
 
+def _strict_strptime(text: pa.Array, format: str, day_pattern: str) -> pa.Array:
+    """Dates parsed with `format`, where the day written equals the day parsed: Arrow's strptime
+    rolls impossible days over (2/30/2021 -> 2021-03-02); those become missing instead."""
+    dates = pc.cast(pc.strptime(text, format=format, unit="s", error_is_null=True), pa.date32())
+    written_day = pc.cast(pc.struct_field(pc.extract_regex(text, day_pattern), [0]), pa.int64())
+    same_day = pc.fill_null(pc.equal(pc.day(dates), written_day), False)
+    return pc.if_else(same_day, dates, pa.scalar(None, pa.date32()))
+
+
 def parse_dates(values: pa.Array) -> tuple[pa.Array, int, int, list[str]]:
     """Dates from M/D/YYYY text (time part ignored), ISO text, or Excel serial numbers.
     Returns date32 values, the unparsed count, the out-of-range count and a few unparsed examples."""
     day_part = pc.replace_substring_regex(values, r"[ T].*$", "")
-    us_style = pc.strptime(day_part, format="%m/%d/%Y", unit="s", error_is_null=True)
-    iso_style = pc.strptime(day_part, format="%Y-%m-%d", unit="s", error_is_null=True)
+    us_style = _strict_strptime(day_part, "%m/%d/%Y", r"^\d{1,2}/(?P<day>\d{1,2})/")
+    iso_style = _strict_strptime(day_part, "%Y-%m-%d", r"^\d{4}-\d{1,2}-(?P<day>\d{1,2})$")
     is_serial = pc.fill_null(pc.match_substring_regex(values, r"^\d{1,6}(\.\d+)?$"), False)
     serial_text = pc.if_else(is_serial, values, pa.scalar(None, pa.string()))
     serial_days = pc.subtract(pc.floor(pc.cast(serial_text, pa.float64())), EXCEL_EPOCH_OFFSET)
     serial = pc.cast(pc.cast(serial_days, pa.int32()), pa.date32())
-    parsed = pc.coalesce(pc.cast(pc.cast(us_style, pa.timestamp("s")), pa.date32()), pc.cast(iso_style, pa.date32()), serial)
+    parsed = pc.coalesce(us_style, iso_style, serial)
     unparsed_mask = pc.and_(pc.is_valid(values), pc.is_null(parsed))
     low, high = (pa.scalar(d, pa.date32()) for d in PLAUSIBLE_DATES)
     out_of_range = pc.fill_null(pc.or_(pc.less(parsed, low), pc.greater(parsed, high)), False)
@@ -94,6 +104,12 @@ def parse_integers(values: pa.Array) -> tuple[pa.Array, int, list[str]]:
     return parsed, _count(unparsed_mask), examples
 
 
+def examples_set_missing(text: pa.Array, parsed: pa.Array, limit: int = 3) -> list[str]:
+    """A few distinct raw values that parsing turned into missing (not understood, or out of range)."""
+    lost = pc.and_(pc.is_valid(text), pc.is_null(parsed))
+    return [str(v)[:40] for v in pc.unique(pc.filter(text, lost)).to_pylist()[:limit]]
+
+
 def clean_columns(raw: pa.Table, header: list[str]) -> tuple[dict[str, pa.Array], dict[str, ColumnStats]]:
     """Canonical names and typed values for a sheet's columns; all-empty unnamed columns are dropped."""
     names = canonical_columns(header)
@@ -106,7 +122,9 @@ def clean_columns(raw: pa.Table, header: list[str]) -> tuple[dict[str, pa.Array]
             continue
         column_stats = ColumnStats(source_names=[header[position]], redacted=redacted, na_literal=na)
         if is_date_column(name):
-            values, column_stats.unparsed, column_stats.out_of_range, column_stats.unparsed_examples = parse_dates(values)
+            text = values
+            values, column_stats.unparsed, column_stats.out_of_range, _ = parse_dates(text)
+            column_stats.unparsed_examples = examples_set_missing(text, values)
         elif name in INTEGER_COLUMNS:
             values, column_stats.unparsed, column_stats.unparsed_examples = parse_integers(values)
         columns[name] = values
@@ -130,6 +148,6 @@ def row_hashes(columns: dict[str, pa.Array]) -> pa.Array:
         return pa.array([], pa.uint64())
     parts = [pc.fill_null(pc.cast(columns[name], pa.string()), "\x00") for name in sorted(columns)]
     names = [pa.scalar(f"{name}=") for name in sorted(columns)]
-    joined = pc.binary_join_element_wise(*[x for pair in zip(names, parts) for x in pair], "\x1f")
+    joined = pc.binary_join_element_wise(*[x for pair in zip(names, parts, strict=True) for x in pair], "\x1f")
     hashed = pd.util.hash_array(np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object))
     return pa.array(hashed, pa.uint64())

@@ -14,8 +14,15 @@ from .locking import release_lock
 from .progress import Progress
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes are one line too: what was wrong and where to read more."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="analysis", description="Turn ICE detainer data releases into tidy data and reports.")
+    parser = OneLineParser(prog="analysis", description="Turn ICE detainer data releases into tidy data and reports.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of unexpected errors")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
@@ -41,6 +48,27 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--declined-definition", choices=("strict", "broad"), default="strict")
     report.add_argument("--min-cell", type=int, default=1, help="show counts below this as '<N' (default 1: none)")
     report.add_argument("--force", action="store_true", help="re-run every step even if outputs exist")
+
+    diff = commands.add_parser("diff", help="what RELEASE changed compared with PREVIOUS (ingests both if needed)")
+    diff.add_argument("release", help="the new release: id under data/raw/, or a path to a folder of raw files")
+    diff.add_argument("previous", help="the release it replaces: id or path")
+
+    claims = commands.add_parser("claims", help="check published figures (data/claims/*.yml) against a release")
+    claims.add_argument("release", help="release id under data/raw/, or a path to a folder of raw files")
+    claims.add_argument("--claims", type=Path, default=None, help="folder of claim files (default data/claims)")
+
+    export = commands.add_parser(
+        "export", help="write the processed tables as csv, parquet or dta (record-level; identifiers left out)",
+        description="Write a release's processed tables for other tools (ingests first if needed). Exports are "
+        "RECORD-LEVEL working data, not publications: anonymized identifiers and row hashes are always left out, "
+        "CSV cells that a spreadsheet would run as formulas are prefixed with ', and files go to "
+        "data/exports/<id>/ (never into reports/, data/raw/ or data/processed/). Publish aggregates only, via "
+        "`analysis report`.",
+    )
+    export.add_argument("release", help="release id under data/raw/, or a path to a folder of raw files")
+    export.add_argument("--format", required=True, choices=("csv", "parquet", "dta"), help="file format (dta: Stata 14+)")
+    export.add_argument("--out", type=Path, default=None, help="folder to write (default data/exports/<id>/)")
+    export.add_argument("--table", action="append", default=None, help="export only this table (repeatable)")
     return parser
 
 
@@ -84,7 +112,40 @@ def _report(args: argparse.Namespace, progress: Progress) -> None:
     print(f"wrote {display_path(pdf)} and {display_path(pdf.with_suffix('.html'))}")
 
 
-COMMANDS = {"sample": _sample, "ingest": _ingest, "report": _report}
+def _diff(args: argparse.Namespace, progress: Progress) -> None:
+    from .compare import compare_releases, format_comparison
+    from .ingest import ingest
+    from .paths import locate_release
+
+    current, previous = (ingest(locate_release(name), progress=progress)["release"] for name in (args.release, args.previous))
+    print(format_comparison(compare_releases(current, previous)))
+
+
+def _claims(args: argparse.Namespace, progress: Progress) -> None:
+    from .claims import check_claims, format_results, load_claims
+    from .ingest import ingest
+    from .paths import locate_release
+
+    release = ingest(locate_release(args.release), progress=progress)["release"]
+    print(format_results(check_claims(release, load_claims(args.claims)), release))
+
+
+def _export(args: argparse.Namespace, progress: Progress) -> None:
+    from .export import export_release
+    from .ingest import ingest
+    from .paths import display_path, locate_release
+
+    location = locate_release(args.release)
+    with release_lock(location.release_id, progress):
+        ingest(location, progress=progress)
+        result = export_release(location.release_id, args.format, args.out, args.table)
+    left_out = sorted({column for columns in result.left_out.values() for column in columns})
+    print(f"wrote {len(result.left_out)} table(s) as {args.format} to {display_path(result.out_dir)}: record-level "
+          f"data for analysis, not for publication; left out: {', '.join(left_out) or 'nothing'}")
+
+
+COMMANDS = {"sample": _sample, "ingest": _ingest, "report": _report, "diff": _diff, "claims": _claims,
+            "export": _export}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

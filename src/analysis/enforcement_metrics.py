@@ -8,9 +8,12 @@ time, so a label that appears or vanishes between years may be a relabelling, no
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 
-from .geography import short_aor
+from .geography import STATES, short_aor
+from .overview import partial_years
 
 LOCAL_JAIL = "CAP Local Incarceration"
 PROGRAM_287G = "287(g) Program"
@@ -32,6 +35,29 @@ def part_skip_reason(ctx, table: str, what: str) -> str | None:
         return (f"The {table} table has no {column} column, so {what} cannot be limited to "
                 f"{ctx.params.geography} and is not shown.")
     return None
+
+
+def load(ctx, table: str, columns: list[str]) -> pd.DataFrame:
+    """`ctx.load(table, columns)`, leaving out of `columns` the geography column a filter adds
+    itself (asking for it as well currently reads it twice and fails: notebook.py)."""
+    geography = ctx.geography_filter_column(table)
+    return ctx.load(table, [c for c in columns if c != geography])
+
+
+def partial_by_year(manifest: dict, table: str, years: Iterable[int] | None = None) -> dict[int, bool]:
+    """Fiscal year (of `years`, if given) -> whether the table's records cover only part of it."""
+    shown = None if years is None else {int(fy) for fy in years}
+    return {int(fy): flag for fy, flag in partial_years(manifest, table).items() if shown is None or int(fy) in shown}
+
+
+def place(params) -> str:
+    """The report's geography as it reads after "in": `the United States`, `California`,
+    `the Seattle area of responsibility`."""
+    if params.state:
+        return STATES[params.state][0]
+    if params.aor:
+        return f"the {params.aor} area of responsibility"
+    return "the United States"
 
 
 def shown_count(value: int, min_cell: int) -> str:
@@ -63,6 +89,23 @@ def counts_by_year(frame: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
     table = table.reindex(columns=ordered_categories(categories), fill_value=0)
     table.columns.name = None
     return table.reset_index()
+
+
+def category_table(frame: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
+    """Records per category of `column` (rows: top categories, then other and not recorded)
+    and fiscal year (columns `FY2016`, ...), with a `Total` column."""
+    by_year = counts_by_year(frame, column, top).set_index("fiscal_year")
+    table = by_year.T
+    table.columns = [f"FY{fy}" for fy in table.columns]
+    table["Total"] = table.sum(axis=1)
+    table.index.name = "category"
+    return table.reset_index()
+
+
+def jail_categories(arrests: pd.DataFrame) -> pd.Series:
+    """Each arrest as `CAP Local Incarceration`, `287(g) Program` or `All other`."""
+    method = arrests["apprehension_method"].astype("string").str.strip()
+    return method.where(method.isin([LOCAL_JAIL, PROGRAM_287G]), OTHER).fillna(OTHER).astype(object)
 
 
 def records_by_year(frame: pd.DataFrame) -> pd.DataFrame:
@@ -120,12 +163,32 @@ def detainer_encounters(encounters: pd.DataFrame) -> pd.DataFrame:
     return encounters[disposition.eq(DETAINER_DISPOSITION).fillna(False)]
 
 
+def detainer_measure(ctx) -> tuple[str, str, str] | None:
+    """Which records count detainers per AOR: the detainers table if the release has one with
+    an `aor` column, else encounters ending in a detainer. (table, plural label, singular
+    label) or None."""
+    if ctx.has("detainers", ["aor"]):
+        return "detainers", "detainers", "detainer"
+    if ctx.has("encounters", ["aor", "processing_disposition"]):
+        return "encounters", "encounters ending in a detainer", "encounter ending in a detainer"
+    return None
+
+
+def unplaced(frame: pd.DataFrame) -> int:
+    """Records without an AOR, or under a unit that is not a place (HQ)."""
+    labels = aor_labels(frame["aor"])
+    return int(labels.isin([NOT_RECORDED, *NON_GEOGRAPHIC_AORS]).sum())
+
+
+def local_jail_arrests(arrests: pd.DataFrame) -> pd.DataFrame:
+    return arrests[arrests["apprehension_method"].astype("string").str.strip().eq(LOCAL_JAIL).fillna(False)]
+
+
 def cooperation_by_aor(arrests: pd.DataFrame, detainers: pd.DataFrame) -> pd.DataFrame:
     """Per named AOR: local-jail arrests, detainers (any table with an `aor` column: detainer
     records, or encounters ending in a detainer), and local-jail arrests per detainer.
     Records without an AOR, or under a unit that is not a place (HQ), are left out."""
-    local = arrests[arrests["apprehension_method"].astype("string").str.strip().eq(LOCAL_JAIL).fillna(False)]
-    jail_counts = aor_labels(local["aor"]).value_counts().rename("local_jail_arrests")
+    jail_counts = aor_labels(local_jail_arrests(arrests)["aor"]).value_counts().rename("local_jail_arrests")
     detainer_counts = aor_labels(detainers["aor"]).value_counts().rename("detainers")
     table = pd.concat([jail_counts, detainer_counts], axis=1).fillna(0).astype(int)
     table = table.drop(index=[NOT_RECORDED, *NON_GEOGRAPHIC_AORS], errors="ignore")
@@ -158,7 +221,7 @@ def change_finding(by_year: pd.DataFrame, count_column: str, noun: str, partial:
         return (f"{noun.capitalize()} {verb}{amount} from FY{fy0} to FY{fy1} "
                 f"({shown_count(n0, min_cell)} to {shown_count(n1, min_cell)})")
     if len(complete) == 1:
-        fy, n = complete[["fiscal_year", count_column]].iloc[0]
+        fy, n = (int(v) for v in complete[["fiscal_year", count_column]].iloc[0])
         return f"{shown_count(n, min_cell)} {noun} in FY{fy}, the only complete fiscal year shown"
     return f"{shown_count(int(by_year[count_column].sum()), min_cell)} {noun} in the partial fiscal years shown"
 
@@ -169,9 +232,10 @@ def jail_share_finding(shares: pd.DataFrame, partial: dict[int, bool]) -> str:
     complete = complete_years(shares, partial)
     if len(complete) >= 2:
         first, last = complete.iloc[0], complete.iloc[-1]
-        return (f"Local jails made {first['local_jail_share']:.0%} of arrests in FY{first['fiscal_year']} and "
-                f"{last['local_jail_share']:.0%} in FY{last['fiscal_year']}; 287(g) "
-                f"{first['program_287g_share']:.0%} and {last['program_287g_share']:.0%}")
+        g_first, g_last = f"{first['program_287g_share']:.0%}", f"{last['program_287g_share']:.0%}"
+        return (f"Local jails made {first['local_jail_share']:.0%} of arrests in FY{int(first['fiscal_year'])} and "
+                f"{last['local_jail_share']:.0%} in FY{int(last['fiscal_year'])}; 287(g) "
+                + (f"{g_first} in both" if g_first == g_last else f"{g_first} and {g_last}"))
     total = shares["arrests"].sum()
     return (f"Local jails made {shares['local_jail'].sum() / total:.0%} of arrests; "
             f"287(g) {shares['program_287g'].sum() / total:.0%}")
@@ -188,11 +252,12 @@ def disposition_finding(dispositions: pd.Series) -> str:
     return finding
 
 
-def leading_share_finding(counts: pd.Series, noun: str, verb: str) -> str:
-    """`42% of arrests were CAP Local Incarceration`: the most frequent named category's share."""
-    named = counts.drop(index=[OTHER, NOT_RECORDED], errors="ignore").sort_values(ascending=False, kind="stable")
-    top, share = named.index[0], named.iloc[0] / counts.sum()
-    return f"{share:.0%} of {noun} {verb} '{top}'"
+def busiest_aor_finding(by_aor: pd.DataFrame, min_cell: int = 1) -> str:
+    """`Houston recorded the most arrests (26,461), 30% of them in local jails`."""
+    named = by_aor[by_aor["aor"] != NOT_RECORDED]
+    top = named.iloc[0]
+    return (f"{top['aor']} recorded the most arrests ({shown_count(top['arrests'], min_cell)}), "
+            f"{top['local_jail_share']:.0%} of them in local jails")
 
 
 def ratio_range_finding(cooperation: pd.DataFrame, measure: str) -> str | None:

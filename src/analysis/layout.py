@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .columns import is_known_header
+from .columns import canonical_columns, canonical_name, is_known_header
 from .errors import InputFileError
 
 SCAN_ROWS = 40  # the header has been seen at rows 6 and 7; leave generous room
@@ -97,3 +97,13 @@ def find_layout(rows: list[list[str | None]], *, file: str, sheet: str | None = 
         header.pop()
     banners = [" ".join(_cells(row)) for row in rows[:index] if _cells(row)]
     return Layout(index, header, banners)
+
+
+def header_notes(header: list[str]) -> list[str]:
+    """What the reader had to change in a header row: names that repeat an earlier column
+    (after folding spellings and aliases) are kept under a numbered name, and said so."""
+    notes = []
+    for raw, name in zip(header, canonical_columns(header), strict=True):
+        if raw.strip() and name != canonical_name(raw):
+            notes.append(f"header {raw!r} names the same column as an earlier header; kept as {name!r}")
+    return notes

@@ -96,8 +96,8 @@ def table_summary(name: str, table: pa.Table, parts: TableParts) -> dict:
             entry["out_of_range"] = stats.out_of_range
             entry["unparsed_examples"] = stats.unparsed_examples
             warnings.append(
-                f"table {name!r} column {column!r}: {stats.unparsed:,} values not understood "
-                f"(e.g. {stats.unparsed_examples[:2]}) and {stats.out_of_range:,} out of range; set to missing"
+                f"table {name!r} column {column!r}: {stats.unparsed:,} values not understood and "
+                f"{stats.out_of_range:,} out of range; set to missing (e.g. {stats.unparsed_examples[:2]})"
             )
         columns[column] = entry
     date_column = kind.date_column if kind else None

@@ -23,6 +23,7 @@ from .geography import aor_label
 from .manifest import read_manifest
 from .outputs import OUTPUT_KEY
 from .parameters import ReportParameters
+from .safety import neutral_cell
 from .paths import processed_dir
 
 
@@ -108,7 +109,7 @@ class ReportContext:
         geo = self.geography_filter_column(table)
         if geo and geo not in info["columns"]:
             raise ReleaseError(f"the {table} table has no {geo!r} column, so it cannot be limited to {self.params.geography}")
-        if wanted is not None and geo:
+        if wanted is not None and geo and geo not in wanted:
             wanted.append(geo)
         frame = pq.read_table(processed_dir(self.release) / f"{table}.parquet", columns=wanted).to_pandas()
         if self.params.state:
@@ -126,6 +127,12 @@ class ReportContext:
         return geo is None or self.has(table, [geo])
 
     # ---------------------------------------------------------------- output
+
+    def count(self, value: float | int | None) -> str:
+        """A count for prose or a figure label: thousands separators, and `<min_cell` for small cells."""
+        if value is not None and not pd.isna(value) and 0 < value < self.params.min_cell:
+            return f"<{self.params.min_cell}"
+        return format_count(value)
 
     def say(self, text: str) -> None:
         """Prose for the report (Markdown); numbers in it should come from the data."""
@@ -182,18 +189,16 @@ def pipe_table(frame: pd.DataFrame, right: set[str]) -> str:
         return breakable(str(value).replace("|", "\\|").replace("\n", " "))
 
     header = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
-    rule = "|" + "|".join("---:" if c in right else ":---" for c in frame.columns) + "|"
     rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False, name=None)]
+    # pandoc sizes the columns of a wide table by the dashes under each header: give each its content's width
+    widths = [max([len(str(c))] + [len(str(v)) for v in frame[c]]) for c in frame.columns]
+    dashes = ["-" * max(3, min(w, 40)) for w in widths]
+    rule = "|" + "|".join(f"{d}:" if c in right else f":{d}" for c, d in zip(frame.columns, dashes, strict=True)) + "|"
     return "\n".join([header, rule, *rows])
 
 
 def safe_csv(frame: pd.DataFrame) -> str:
-    """CSV whose text cells cannot be run as spreadsheet formulas (`=`, `+`, `-`, `@` prefixed by `'`)."""
-    def neutral(value: object) -> object:
-        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-            return "'" + value
-        return value
-
+    """CSV whose text cells cannot be run as spreadsheet formulas (see `safety.neutral_cell`)."""
     buffer = io.StringIO()
-    frame.map(neutral).to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    frame.map(neutral_cell).to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
     return buffer.getvalue()

@@ -16,7 +16,7 @@ PERSON = "anonymized_identifier"
 DATE = "detainer_prepare_date"
 HORIZONS_DAYS = (30, 90, 180, 365)
 DAY_BINS = ((1, 30), (31, 90), (91, 180), (181, 365), (366, None))
-GROUP_LABELS = {"declined": "Declined detainer", "honoured": "Honoured detainer (booked into ICE custody)"}
+GROUP_LABELS = {"declined": "Declined detainer", "honoured": "Honoured detainer"}
 
 
 def prepare_records(detainers: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -135,3 +135,34 @@ def comparison_finding(shares: pd.DataFrame) -> str | None:
     window = "a year" if days == 365 else f"{days} days"
     return (f"{declined:.0%} of people with a declined detainer got another within {window}, "
             f"{relation} people whose detainer was honoured ({honoured:.0%})")
+
+
+def summary_table(overview: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """`summary` for the report: labelled columns, shares and days as text; a share or days
+    computed from a small cell (0 < people with a later detainer < min_cell) left blank."""
+    shown_ok = list((overview["with_later"] >= min_cell) | (overview["with_later"] == 0))
+
+    def text(values: pd.Series, fmt: str) -> list[str]:
+        return [fmt.format(v) if ok and pd.notna(v) else "" for v, ok in zip(values, shown_ok, strict=True)]
+
+    return pd.DataFrame({
+        "Index event": overview["group"].map(GROUP_LABELS),
+        "People": overview["people"],
+        "With a later detainer": overview["with_later"],
+        "Share": text(overview["share_with_later"], "{:.1%}"),
+        "Later detainers": overview["later_detainers"],
+        "Days to next: 25th pct.": text(overview["days_p25"], "{:,.0f}"),
+        "median": text(overview["days_median"], "{:,.0f}"),
+        "75th pct.": text(overview["days_p75"], "{:,.0f}"),
+    })
+
+
+def shares_table(shares: pd.DataFrame) -> pd.DataFrame:
+    """`cumulative_shares` for the report, shares as text (blank where hidden)."""
+    return pd.DataFrame({
+        "Index event": shares["group"].map(GROUP_LABELS),
+        "Within": shares["days"].map(lambda d: f"{d} days"),
+        "People followed that long": shares["people_followed"],
+        "With a later detainer": shares["with_later"],
+        "Share": shares["share"].map(lambda s: "" if pd.isna(s) else f"{s:.1%}"),
+    })

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # nbformat takes seconds to import; a no-op build never needs
 KERNEL_NAME = "ice-detainers"
 KERNEL_DISPLAY_NAME = "Python (ICE detainers)"
 SKIP_EXCEPTION = "SectionSkipped"
+PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"  # the banner cells papermill adds around a failure
 CACHE_DIR = ".cache"
 MAX_PARALLEL = 4  # each notebook has its own kernel process; more than the cores only adds contention
 
@@ -72,15 +73,19 @@ class Assembly:
         self.parts.append(f"{meta['markdown']}\n\n: {escape_md(caption)}")
 
     def notebook(self, nb: nbformat.NotebookNode) -> None:
+        """A notebook's prose and outputs; a section that stopped with SectionSkipped ends at its
+        one-sentence reason (the headings and prose after it described what was not run)."""
         for cell in nb.cells:
             tags = cell.get("metadata", {}).get("tags", [])
-            if "parameters" in tags or "injected-parameters" in tags:
+            if {"parameters", "injected-parameters", PAPERMILL_ERROR_TAG} & set(tags):
                 continue
             if cell.cell_type == "markdown":
                 self.parts.append(cell.source)
             elif cell.cell_type == "code":
                 for output in cell.get("outputs", []):
                     self.output(output)
+                if any(o.get("ename") == SKIP_EXCEPTION for o in cell.get("outputs", [])):
+                    return
 
     def output(self, output: dict) -> None:
         if output.get("output_type") not in ("display_data", "execute_result"):

@@ -3,6 +3,10 @@
 Each readable sheet becomes a `RawSheet`: its layout (banners, header) and a function that
 returns its records as an Arrow table of strings, one column per header cell. Nothing here
 interprets values; `cleaning` does.
+
+Raw files are hostile until proven otherwise: `safety` checks a workbook's container
+(encryption, zip bombs, XML entity declarations) before any parser sees it, and every
+sheet read here is checked for oversized cells and repeated header rows. See docs/bad-input.md.
 """
 
 from __future__ import annotations
@@ -10,25 +14,41 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import os
+import sys
+import tempfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from .columns import canonical_columns
 from .errors import InputFileError
-from .layout import SCAN_ROWS, Layout, find_layout
 from .kinds import NON_RECORD_SHEET
+from .layout import SCAN_ROWS, Layout, find_layout, header_notes
+from .release_files import check_inside, list_data_files  # noqa: F401 - list_data_files re-exported
+from .safety import (
+    OLE2_MAGIC,
+    PASSWORD_MESSAGE,
+    ZIP_MAGIC,
+    check_ole2_workbook,
+    check_zip_workbook,
+    foreign_format,
+    is_gzip,
+)
 
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 DELIMITERS = ("|", "\t", ",", ";")
 SNIFF_BYTES = 256 * 1024
-GZIP_MAGIC = b"\x1f\x8b"
-ZIP_MAGIC = b"PK\x03\x04"
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
+SNIFF_LINE_CHARS = 100_000  # below the csv module's field limit; header rows are far shorter
+TEXT_BLOCK_BYTES = 8 << 20  # pyarrow parses in blocks: no record may be longer than one block
+MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell: a longer value is not a table cell
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass
@@ -40,6 +60,7 @@ class RawSheet:
     read: Callable[[], tuple[pa.Table, list[int]]]  # records as strings, and their 1-based row numbers
     delimiter: str | None = None
     encoding: str | None = None
+    warnings: list[str] = field(default_factory=list)  # filled in by `read`: what was tolerated, for the manifest
 
 
 @dataclass
@@ -49,40 +70,38 @@ class SkippedSheet:
     reason: str
 
 
-def is_data_file(path: Path) -> bool:
-    suffixes = [s.lower() for s in path.suffixes[-2:]]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    return bool(suffixes) and suffixes[-1] in WORKBOOK_SUFFIXES + TEXT_SUFFIXES
-
-
-def list_data_files(raw_dir: Path) -> list[Path]:
-    return sorted(p for p in raw_dir.iterdir() if p.is_file() and not p.name.startswith(".") and is_data_file(p))
+def _release_folder(path: Path, name: str) -> Path:
+    """The release folder `path` was listed from: `name` is the path relative to it."""
+    return path.parents[len(Path(name).parts) - 1]
 
 
 def open_sheets(path: Path, name: str) -> Iterator[RawSheet | SkippedSheet]:
+    check_inside(path, _release_folder(path, name), name)
     head = _head_bytes(path, name)
-    if head.startswith(ZIP_MAGIC) or head.startswith(OLE2_MAGIC):
+    if head.startswith(ZIP_MAGIC):
+        check_zip_workbook(path, name)
         yield from _workbook_sheets(path, name)
+    elif head.startswith(OLE2_MAGIC):
+        check_ole2_workbook(path, name)
+        yield from _workbook_sheets(path, name)
+    elif head.startswith(UTF16_BOMS):
+        yield _text_sheet(path, name, head)
+    elif other := foreign_format(head):
+        raise InputFileError(f"is {other}, neither a spreadsheet nor delimited text", file=name)
     elif b"\x00" in head[:4096]:
         raise InputFileError("neither a spreadsheet nor delimited text (binary content)", file=name)
     else:
-        yield _text_sheet(path, name)
+        yield _text_sheet(path, name, head)
 
 
 # ---------------------------------------------------------------- delimited text
-
-
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(2) == GZIP_MAGIC
 
 
 def _head_bytes(path: Path, name: str) -> bytes:
     if path.stat().st_size == 0:
         raise InputFileError("file is empty", file=name)
     try:
-        if _is_gzip(path):
+        if is_gzip(path):
             with gzip.open(path, "rb") as handle:
                 head = handle.read(SNIFF_BYTES)
         else:
@@ -96,20 +115,32 @@ def _head_bytes(path: Path, name: str) -> bytes:
 
 
 def _decode(head: bytes) -> tuple[str, str]:
+    """The sniffed text and the encoding to read the file with: UTF-16 (by its byte-order mark),
+    UTF-8, else Windows-1252 (what Excel writes for 'CSV' on US Windows), else Latin-1."""
+    if head.startswith(UTF16_BOMS):
+        even = head[: len(head) // 2 * 2]
+        return even.decode("utf-16", errors="ignore"), "utf-16"
     try:
         return head.decode("utf-8-sig"), "utf8"
     except UnicodeDecodeError as exc:
         if exc.start > len(head) - 4:  # a multi-byte character cut by the sniff window
             return head[: exc.start].decode("utf-8-sig"), "utf8"
-        return head.decode("cp1252", errors="replace"), "cp1252"
+    try:
+        return head.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return head.decode("latin-1"), "latin-1"
 
 
 def _split_rows(text: str, delimiter: str) -> list[list[str | None]]:
-    lines = text.splitlines()[: SCAN_ROWS + 10]
-    return [[cell or None for cell in row] for row in csv.reader(lines, delimiter=delimiter)]
+    lines = [line[:SNIFF_LINE_CHARS] for line in text.splitlines()[: SCAN_ROWS + 10]]
+    try:
+        return [[cell or None for cell in row] for row in csv.reader(lines, delimiter=delimiter)]
+    except csv.Error:
+        return []
 
 
 def _sniff_layout(text: str, name: str) -> tuple[str, Layout]:
+    """The delimiter whose split gives a recognised header row with the most named columns."""
     best: tuple[int, str, Layout] | None = None
     for delimiter in DELIMITERS:
         if delimiter not in text:
@@ -132,24 +163,45 @@ def _sniff_layout(text: str, name: str) -> tuple[str, Layout]:
     return best[1], best[2]
 
 
-def _text_sheet(path: Path, name: str) -> RawSheet:
-    text, encoding = _decode(_head_bytes(path, name))
+def _text_sheet(path: Path, name: str, head: bytes) -> RawSheet:
+    text, encoding = _decode(head)
     delimiter, layout = _sniff_layout(text, name)
+    sheet = RawSheet(path, name, None, layout, lambda: (pa.table({}), []), delimiter=delimiter, encoding=encoding)
 
     def read() -> tuple[pa.Table, list[int]]:
-        try:
-            return _read_text(path, name, layout, delimiter, encoding)
-        except _NotUtf8:
-            return _read_text(path, name, layout, delimiter, "cp1252")
+        for attempt in _encodings_from(encoding):
+            try:
+                table, rows = _read_text(path, name, layout, delimiter, attempt)
+            except _WrongEncoding:
+                continue
+            if attempt != encoding:
+                sheet.encoding = attempt
+            if attempt not in ("utf8", "utf-16"):
+                sheet.warnings.append(f"{name}: not UTF-8; read as {_ENCODING_NAMES[attempt]}")
+            return _checked(sheet, table, rows)
+        raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
 
-    return RawSheet(path, name, None, layout, read, delimiter=delimiter, encoding=encoding)
+    sheet.read = read
+    return sheet
 
 
-class _NotUtf8(Exception):
+_ENCODING_NAMES = {"cp1252": "Windows-1252", "latin-1": "Latin-1 (it holds bytes Windows-1252 leaves undefined)"}
+
+
+def _encodings_from(first: str) -> list[str]:
+    if first == "utf-16":
+        return ["utf-16"]
+    order = ["utf8", "cp1252", "latin-1"]
+    return order[order.index(first) :]
+
+
+class _WrongEncoding(Exception):
     pass
 
 
-def _read_text(path: Path, name: str, layout: Layout, delimiter: str, encoding: str) -> tuple[pa.Table, list[int]]:
+def _read_text(
+    path: Path, name: str, layout: Layout, delimiter: str, encoding: str, *, threads: bool = True
+) -> tuple[pa.Table, list[int]]:
     width = len(layout.header)
     bad_rows: list[tuple[int, int]] = []
 
@@ -159,7 +211,8 @@ def _read_text(path: Path, name: str, layout: Layout, delimiter: str, encoding: 
 
     column_names = [f"c{i}" for i in range(width)]
     read_options = pacsv.ReadOptions(
-        skip_rows=layout.header_index + 1, column_names=column_names, encoding=encoding, block_size=8 << 20
+        skip_rows=layout.header_index + 1, column_names=column_names, encoding=encoding, block_size=TEXT_BLOCK_BYTES,
+        use_threads=threads,
     )
     parse_options = pacsv.ParseOptions(delimiter=delimiter, quote_char='"', invalid_row_handler=on_invalid)
     convert_options = pacsv.ConvertOptions(
@@ -169,26 +222,112 @@ def _read_text(path: Path, name: str, layout: Layout, delimiter: str, encoding: 
         quoted_strings_can_be_null=True,
     )
     try:
-        with pa.input_stream(str(path), compression="gzip" if _is_gzip(path) else None) as stream:
+        with pa.input_stream(str(path), compression="gzip" if is_gzip(path) else None) as stream:
             table = pacsv.read_csv(stream, read_options, parse_options, convert_options)
+    except UnicodeError:  # raised by the transcoder of a non-UTF-8 encoding
+        raise _WrongEncoding() from None
     except pa.ArrowInvalid as exc:
-        message = str(exc)
-        if "UTF8" in message or "utf8" in message.lower():
-            if encoding == "utf8":
-                raise _NotUtf8() from None
-        raise InputFileError(f"cannot be parsed as {delimiter!r}-delimited text: {message.splitlines()[0]}", file=name) from None
+        message = str(exc).splitlines()[0]
+        if "utf8" in message.lower() and encoding == "utf8":
+            raise _WrongEncoding() from None
+        if "straddl" in message:
+            raise InputFileError(
+                f"has a record longer than {TEXT_BLOCK_BYTES >> 20} MiB (no table cell is that long: Excel's "
+                f"limit is {MAX_CELL_CHARS:,} characters); the file is damaged or not a table export",
+                file=name,
+            ) from None
+        raise InputFileError(f"cannot be parsed as {delimiter!r}-delimited text: {message}", file=name) from None
     except (OSError, EOFError, zlib.error) as exc:
         raise InputFileError(f"truncated or corrupt file ({str(exc).splitlines()[0]})", file=name) from None
     if bad_rows:
-        number, found = bad_rows[0]
-        row = layout.header_row + number if number >= 0 else None
+        number, found = min(bad_rows)
+        if number < 0 and threads:  # only a single-threaded parse knows row numbers: read again for the message
+            return _read_text(path, name, layout, delimiter, encoding, threads=False)
+        row = number if number >= 0 else None  # pyarrow counts physical lines from 1, skipped ones included
         raise InputFileError(
-            f"has {found} fields where the header has {width} ({len(bad_rows)} such row(s))", file=name, row=row
+            f"has {found} fields where the header has {width} ({len(bad_rows)} such row(s)); "
+            f"the rows do not all use the delimiter {delimiter!r} of the header row",
+            file=name,
+            row=row,
         )
     # pyarrow skips blank lines, so row numbers are exact only for files without them:
     # the usual case for ICE exports, and the numbers are provenance, not keys.
     first = layout.header_row + 1
     return table, list(range(first, first + table.num_rows))
+
+
+# ---------------------------------------------------------------- checks on every sheet read
+
+
+def _checked(sheet: RawSheet, table: pa.Table, rows: list[int]) -> tuple[pa.Table, list[int]]:
+    """Refuse oversized cells; drop header rows repeated among the records; note odd header names."""
+    table, rows = _drop_repeated_headers(sheet, table, rows)
+    _check_cell_sizes(sheet, table, rows)
+    sheet.warnings.extend(f"{_where(sheet)}: {note}" for note in header_notes(sheet.layout.header))
+    sheet.warnings.extend(_unnamed_columns_with_values(sheet, table))
+    return table, rows
+
+
+def _where(sheet: RawSheet) -> str:
+    return f"{sheet.name} sheet {sheet.sheet!r}" if sheet.sheet else sheet.name
+
+
+def _drop_repeated_headers(sheet: RawSheet, table: pa.Table, rows: list[int]) -> tuple[pa.Table, list[int]]:
+    """Rows equal to the header row in every named column (a sheet pasted below another, or an
+    export that repeats the header per page) are not records: drop them and say how many."""
+    named = [(i, h) for i, h in enumerate(sheet.layout.header) if h and i < table.num_columns]
+    if len(named) < 2 or table.num_rows == 0:
+        return table, rows
+    repeated = None
+    for index, header in named:
+        same = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(table.column(index)), header), False)
+        repeated = same if repeated is None else pc.and_(repeated, same)
+    assert repeated is not None
+    count = int(pc.sum(pc.cast(repeated, pa.int64())).as_py() or 0)
+    if count == 0:
+        return table, rows
+    flags = repeated.to_pylist()
+    dropped_rows = [row for row, flag in zip(rows, flags, strict=True) if flag]
+    sheet.warnings.append(
+        f"{_where(sheet)}: {count:,} repeated header row(s) among the records dropped (first at row {dropped_rows[0]})"
+    )
+    keep = pc.invert(repeated)
+    return table.filter(keep), [row for row, flag in zip(rows, flags, strict=True) if not flag]
+
+
+def _check_cell_sizes(sheet: RawSheet, table: pa.Table, rows: list[int]) -> None:
+    for index in range(table.num_columns):
+        values = table.column(index)
+        lengths = pc.utf8_length(values)
+        longest = pc.max(lengths).as_py()
+        if longest is None or longest <= MAX_CELL_CHARS:
+            continue
+        position = pc.index(lengths, longest).as_py()
+        header = sheet.layout.header[index] if index < len(sheet.layout.header) else ""
+        raise InputFileError(
+            f"has a cell of {longest:,} characters (Excel's limit is {MAX_CELL_CHARS:,}); the file is damaged "
+            "or not a table export",
+            file=sheet.name,
+            sheet=sheet.sheet,
+            row=rows[position] if 0 <= position < len(rows) else None,
+            column=header or f"column {index + 1}",
+        )
+
+
+def _unnamed_columns_with_values(sheet: RawSheet, table: pa.Table) -> list[str]:
+    names = canonical_columns(sheet.layout.header)
+    notes = []
+    for index, header in enumerate(sheet.layout.header):
+        if header or index >= table.num_columns:
+            continue
+        values = pc.utf8_trim_whitespace(table.column(index))
+        filled = int(pc.sum(pc.cast(pc.fill_null(pc.not_equal(values, ""), False), pa.int64())).as_py() or 0)
+        if filled:
+            notes.append(
+                f"{_where(sheet)}: column {index + 1} has no header name but holds {filled:,} value(s); "
+                f"kept as {names[index]!r}"
+            )
+    return notes
 
 
 # ---------------------------------------------------------------- workbooks
@@ -205,61 +344,112 @@ def _cell_text(value: object) -> str | None:
         return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(timespec="seconds")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     return str(value)
 
 
 class _Workbook:
-    """One workbook, read with python-calamine, or openpyxl where calamine cannot."""
+    """One workbook, read with python-calamine, or openpyxl where calamine cannot.
+
+    Both read the value Excel cached for a formula cell; no formula is ever evaluated."""
 
     def __init__(self, path: Path, name: str) -> None:
         self.path, self.name = path, name
         self.engine = "calamine"
+        self._calamine: Any = None
         try:
             from python_calamine import CalamineWorkbook
 
-            self._calamine = CalamineWorkbook.from_path(str(path))
-            self.sheet_names = list(self._calamine.sheet_names)
-        except Exception as calamine_error:  # noqa: BLE001 - any calamine failure means: try openpyxl
+            with native_stderr_silenced():
+                self._calamine = CalamineWorkbook.from_path(str(path))
+                self.sheet_names = list(self._calamine.sheet_names)
+        except BaseException as calamine_error:  # noqa: BLE001 - any calamine failure means: try openpyxl
+            _reraise_interrupts(calamine_error)
+            if _is_password_error(calamine_error):
+                raise InputFileError(PASSWORD_MESSAGE, file=name) from None
             self._calamine = None
             self.engine = "openpyxl"
             self._open_openpyxl(calamine_error)
 
-    def _open_openpyxl(self, calamine_error: Exception) -> None:
+    def _open_openpyxl(self, calamine_error: BaseException) -> None:
         import openpyxl
 
+        if not openpyxl.DEFUSEDXML:  # without defusedxml, openpyxl's XML parser would expand entities
+            raise InputFileError(
+                f"corrupt or unreadable workbook ({_first_line(calamine_error)}); the fallback reader is "
+                "disabled because the defusedxml package is not installed",
+                file=self.name,
+            )
         try:
             self._openpyxl = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001
-            reason = _workbook_failure(calamine_error, exc)
-            raise InputFileError(reason, file=self.name) from None
+            raise InputFileError(_workbook_failure(calamine_error, exc), file=self.name) from None
         self.sheet_names = list(self._openpyxl.sheetnames)
 
     def rows(self, sheet: str, limit: int | None = None) -> list[list[str | None]]:
         try:
-            if self._calamine is not None:
-                data = self._calamine.get_sheet_by_name(sheet)
-                raw = data.iter_rows() if limit else data.to_python(skip_empty_area=False)
-            else:
-                raw = self._openpyxl[sheet].iter_rows(values_only=True)
-            out: list[list[str | None]] = []
-            for row in raw:
-                out.append([_cell_text(v) for v in row])
-                if limit and len(out) >= limit:
-                    break
+            with native_stderr_silenced():
+                if self._calamine is not None:
+                    data = self._calamine.get_sheet_by_name(sheet)
+                    raw = data.iter_rows() if limit else data.to_python(skip_empty_area=False)
+                else:
+                    raw = self._openpyxl[sheet].iter_rows(values_only=True)
+                out: list[list[str | None]] = []
+                for row in raw:
+                    out.append([_cell_text(v) for v in row])
+                    if limit and len(out) >= limit:
+                        break
             return out
         except InputFileError:
             raise
-        except Exception as exc:  # noqa: BLE001
-            raise InputFileError(f"cannot read sheet: {str(exc).splitlines()[0]}", file=self.name, sheet=sheet) from None
+        except BaseException as exc:  # noqa: BLE001
+            _reraise_interrupts(exc)
+            reason = "XML that is not plain spreadsheet XML" if "entity" in str(exc).lower() else "cannot read sheet"
+            raise InputFileError(f"{reason}: {_first_line(exc)}", file=self.name, sheet=sheet) from None
 
 
-def _workbook_failure(calamine_error: Exception, openpyxl_error: Exception) -> str:
-    text = f"{type(calamine_error).__name__} {calamine_error} {openpyxl_error}".lower()
-    if "password" in text or "encrypt" in text:
-        return "workbook is password-protected or encrypted; save an unprotected copy into a new release folder"
-    return f"corrupt or unreadable workbook ({str(calamine_error).splitlines()[0] if str(calamine_error) else type(calamine_error).__name__})"
+@contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Discard what native code writes to file descriptor 2 meanwhile: a panic inside calamine
+    (Rust) prints its message and backtrace there, before Python turns it into an exception
+    that becomes our one-line error."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
+def _reraise_interrupts(error: BaseException) -> None:
+    """Readers' failures are the file's fault, including a panic inside calamine (Rust), which
+    pyo3 raises as a BaseException; interrupts and exits are not, and go on."""
+    if isinstance(error, KeyboardInterrupt | SystemExit | GeneratorExit):
+        raise error
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error)
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _is_password_error(error: BaseException) -> bool:
+    text = f"{type(error).__name__} {error}".lower()
+    return "password" in text or "encrypt" in text
+
+
+def _workbook_failure(calamine_error: BaseException, openpyxl_error: BaseException) -> str:
+    if _is_password_error(calamine_error) or _is_password_error(openpyxl_error):
+        return PASSWORD_MESSAGE
+    return f"corrupt or unreadable workbook ({_first_line(calamine_error)})"
 
 
 def _workbook_sheets(path: Path, name: str) -> Iterator[RawSheet | SkippedSheet]:
@@ -273,10 +463,15 @@ def _workbook_sheets(path: Path, name: str) -> Iterator[RawSheet | SkippedSheet]
             yield SkippedSheet(name, sheet, "summary or notes sheet, not records")
             continue
         layout = find_layout(head, file=name, sheet=sheet)
-        yield RawSheet(path, name, sheet, layout, _sheet_reader(book, sheet, layout))
+        raw_sheet = RawSheet(path, name, sheet, layout, lambda: (pa.table({}), []))
+        raw_sheet.read = _sheet_reader(book, raw_sheet)
+        yield raw_sheet
 
 
-def _sheet_reader(book: _Workbook, sheet: str, layout: Layout) -> Callable[[], tuple[pa.Table, list[int]]]:
+def _sheet_reader(book: _Workbook, raw_sheet: RawSheet) -> Callable[[], tuple[pa.Table, list[int]]]:
+    sheet, layout = raw_sheet.sheet, raw_sheet.layout
+    assert sheet is not None
+
     def read() -> tuple[pa.Table, list[int]]:
         rows = book.rows(sheet)[layout.header_index + 1 :]
         width = len(layout.header)
@@ -284,13 +479,13 @@ def _sheet_reader(book: _Workbook, sheet: str, layout: Layout) -> Callable[[], t
             extra = [cell for cell in row[width:] if cell is not None]
             if extra:
                 raise InputFileError(
-                    f"has a value beyond the last header column ({extra[0]!r})",
+                    f"has a value beyond the last header column ({extra[0][:40]!r})",
                     file=book.name,
                     sheet=sheet,
                     row=layout.header_row + 1 + offset,
                 )
         columns = {f"c{i}": pa.array([row[i] if i < len(row) else None for row in rows], pa.string()) for i in range(width)}
         first = layout.header_row + 1
-        return pa.table(columns), list(range(first, first + len(rows)))
+        return _checked(raw_sheet, pa.table(columns), list(range(first, first + len(rows))))
 
     return read

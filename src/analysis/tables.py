@@ -24,6 +24,7 @@ from .manifest import MANIFEST_NAME, table_summary
 from .paths import ReleaseLocation, display_path
 from .progress import Progress
 from .sources import RawSheet, SkippedSheet, open_sheets
+from .validation import validate
 
 
 @dataclass
@@ -58,6 +59,7 @@ def build_tables(
                     skipped.append({"file": item.name, "sheet": item.sheet, "reason": item.reason})
                     continue
                 table_name, table, stats, info = read_sheet(item)
+                warnings.extend(item.warnings)
                 parts = tables.setdefault(table_name, TableParts())
                 parts.known_kind = table_name in KIND_BY_NAME
                 parts.add(table, stats, info["fiscal_year_source"])
@@ -88,6 +90,7 @@ def build_tables(
         for table_name in sorted(tables):
             with progress.step(f"ingest {location.release_id}: writing {table_name}.parquet"):
                 table = combine(tables[table_name].parts)
+                warnings.extend(validate(table_name, table, sum(s["rows"] for s in sheets if s["table"] == table_name)))
                 pq.write_table(table, staging / f"{table_name}.parquet", compression="zstd", row_group_size=1 << 20)
                 summary = table_summary(table_name, table, tables[table_name])
                 manifest["tables"][table_name] = summary

@@ -1,0 +1,142 @@
+"""Privacy of published outputs: a full report on the sample holds no anonymized identifier
+and no row-level record anywhere under reports/ (PDF text, HTML, SVG, CSV, executed
+notebooks), and `--min-cell` suppression reaches every count in every published table."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from bs4 import BeautifulSoup
+from pypdf import PdfReader
+
+from analysis.cli import main
+
+pytestmark = pytest.mark.e2e
+
+TEXT_SUFFIXES = {".html", ".svg", ".csv", ".ipynb", ".md", ".txt", ".json", ".typ", ".css"}
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+US_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+YEAR = re.compile(r"\b(19\d{2}|20\d{2})\b")
+# Columns whose whole numbers are not counts of records: days, quantiles, sizes, versions, ranks...
+# (years and dates need no exclusion: they are never a whole number from 1 to 10)
+NOT_COUNTS = re.compile(
+    r"(?i)quartile|pct|percent|median|mean|average|\bdays\b|rate|share|\bper\b|version|value|parameter|code|"
+    r"bytes|sha|column|spelling|month|rank|\bage\b"
+)
+SMALL_CELL_MARK = re.compile(r"^<\d+$")
+
+
+def report_of_sample(project: Path, *options: str) -> Path:
+    assert main(["-q", "sample", "--rows", "2000"]) == 0
+    assert main(["-q", "report", "sample", *options]) == 0
+    return project / "reports" / "sample"
+
+
+def output_texts(reports: Path) -> dict[Path, str]:
+    """The text of every file under reports/: PDFs through their extracted text."""
+    texts = {}
+    for path in sorted(p for p in reports.rglob("*") if p.is_file()):
+        if path.suffix == ".pdf":
+            texts[path] = "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+        elif path.suffix in TEXT_SUFFIXES:
+            texts[path] = path.read_text(encoding="utf-8", errors="replace")
+    return texts
+
+
+def lines_of(text: str) -> list[str]:
+    """Lines, with HTML/SVG table rows and JSON string breaks counted as line ends too."""
+    return re.split(r"\n|\\n|</tr>|</text>", text)
+
+
+def dates_in(line: str) -> set[str]:
+    found = {f"{y}-{m}-{d}" for y, m, d in ISO_DATE.findall(line)}
+    found |= {f"{y}-{int(m):02d}-{int(d):02d}" for m, d, y in US_DATE.findall(line)}
+    return found
+
+
+def test_no_identifier_or_record_in_any_published_output(project: Path) -> None:
+    reports = report_of_sample(project)
+    processed = project / "data" / "processed" / "sample"
+    identifiers: set[str] = set()
+    for table in ("detainers", "arrests"):
+        values = pq.read_table(processed / f"{table}.parquet", columns=["anonymized_identifier"]).column(0)
+        identifiers |= {v for v in values.to_pylist() if v}
+    assert len(identifiers) > 1000
+    shape = re.compile(r"SYN-A?\d{6,7}")
+    assert all(shape.fullmatch(i) for i in identifiers)
+
+    detainers = pq.read_table(processed / "detainers.parquet",
+                              columns=["facility", "detainer_prepare_date", "birth_year"]).to_pylist()
+    records: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for row in detainers:
+        if row["facility"] and row["detainer_prepare_date"] and row["birth_year"]:
+            records[row["facility"]].add((row["detainer_prepare_date"].isoformat(), str(row["birth_year"])))
+
+    texts = output_texts(reports)
+    assert any(p.suffix == ".pdf" for p in texts) and any(p.suffix == ".ipynb" for p in texts)
+    assert any(p.suffix == ".svg" for p in texts) and any(p.suffix == ".csv" for p in texts)
+    for path, text in texts.items():
+        leaked = set(shape.findall(text)) & identifiers
+        assert not leaked, f"anonymized identifier(s) {sorted(leaked)[:3]} in {path.relative_to(project)}"
+        for line in lines_of(text):
+            facilities = [f for f in records if f in line]
+            if not facilities:
+                continue
+            years = set(YEAR.findall(line))
+            for facility in facilities:
+                triples = {(d, y) for d in dates_in(line) for y in years} & records[facility]
+                assert not triples, (f"a record (facility, prepare date, birth year) {facility}, {sorted(triples)[0]} "
+                                     f"in {path.relative_to(project)}")
+
+
+def published_tables(reports: Path) -> dict[str, list[list[str]]]:
+    """Every table of the report: the CSV files, and the tables of the HTML page."""
+    import csv
+
+    tables = {}
+    for path in sorted((reports / "tables").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            tables[path.name] = list(csv.reader(handle))
+    page = BeautifulSoup((reports / "report.html").read_text(encoding="utf-8"), "html.parser")
+    for number, table in enumerate(page.find_all("table"), start=1):
+        rows = [[cell.get_text(" ", strip=True) for cell in row.find_all(["th", "td"])] for row in table.find_all("tr")]
+        tables[f"report.html table {number}"] = rows
+    return tables
+
+
+def count_columns(rows: list[list[str]]) -> list[int]:
+    """Columns that hold counts: named as such, and every cell a whole number or a suppression mark."""
+    if len(rows) < 2:
+        return []
+    header, body = rows[0], rows[1:]
+    found = []
+    for index, name in enumerate(header):
+        cells = [row[index] for row in body if index < len(row) and row[index] not in ("", "–")]
+        if not cells or NOT_COUNTS.search(name) or index == 0:
+            continue
+        if all(re.fullmatch(r"\d{1,3}(,\d{3})*", c) or SMALL_CELL_MARK.match(c) for c in cells):
+            found.append(index)
+    return found
+
+
+def test_min_cell_suppression_reaches_every_published_count(project: Path) -> None:
+    reports = report_of_sample(project, "--min-cell", "11")
+    tables = published_tables(reports)
+    assert sum(name.endswith(".csv") for name in tables) >= 5 and any(name.startswith("report.html") for name in tables)
+    checked, marks = 0, 0
+    for name, rows in tables.items():
+        for index in count_columns(rows):
+            for row in rows[1:]:
+                cell = row[index] if index < len(row) else ""
+                marks += bool(SMALL_CELL_MARK.match(cell))
+                if re.fullmatch(r"\d{1,3}(,\d{3})*", cell):
+                    checked += 1
+                    value = int(cell.replace(",", ""))
+                    assert not 1 <= value <= 10, f"{name}: count {value} in column {rows[0][index]!r} (min_cell 11)"
+                else:
+                    assert cell in ("", "–", "<11"), f"{name}: {cell!r} in count column {rows[0][index]!r}"
+    assert checked > 100 and marks > 0  # the check saw real tables, and suppression happened
