@@ -139,15 +139,40 @@ def fiscal_years(dates: pa.Array) -> pa.Array:
     return pc.cast(pc.add(year, later), pa.int16())
 
 
-def row_hashes(columns: dict[str, pa.Array]) -> pa.Array:
-    """A stable 64-bit hash of each row's values (column order does not matter).
+_NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
+_MIX = np.uint64(0x100000001B3)
 
-    Built on pandas' keyed SipHash (`hash_array`, fixed key), so equal rows hash equally in
-    every run and on every machine; it identifies likely duplicates, not people."""
+
+def _column_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """One 64-bit hash per value: each distinct value is hashed once (keyed SipHash from pandas'
+    `hash_array`) and gathered by its dictionary index, so no per-row Python objects are made."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+        values = pc.cast(values, pa.string())
+    encoded = values.dictionary_encode()
+    distinct = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
+    distinct_hashes = pd.util.hash_array(distinct) if len(distinct) else np.empty(0, np.uint64)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    valid = ~pd.isna(indices) if indices.dtype.kind == "f" else np.ones(len(indices), bool)
+    hashes = np.full(len(indices), _NULL_HASH, dtype=np.uint64)
+    positions = np.where(valid, np.nan_to_num(indices, nan=0), 0).astype(np.int64) if indices.dtype.kind == "f" else indices
+    hashes[valid] = distinct_hashes[positions[valid]]
+    return hashes
+
+
+def row_hashes(columns: dict[str, pa.Array]) -> pa.Array:
+    """A stable 64-bit hash of each row's values (column order does not matter; nulls differ
+    from every text). Equal rows hash equally in every run and on every machine; the hash
+    identifies likely duplicates, not people."""
     if not columns:
         return pa.array([], pa.uint64())
-    parts = [pc.fill_null(pc.cast(columns[name], pa.string()), "\x00") for name in sorted(columns)]
-    names = [pa.scalar(f"{name}=") for name in sorted(columns)]
-    joined = pc.binary_join_element_wise(*[x for pair in zip(names, parts, strict=True) for x in pair], "\x1f")
-    hashed = pd.util.hash_array(np.asarray(joined.to_numpy(zero_copy_only=False), dtype=object))
-    return pa.array(hashed, pa.uint64())
+    length = len(next(iter(columns.values())))
+    combined = np.zeros(length, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for name in sorted(columns):
+            name_hash = pd.util.hash_array(np.array([name], dtype=object))[0]
+            combined = (combined * _MIX) ^ (_column_hashes(columns[name]) + name_hash)
+    return pa.array(combined, pa.uint64())

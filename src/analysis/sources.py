@@ -47,6 +47,7 @@ DELIMITERS = ("|", "\t", ",", ";")
 SNIFF_BYTES = 256 * 1024
 SNIFF_LINE_CHARS = 100_000  # below the csv module's field limit; header rows are far shorter
 TEXT_BLOCK_BYTES = 8 << 20  # pyarrow parses in blocks: no record may be longer than one block
+BATCH_ROWS = 1_000_000  # text is cleaned and written in batches of about this many records
 MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell: a longer value is not a table cell
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
@@ -57,10 +58,31 @@ class RawSheet:
     name: str  # file name relative to the release folder
     sheet: str | None
     layout: Layout
-    read: Callable[[], tuple[pa.Table, list[int]]]  # records as strings, and their 1-based row numbers
+    # records as strings in batches, with their 1-based row numbers; a Restart means "start over"
+    batches: Callable[[], Iterator[tuple[pa.Table, list[int]] | Restart]]
     delimiter: str | None = None
     encoding: str | None = None
-    warnings: list[str] = field(default_factory=list)  # filled in by `read`: what was tolerated, for the manifest
+    warnings: list[str] = field(default_factory=list)  # filled in while reading: what was tolerated, for the manifest
+
+    def read(self) -> tuple[pa.Table, list[int]]:
+        """The whole sheet at once (ingest streams `batches` instead)."""
+        tables: list[pa.Table] = []
+        rows: list[int] = []
+        for item in self.batches():
+            if isinstance(item, Restart):
+                tables, rows = [], []
+                continue
+            tables.append(item[0])
+            rows += item[1]
+        return pa.concat_tables(tables), rows
+
+
+@dataclass
+class Restart:
+    """Yielded by `RawSheet.batches` when a text file turned out not to be in the encoding it was
+    being read in: the batches yielded so far are void, and reading starts again from the top."""
+
+    encoding: str
 
 
 @dataclass
@@ -166,22 +188,28 @@ def _sniff_layout(text: str, name: str) -> tuple[str, Layout]:
 def _text_sheet(path: Path, name: str, head: bytes) -> RawSheet:
     text, encoding = _decode(head)
     delimiter, layout = _sniff_layout(text, name)
-    sheet = RawSheet(path, name, None, layout, lambda: (pa.table({}), []), delimiter=delimiter, encoding=encoding)
+    sheet = RawSheet(path, name, None, layout, lambda: iter(()), delimiter=delimiter, encoding=encoding)
 
-    def read() -> tuple[pa.Table, list[int]]:
+    def batches() -> Iterator[tuple[pa.Table, list[int]] | Restart]:
         for attempt in _encodings_from(encoding):
+            yielded = False
             try:
-                table, rows = _read_text(path, name, layout, delimiter, attempt)
+                for table, rows in _text_batches(path, name, layout, delimiter, attempt):
+                    yield _checked(sheet, table, rows, first=not yielded)
+                    yielded = True
             except _WrongEncoding:
+                sheet.warnings.clear()
+                if yielded:
+                    yield Restart(attempt)
                 continue
             if attempt != encoding:
                 sheet.encoding = attempt
             if attempt not in ("utf8", "utf-16"):
                 sheet.warnings.append(f"{name}: not UTF-8; read as {_ENCODING_NAMES[attempt]}")
-            return _checked(sheet, table, rows)
+            return
         raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
 
-    sheet.read = read
+    sheet.batches = batches
     return sheet
 
 
@@ -199,15 +227,17 @@ class _WrongEncoding(Exception):
     pass
 
 
-def _read_text(
+def _text_batches(
     path: Path, name: str, layout: Layout, delimiter: str, encoding: str, *, threads: bool = True
-) -> tuple[pa.Table, list[int]]:
+) -> Iterator[tuple[pa.Table, list[int]]]:
+    """The records of a delimited text file, streamed in batches of about BATCH_ROWS rows, so a
+    file of millions of rows is never in memory at once. Always yields at least one batch."""
     width = len(layout.header)
     bad_rows: list[tuple[int, int]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
         bad_rows.append((row.number if row.number is not None else -1, row.actual_columns))
-        return "skip"  # recorded, and reported as an error once the file is read
+        return "skip"  # recorded, and reported as an error below
 
     column_names = [f"c{i}" for i in range(width)]
     read_options = pacsv.ReadOptions(
@@ -221,9 +251,21 @@ def _read_text(
         strings_can_be_null=True,
         quoted_strings_can_be_null=True,
     )
+    next_row = layout.header_row + 1  # pyarrow skips blank lines: row numbers are provenance, not keys
+    pending: list[pa.RecordBatch] = []
     try:
         with pa.input_stream(str(path), compression="gzip" if is_gzip(path) else None) as stream:
-            table = pacsv.read_csv(stream, read_options, parse_options, convert_options)
+            reader = pacsv.open_csv(stream, read_options, parse_options, convert_options)
+            schema = reader.schema
+            for batch in reader:
+                pending.append(batch)
+                if bad_rows:
+                    break
+                if sum(b.num_rows for b in pending) >= BATCH_ROWS:
+                    table = pa.Table.from_batches(pending, schema)
+                    pending = []
+                    yield table, list(range(next_row, next_row + table.num_rows))
+                    next_row += table.num_rows
     except UnicodeError:  # raised by the transcoder of a non-UTF-8 encoding
         raise _WrongEncoding() from None
     except pa.ArrowInvalid as exc:
@@ -242,28 +284,29 @@ def _read_text(
     if bad_rows:
         number, found = min(bad_rows)
         if number < 0 and threads:  # only a single-threaded parse knows row numbers: read again for the message
-            return _read_text(path, name, layout, delimiter, encoding, threads=False)
-        row = number if number >= 0 else None  # pyarrow counts physical lines from 1, skipped ones included
+            for _ in _text_batches(path, name, layout, delimiter, encoding, threads=False):
+                pass
         raise InputFileError(
             f"has {found} fields where the header has {width} ({len(bad_rows)} such row(s)); "
             f"the rows do not all use the delimiter {delimiter!r} of the header row",
             file=name,
-            row=row,
+            row=number if number >= 0 else None,  # pyarrow counts physical lines from 1, skipped ones included
         )
-    # pyarrow skips blank lines, so row numbers are exact only for files without them:
-    # the usual case for ICE exports, and the numbers are provenance, not keys.
-    first = layout.header_row + 1
-    return table, list(range(first, first + table.num_rows))
+    if pending or next_row == layout.header_row + 1:
+        table = pa.Table.from_batches(pending, schema)
+        yield table, list(range(next_row, next_row + table.num_rows))
 
 
 # ---------------------------------------------------------------- checks on every sheet read
 
 
-def _checked(sheet: RawSheet, table: pa.Table, rows: list[int]) -> tuple[pa.Table, list[int]]:
-    """Refuse oversized cells; drop header rows repeated among the records; note odd header names."""
+def _checked(sheet: RawSheet, table: pa.Table, rows: list[int], *, first: bool = True) -> tuple[pa.Table, list[int]]:
+    """Refuse oversized cells; drop header rows repeated among the records; note odd header names
+    (once per sheet: `first` is the sheet's first batch)."""
     table, rows = _drop_repeated_headers(sheet, table, rows)
     _check_cell_sizes(sheet, table, rows)
-    sheet.warnings.extend(f"{_where(sheet)}: {note}" for note in header_notes(sheet.layout.header))
+    if first:
+        sheet.warnings.extend(f"{_where(sheet)}: {note}" for note in header_notes(sheet.layout.header))
     sheet.warnings.extend(_unnamed_columns_with_values(sheet, table))
     return table, rows
 
@@ -463,16 +506,17 @@ def _workbook_sheets(path: Path, name: str) -> Iterator[RawSheet | SkippedSheet]
             yield SkippedSheet(name, sheet, "summary or notes sheet, not records")
             continue
         layout = find_layout(head, file=name, sheet=sheet)
-        raw_sheet = RawSheet(path, name, sheet, layout, lambda: (pa.table({}), []))
-        raw_sheet.read = _sheet_reader(book, raw_sheet)
+        raw_sheet = RawSheet(path, name, sheet, layout, lambda: iter(()))
+        raw_sheet.batches = _sheet_reader(book, raw_sheet)
         yield raw_sheet
 
 
-def _sheet_reader(book: _Workbook, raw_sheet: RawSheet) -> Callable[[], tuple[pa.Table, list[int]]]:
+def _sheet_reader(book: _Workbook, raw_sheet: RawSheet) -> Callable[[], Iterator[tuple[pa.Table, list[int]] | Restart]]:
+    """A workbook sheet is read whole (calamine reads sheets whole): one batch."""
     sheet, layout = raw_sheet.sheet, raw_sheet.layout
     assert sheet is not None
 
-    def read() -> tuple[pa.Table, list[int]]:
+    def read() -> Iterator[tuple[pa.Table, list[int]] | Restart]:
         rows = book.rows(sheet)[layout.header_index + 1 :]
         width = len(layout.header)
         for offset, row in enumerate(rows):
@@ -486,6 +530,6 @@ def _sheet_reader(book: _Workbook, raw_sheet: RawSheet) -> Callable[[], tuple[pa
                 )
         columns = {f"c{i}": pa.array([row[i] if i < len(row) else None for row in rows], pa.string()) for i in range(width)}
         first = layout.header_row + 1
-        return _checked(raw_sheet, pa.table(columns), list(range(first, first + len(rows))))
+        yield _checked(raw_sheet, pa.table(columns), list(range(first, first + len(rows))))
 
     return read

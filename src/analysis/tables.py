@@ -16,85 +16,114 @@ import pyarrow.parquet as pq
 from . import __version__
 from .cache import reader_fingerprint
 from .cleaning import ColumnStats, clean_columns, fiscal_years, row_hashes
-from .columns import PROVENANCE_COLUMNS
+from .columns import PROVENANCE_COLUMNS, is_date_column
 from .errors import InputFileError, ReleaseError
 from .ingest import swap_into_place
 from .kinds import KIND_BY_NAME, detect_kind, other_table_name, single_fiscal_year
 from .manifest import MANIFEST_NAME, table_summary
 from .paths import ReleaseLocation, display_path
 from .progress import Progress
-from .sources import RawSheet, SkippedSheet, open_sheets
-from .validation import validate
+from .sources import RawSheet, Restart, SkippedSheet, open_sheets
+from .validation import CATEGORIES, check_structure, validate
 
 
 @dataclass
 class TableParts:
-    """The cleaned sheets of one table, waiting to be concatenated."""
+    """The cleaned batches of one table, each written at once to a part file in the staging
+    folder (so memory holds one batch, never a whole release), merged at the end."""
 
-    parts: list[pa.Table] = field(default_factory=list)
+    folder: Path
+    parts: list[Path] = field(default_factory=list)
+    schemas: list[pa.Schema] = field(default_factory=list)
     stats: dict[str, ColumnStats] = field(default_factory=dict)
     fiscal_year_sources: set[str] = field(default_factory=set)
     known_kind: bool = True
 
     def add(self, table: pa.Table, stats: dict[str, ColumnStats], fy_source: str) -> None:
-        self.parts.append(table)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"part-{len(self.parts):05d}.parquet"
+        pq.write_table(table, path, compression="lz4")
+        self.parts.append(path)
+        self.schemas.append(table.schema)
         self.fiscal_year_sources.add(fy_source)
         for name, column_stats in stats.items():
             self.stats.setdefault(name, ColumnStats()).add(column_stats)
+
+    def drop_last(self, count: int) -> None:
+        """Forget the last `count` parts (a sheet that must be read again)."""
+        for _ in range(count):
+            self.parts.pop().unlink()
+            self.schemas.pop()
+
+    def write(self, path: Path) -> None:
+        """Merge the parts into one parquet file: columns missing from a part become nulls; data
+        columns in order of first appearance, provenance last."""
+        fields: dict[str, pa.Field] = {}
+        for schema in self.schemas:
+            for schema_field in schema:
+                fields.setdefault(schema_field.name, schema_field)
+        order = [n for n in fields if n not in PROVENANCE_COLUMNS] + list(PROVENANCE_COLUMNS)
+        schema = pa.schema([fields[n] for n in order])
+        with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+            for part in self.parts:
+                table = pq.read_table(part)
+                for missing in (n for n in order if n not in table.column_names):
+                    table = table.append_column(fields[missing], pa.nulls(table.num_rows, fields[missing].type))
+                writer.write_table(table.select(order).cast(schema), row_group_size=1 << 20)
+                part.unlink()
 
 
 def build_tables(
     location: ReleaseLocation, files: list[Path], records: list[dict], out_dir: Path, progress: Progress
 ) -> dict:
     assert location.raw_dir is not None
-    tables: dict[str, TableParts] = {}
-    sheets: list[dict] = []
-    skipped: list[dict] = []
-    warnings: list[str] = []
-    for index, path in enumerate(files, start=1):
-        name = path.relative_to(location.raw_dir).as_posix()
-        with progress.step(f"ingest {location.release_id}: [{index}/{len(files)}] {name}"):
-            for item in open_sheets(path, name):
-                if isinstance(item, SkippedSheet):
-                    skipped.append({"file": item.name, "sheet": item.sheet, "reason": item.reason})
-                    continue
-                table_name, table, stats, info = read_sheet(item)
-                warnings.extend(item.warnings)
-                parts = tables.setdefault(table_name, TableParts())
-                parts.known_kind = table_name in KIND_BY_NAME
-                parts.add(table, stats, info["fiscal_year_source"])
-                sheets.append(info)
-                if info["rows"] == 0:
-                    warnings.append(f"{name}{_sheet_label(item.sheet)}: header row but no records")
-    if not tables:
-        raise ReleaseError("no sheet of this release holds records", file=display_path(location.raw_dir))
-    manifest = {
-        "release": location.release_id,
-        "reader_fingerprint": reader_fingerprint(),
-        "package_version": __version__,
-        "source": display_path(location.raw_dir),
-        "synthetic": bool(location.config.get("synthetic")) or any(s["synthetic"] for s in sheets),
-        "previous_release": location.config.get("previous_release"),
-        "foia_numbers": sorted({s["foia_number"] for s in sheets if s["foia_number"]}),
-        "as_of": sorted({s["as_of"] for s in sheets if s["as_of"]}),
-        "files": records,
-        "sheets": sheets,
-        "skipped_sheets": skipped,
-        "tables": {},
-        "warnings": warnings,
-    }
     staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
+        tables: dict[str, TableParts] = {}
+        sheets: list[dict] = []
+        skipped: list[dict] = []
+        warnings: list[str] = []
+        for index, path in enumerate(files, start=1):
+            name = path.relative_to(location.raw_dir).as_posix()
+            with progress.step(f"ingest {location.release_id}: [{index}/{len(files)}] {name}"):
+                for item in open_sheets(path, name):
+                    if isinstance(item, SkippedSheet):
+                        skipped.append({"file": item.name, "sheet": item.sheet, "reason": item.reason})
+                        continue
+                    info = read_sheet(item, tables, staging / "parts")
+                    warnings.extend(item.warnings)
+                    sheets.append(info)
+                    if info["rows"] == 0:
+                        warnings.append(f"{name}{_sheet_label(item.sheet)}: header row but no records")
+        if not tables:
+            raise ReleaseError("no sheet of this release holds records", file=display_path(location.raw_dir))
+        manifest = {
+            "release": location.release_id,
+            "reader_fingerprint": reader_fingerprint(),
+            "package_version": __version__,
+            "source": display_path(location.raw_dir),
+            "synthetic": bool(location.config.get("synthetic")) or any(s["synthetic"] for s in sheets),
+            "previous_release": location.config.get("previous_release"),
+            "foia_numbers": sorted({s["foia_number"] for s in sheets if s["foia_number"]}),
+            "as_of": sorted({s["as_of"] for s in sheets if s["as_of"]}),
+            "files": records,
+            "sheets": sheets,
+            "skipped_sheets": skipped,
+            "tables": {},
+            "warnings": warnings,
+        }
         for table_name in sorted(tables):
             with progress.step(f"ingest {location.release_id}: writing {table_name}.parquet"):
-                table = combine(tables[table_name].parts)
-                warnings.extend(validate(table_name, table, sum(s["rows"] for s in sheets if s["table"] == table_name)))
-                pq.write_table(table, staging / f"{table_name}.parquet", compression="zstd", row_group_size=1 << 20)
-                summary = table_summary(table_name, table, tables[table_name])
+                path = staging / f"{table_name}.parquet"
+                tables[table_name].write(path)
+                sheet_rows = sum(s["rows"] for s in sheets if s["table"] == table_name)
+                warnings.extend(validate_written(table_name, path, sheet_rows))
+                summary = table_summary(table_name, path, tables[table_name])
                 manifest["tables"][table_name] = summary
                 warnings.extend(summary.pop("_warnings"))
+        shutil.rmtree(staging / "parts", ignore_errors=True)
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         swap_into_place(staging, out_dir)
     finally:
@@ -102,55 +131,47 @@ def build_tables(
     return manifest
 
 
+def validate_written(table_name: str, path: Path, sheet_rows: int) -> list[str]:
+    """Validate a written table reading only the columns the checks look at (all columns'
+    types are checked from the schema alone), so memory stays bounded at any size."""
+    schema = pq.read_schema(path)
+    check_structure(table_name, schema.empty_table())
+    needed = [n for n in schema.names if n in PROVENANCE_COLUMNS or n in CATEGORIES or is_date_column(n) or n == "birth_year"]
+    return validate(table_name, pq.read_table(path, columns=needed), sheet_rows)
+
+
 def _sheet_label(sheet: str | None) -> str:
     return f" sheet {sheet!r}" if sheet else ""
 
 
-def read_sheet(sheet: RawSheet) -> tuple[str, pa.Table, dict[str, ColumnStats], dict]:
-    """Clean one sheet and decide its table and fiscal years."""
-    raw, row_numbers = sheet.read()
-    columns, stats = clean_columns(raw, sheet.layout.header)
-    keep = _non_blank_rows(columns, raw.num_rows)
-    if keep is not None:
-        columns = {name: pc.filter(values, keep) for name, values in columns.items()}
-        row_numbers = [n for n, k in zip(row_numbers, keep.to_pylist()) if k]
-    stem = Path(sheet.name).name.split(".")[0]
-    kind_name = detect_kind(sheet.layout.title, stem, sheet.sheet, list(columns))
-    table_name = kind_name or other_table_name(stem, sheet.sheet)
-    kind = KIND_BY_NAME.get(kind_name or "")
-    if kind:
-        for required in kind.required:
-            if required not in columns:
-                raise InputFileError(
-                    f"the {kind.name} table needs a column {required!r} (see ALIASES in src/analysis/columns.py "
-                    "for the spellings recognised)",
-                    file=sheet.name,
-                    sheet=sheet.sheet,
-                    column=required,
-                )
-    rows = len(row_numbers)
-    fiscal_year = single_fiscal_year(sheet.layout.title, sheet.sheet, stem)
-    date_column = kind.date_column if kind else next((c for c in columns if c.endswith("_date")), None)
-    if fiscal_year is not None:
-        fy_values = pa.array([fiscal_year] * rows, pa.int16())
-        fy_source = "sheet title"
-    elif date_column and date_column in columns:
-        fy_values = fiscal_years(columns[date_column])
-        fy_source = f"{date_column}"
-    else:
-        fy_values = pa.nulls(rows, pa.int16())
-        fy_source = "none"
-    hashes = row_hashes(columns)
-    provenance = {
-        "fiscal_year": fy_values,
-        "source_file": pa.array([sheet.name] * rows, pa.string()).dictionary_encode(),
-        "source_sheet": pa.array([sheet.sheet] * rows, pa.string()).dictionary_encode(),
-        "source_row": pa.array(row_numbers, pa.int32()),
-        "row_hash": hashes,
-    }
-    assert tuple(provenance) == PROVENANCE_COLUMNS
-    table = pa.table({**columns, **provenance})
-    info = {
+def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Path) -> dict:
+    """Clean one sheet batch by batch into the parts of its table; returns the sheet's manifest entry."""
+    rows = 0
+    added = 0
+    kind_name: str | None = None
+    table_name = ""
+    fy_source = "none"
+    fiscal_year: int | None = None
+    for item in sheet.batches():
+        if isinstance(item, Restart):
+            tables[table_name].drop_last(added)
+            rows = added = 0
+            continue
+        raw, row_numbers = item
+        columns, stats = clean_columns(raw, sheet.layout.header)
+        keep = _non_blank_rows(columns, raw.num_rows)
+        if keep is not None:
+            columns = {name: pc.filter(values, keep) for name, values in columns.items()}
+            row_numbers = [n for n, k in zip(row_numbers, keep.to_pylist(), strict=True) if k]
+        if not table_name:
+            kind_name, table_name, fiscal_year = _sheet_identity(sheet, columns)
+        table, fy_source = _with_provenance(sheet, columns, row_numbers, kind_name, fiscal_year)
+        parts = tables.setdefault(table_name, TableParts(parts_folder / table_name))
+        parts.known_kind = table_name in KIND_BY_NAME
+        parts.add(table, stats, fy_source)
+        rows += table.num_rows
+        added += 1
+    return {
         "file": sheet.name,
         "sheet": sheet.sheet,
         "table": table_name,
@@ -166,7 +187,46 @@ def read_sheet(sheet: RawSheet) -> tuple[str, pa.Table, dict[str, ColumnStats], 
         "fiscal_year_source": fy_source,
         "columns": [h for h in sheet.layout.header if h],
     }
-    return table_name, table, stats, info
+
+
+def _sheet_identity(sheet: RawSheet, columns: dict[str, pa.Array]) -> tuple[str | None, str, int | None]:
+    """The sheet's kind, table name and (if its title names one) fiscal year; checks required columns."""
+    stem = Path(sheet.name).name.split(".")[0]
+    kind_name = detect_kind(sheet.layout.title, stem, sheet.sheet, list(columns))
+    kind = KIND_BY_NAME.get(kind_name or "")
+    for required in kind.required if kind else ():
+        if required not in columns:
+            raise InputFileError(
+                f"the {kind.name} table needs a column {required!r} (see ALIASES in src/analysis/columns.py "
+                "for the spellings recognised)",
+                file=sheet.name,
+                sheet=sheet.sheet,
+                column=required,
+            )
+    return kind_name, kind_name or other_table_name(stem, sheet.sheet), single_fiscal_year(sheet.layout.title, sheet.sheet, stem)
+
+
+def _with_provenance(sheet: RawSheet, columns: dict[str, pa.Array], row_numbers: list[int], kind_name: str | None,
+                     fiscal_year: int | None) -> tuple[pa.Table, str]:
+    """The batch with its fiscal year, source file, sheet, row and row hash; and where the year came from."""
+    rows = len(row_numbers)
+    kind = KIND_BY_NAME.get(kind_name or "")
+    date_column = kind.date_column if kind else next((c for c in columns if c.endswith("_date")), None)
+    if fiscal_year is not None:
+        fy_values, fy_source = pa.array([fiscal_year] * rows, pa.int16()), "sheet title"
+    elif date_column and date_column in columns:
+        fy_values, fy_source = fiscal_years(columns[date_column]), date_column
+    else:
+        fy_values, fy_source = pa.nulls(rows, pa.int16()), "none"
+    provenance = {
+        "fiscal_year": fy_values,
+        "source_file": pa.array([sheet.name] * rows, pa.string()).dictionary_encode(),
+        "source_sheet": pa.array([sheet.sheet] * rows, pa.string()).dictionary_encode(),
+        "source_row": pa.array(row_numbers, pa.int32()),
+        "row_hash": row_hashes(columns),
+    }
+    assert tuple(provenance) == PROVENANCE_COLUMNS
+    return pa.table({**columns, **provenance}), fy_source
 
 
 def _non_blank_rows(columns: dict[str, pa.Array], num_rows: int) -> pa.Array | None:
@@ -179,16 +239,3 @@ def _non_blank_rows(columns: dict[str, pa.Array], num_rows: int) -> pa.Array | N
         any_value = valid if any_value is None else pc.or_(any_value, valid)
     assert any_value is not None
     return None if pc.all(any_value).as_py() else any_value
-
-
-def combine(parts: list[pa.Table]) -> pa.Table:
-    """One table from sheets whose columns may differ: missing columns become nulls;
-    data columns in order of first appearance, provenance last."""
-    table = pa.concat_tables(parts, promote_options="default")
-    data_columns: list[str] = []
-    for part in parts:
-        data_columns += [c for c in part.column_names if c not in PROVENANCE_COLUMNS and c not in data_columns]
-    table = table.select(data_columns + list(PROVENANCE_COLUMNS))
-    return table.combine_chunks()
-
-
