@@ -83,7 +83,7 @@ def load_rules(path: Path | None = None) -> Rules:
             if not pattern or not category:
                 raise ReferenceFileError("pattern and category must not be empty", file=path, row=row_number)
             if kind == "code":
-                code_rules.append((normalise_code(pattern) if len(pattern) > 2 else pattern, category))
+                code_rules.append(((normalise_code(pattern) or pattern) if len(pattern) > 2 else pattern, category))
                 continue
             try:
                 text_rules.append((re.compile(pattern, re.IGNORECASE), category))
@@ -118,7 +118,7 @@ def categorise(charges: pd.Series, codes: pd.Series | None = None, rules: Rules 
     rules = rules or load_rules()
     texts = [_text(value) for value in charges.tolist()]
     code_list = [normalise_code(value) for value in codes.tolist()] if codes is not None else [None] * len(texts)
-    keys = list(zip(texts, code_list))
+    keys = list(zip(texts, code_list, strict=True))
     # categorise each distinct (charge, code) once: releases repeat a few hundred charges many times
     lookup = {key: rules.category_of(*key) for key in set(keys)}
     return pd.Series([lookup[key] for key in keys], index=charges.index, dtype="string", name="conviction_category")

@@ -12,9 +12,10 @@ encounters whose processing disposition is `Detainer`, a different measure, name
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -79,22 +80,46 @@ def monthly_counts(frame: pd.DataFrame, date_column: str = PREPARE_DATE) -> pd.D
     return pd.DataFrame({"month": span.to_timestamp(), "count": counts.to_numpy().astype(int)})
 
 
-def fiscal_year_totals(frame: pd.DataFrame, partial: Mapping[str, bool]) -> pd.DataFrame:
-    """Records per fiscal year, with partial years flagged and labelled."""
+def fiscal_year_totals(frame: pd.DataFrame, partial: Mapping[str, bool], date_column: str | None = None) -> pd.DataFrame:
+    """Records per fiscal year, with partial years flagged and labelled; with `date_column`, also
+    the calendar months the year's records span and the average per month (what makes a partial
+    year comparable with full ones)."""
     counts = frame.groupby("fiscal_year").size().sort_index()
     years = [int(fy) for fy in counts.index]
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "fiscal_year": years,
         "label": fiscal_year_labels(years, partial),
         "count": counts.to_numpy().astype(int),
         "partial": [bool(partial.get(str(fy), False)) for fy in years],
     })
+    if date_column is not None:
+        months = pd.to_datetime(frame[date_column], errors="coerce").dt.to_period("M")
+        span = months.groupby(frame["fiscal_year"]).agg(["min", "max"])
+        spanned = {int(cast(int, fy)): (last - first).n + 1
+                   for fy, first, last in zip(span.index, span["min"], span["max"], strict=True) if not pd.isna(first)}
+        out["months"] = [spanned.get(fy, 0) for fy in years]
+        out["per_month"] = _share(out["count"], out["months"])
+    return out
 
 
 def mean_per_month(monthly: pd.DataFrame, months: int, *, last: bool) -> float:
     """Average monthly count over the first or last `months` months of a `monthly_counts` frame."""
     window = monthly.tail(months) if last else monthly.head(months)
     return float(window["count"].mean()) if len(window) else float("nan")
+
+
+def monthly_change(monthly: pd.DataFrame, months: int = 12) -> tuple[float, float] | None:
+    """Average per month over the first and the last `months` months, or None if the series
+    is shorter than two such windows."""
+    if len(monthly) < 2 * months:
+        return None
+    return mean_per_month(monthly, months, last=False), mean_per_month(monthly, months, last=True)
+
+
+def form_name(detainer_type: str) -> str:
+    """`Immigration Detainer - Notice of Action (I-247A)` -> `I-247A`; other labels unchanged."""
+    found = re.search(r"\((I-\d+[A-Z]?)\)", str(detainer_type))
+    return found.group(1) if found else str(detainer_type)
 
 
 def ranked_counts(frame: pd.DataFrame, column: str, top: int | None = None) -> pd.DataFrame:
@@ -110,7 +135,7 @@ def state_counts(frame: pd.DataFrame) -> pd.DataFrame:
     """Records per state for the 50 states and DC (zeros included), then any other codes found
     (territories, blanks) so that nothing is silently left off a map."""
     counts = ranked_counts(frame, "state")
-    found = dict(zip(counts["state"], counts["count"]))
+    found = dict(zip(counts["state"], counts["count"], strict=True))
     rows = [{"state": code, "name": STATES[code][0], "count": int(found.get(code, 0)), "on_map": True}
             for code in STATES]
     rows += [{"state": code, "name": code, "count": int(n), "on_map": False}
@@ -146,8 +171,8 @@ def shares_by_fiscal_year(frame: pd.DataFrame, column: str, labels: Mapping[str,
     ordered = preferred + [c for c in overall.index if c not in preferred and c != NOT_RECORDED]
     ordered += [NOT_RECORDED] if NOT_RECORDED in counts.columns else []
     counts = counts[ordered]
-    long = counts.stack().rename("count").reset_index().rename(columns={column: "category"})
-    long.columns = ["fiscal_year", "category", "count"]
+    long = counts.rename_axis(columns=None).reset_index().melt(id_vars="fiscal_year", var_name="category",
+                                                               value_name="count")
     long["share"] = _share(long["count"], long.groupby("fiscal_year")["count"].transform("sum"))
     long["category"] = pd.Categorical(long["category"], categories=ordered, ordered=True)
     return long.sort_values(["fiscal_year", "category"]).reset_index(drop=True)
@@ -189,7 +214,9 @@ class IssuedMeasure:
 
     def load(self, ctx: ReportContext) -> pd.DataFrame:
         if self.from_encounters:
-            columns = ["aor", self.date_column, "processing_disposition"]
+            # ctx.load adds the geography column itself (and would add it twice if asked for it)
+            geography = ctx.geography_filter_column(self.table)
+            columns = [c for c in ("aor", self.date_column, "processing_disposition") if c != geography]
             return ending_in_detainer(ctx.load(self.table, columns))
         return ctx.load(self.table)
 
@@ -215,15 +242,31 @@ def issued_measure(ctx: ReportContext) -> IssuedMeasure:
     return ENCOUNTERS_ENDING_IN_DETAINER
 
 
+def stop_if_empty(ctx: ReportContext, frame: pd.DataFrame, what: str) -> None:
+    """Stop the section with one sentence when the report's filters leave no records."""
+    if len(frame):
+        return
+    from .notebook import SectionSkipped
+
+    years = ""
+    if ctx.params.fy_start or ctx.params.fy_end:
+        years = f" in FY{ctx.params.fy_start or '…'} to FY{ctx.params.fy_end or '…'}"
+    sentence = f"The release has no {what} for {ctx.params.geography}{years}, so this section is skipped."
+    ctx.say(f"*{sentence}*")
+    raise SectionSkipped(sentence)
+
+
 # ---------------------------------------------------------------- outcomes
 
 
 def lift_reason_counts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Detainers per lift reason exactly as recorded; a blank reason is `(blank)`."""
+    """Detainers per lift reason exactly as recorded (a blank reason is `(blank)`), with the
+    outcome bucket each reason is grouped into."""
     reasons = frame[LIFT_REASON].astype("string").str.strip()
     reasons = reasons.mask(reasons == "", pd.NA).fillna(BLANK_REASON)
     counts = reasons.value_counts().rename_axis("lift_reason").reset_index(name="count")
-    return _rank(counts, "count", "lift_reason")
+    counts["bucket"] = lift_bucket(counts["lift_reason"].mask(counts["lift_reason"] == BLANK_REASON)).astype(str)
+    return _rank(counts, "count", "lift_reason")[["lift_reason", "bucket", "count"]]
 
 
 def bucket_by_fiscal_year(frame: pd.DataFrame) -> pd.DataFrame:
@@ -233,8 +276,8 @@ def bucket_by_fiscal_year(frame: pd.DataFrame) -> pd.DataFrame:
     counts = pd.crosstab(frame["fiscal_year"], buckets)
     present = [b for b in BUCKETS if b in counts.columns]
     counts = counts.reindex(columns=present, fill_value=0)
-    long = counts.stack().rename("count").reset_index()
-    long.columns = ["fiscal_year", "bucket", "count"]
+    long = counts.rename_axis(columns=None).reset_index().melt(id_vars="fiscal_year", var_name="bucket",
+                                                               value_name="count")
     long["label"] = long["bucket"].map(BUCKETS)
     long["share"] = _share(long["count"], long.groupby("fiscal_year")["count"].transform("sum"))
     long["bucket"] = pd.Categorical(long["bucket"], categories=present, ordered=True)
@@ -243,7 +286,8 @@ def bucket_by_fiscal_year(frame: pd.DataFrame) -> pd.DataFrame:
     return long[["fiscal_year", "bucket", "label", "count", "share"]]
 
 
-def declined_mask(frame: pd.DataFrame, definition: str) -> pd.Series:
+def declined_mask(frame: pd.DataFrame, definition: str) -> np.ndarray:
+    """True where the detainer counts as declined under `definition` (positional, like frame's rows)."""
     return is_declined(frame[LIFT_REASON], definition).to_numpy()
 
 

@@ -1,0 +1,363 @@
+"""detainer_metrics: every metric on a small hand-built frame whose answer was worked out by
+hand, and the sample's planted aggregates (truth.json) recovered through the same functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import convictions
+from analysis import detainer_metrics as dm
+from analysis.notebook import ReportContext, SectionSkipped
+
+D = dt.date
+DECLINED = "Detainer Declined by LEA"
+BOOKED = "Booked into Detention"
+NOTICE = "Insufficient Notice to ICE"
+EARLY = "Early Release"
+
+
+def small() -> pd.DataFrame:
+    """Eight detainers in FY2021 (5) and FY2022 (3), worked through by hand in the tests below.
+
+    row fy   prepared    state fac  criminality  type    lift reason       lifted      charge / code
+    0   2021 2020-10-05  CA    A    1 Convicted  I-247A  Declined by LEA   2020-10-15  Assault / 1399
+    1   2021 2020-10-20  CA    A    2 Pending    I-247A  Booked            2020-10-25  -
+    2   2021 2020-12-01  TX    B    1 Convicted  I-247N  Insufficient not. 2020-12-31  DUI text / 5404
+    3   2021 2020-12-02  TX    B    3 Other      I-247A  (blank)           -           -
+    4   2021 2021-01-10  CA    A    1 Convicted  I-247A  Early Release     2021-01-09  Burglary / (none)
+    5   2022 2021-10-03  PR    C    1 Convicted  I-247A  Declined by LEA   2021-10-13  Unheard-of / 9999
+    6   2022 2021-11-15  TX    B    (missing)    I-247A  Booked            2021-11-18  -
+    7   2022 2021-11-16  CA    A    2 Pending    I-247A  Case Closed       2021-12-16  -
+    """
+    a = "Immigration Detainer - Notice of Action (I-247A)"
+    n = "Request for Voluntary Notification of Release (I-247N)"
+    return pd.DataFrame({
+        "fiscal_year": np.array([2021, 2021, 2021, 2021, 2021, 2022, 2022, 2022], dtype="int16"),
+        "detainer_prepare_date": [D(2020, 10, 5), D(2020, 10, 20), D(2020, 12, 1), D(2020, 12, 2), D(2021, 1, 10),
+                                  D(2021, 10, 3), D(2021, 11, 15), D(2021, 11, 16)],
+        "state": ["CA", "CA", "TX", "TX", "CA", "PR", "TX", "CA"],
+        "aor": ["Los Angeles Area of Responsibility", "Los Angeles Area of Responsibility",
+                "Houston Area of Responsibility", "Houston Area of Responsibility",
+                "Los Angeles Area of Responsibility", "Miami Area of Responsibility",
+                "Houston Area of Responsibility", "Los Angeles Area of Responsibility"],
+        "facility": ["Jail A", "Jail A", "Jail B", "Jail B", "Jail A", "Jail C", "Jail B", "Jail A"],
+        "criminality": ["1 Convicted Criminal", "2 Pending Criminal Charges", "1 Convicted Criminal",
+                        "3 Other Immigration Violator", "1 Convicted Criminal", "1 Convicted Criminal", None,
+                        "2 Pending Criminal Charges"],
+        "detainer_type": [a, a, n, a, a, a, a, a],
+        "detainer_lift_reason": [DECLINED, BOOKED, NOTICE, None, EARLY, DECLINED, BOOKED, "Case Closed"],
+        "detainer_lift_date": [D(2020, 10, 15), D(2020, 10, 25), D(2020, 12, 31), None, D(2021, 1, 9),
+                               D(2021, 10, 13), D(2021, 11, 18), D(2021, 12, 16)],
+        "msc_charge": ["Assault", None, "Driving Under Influence Liquor", None, "Burglary", "Unheard-of offense",
+                       None, None],
+        "msc_charge_code": ["1399", None, "5404", None, None, "9999", None, None],
+    })
+
+
+PARTIAL = {"2021": False, "2022": True}
+
+
+# ---------------------------------------------------------------- issued
+
+
+def test_monthly_counts_fills_months_without_records():
+    monthly = dm.monthly_counts(small().iloc[:5])  # FY2021: Oct 2, Nov 0, Dec 2, Jan 1
+    assert list(monthly["month"]) == list(pd.to_datetime(["2020-10-01", "2020-11-01", "2020-12-01", "2021-01-01"]))
+    assert list(monthly["count"]) == [2, 0, 2, 1]
+
+
+def test_monthly_counts_of_no_dates_is_empty():
+    frame = small().assign(detainer_prepare_date=None)
+    assert dm.monthly_counts(frame).empty
+
+
+def test_fiscal_year_totals_label_partial_years_and_average_per_month():
+    totals = dm.fiscal_year_totals(small(), PARTIAL, "detainer_prepare_date")
+    assert list(totals["fiscal_year"]) == [2021, 2022]
+    assert list(totals["count"]) == [5, 3]
+    assert list(totals["label"]) == ["FY2021", "FY2022 (partial)"]
+    assert list(totals["partial"]) == [False, True]
+    assert list(totals["months"]) == [4, 2]  # Oct..Jan; Oct..Nov
+    assert list(totals["per_month"]) == [1.25, 1.5]
+
+
+def test_monthly_change_needs_two_windows():
+    monthly = pd.DataFrame({"month": pd.date_range("2020-10-01", periods=4, freq="MS"), "count": [1, 3, 5, 7]})
+    assert dm.monthly_change(monthly, months=2) == (2.0, 6.0)
+    assert dm.monthly_change(monthly, months=3) is None
+    assert dm.mean_per_month(monthly, 3, last=True) == 5.0
+
+
+def test_ranked_counts_breaks_ties_by_name_and_keeps_missing_visible():
+    frame = pd.DataFrame({"x": ["b", "a", "b", "a", None, "c"]})
+    ranked = dm.ranked_counts(frame, "x")
+    assert list(ranked["x"]) == ["a", "b", "Not recorded", "c"]
+    assert list(ranked["count"]) == [2, 2, 1, 1]
+    assert ranked["share"].iloc[0] == pytest.approx(2 / 6)
+    assert list(dm.ranked_counts(frame, "x", top=2)["x"]) == ["a", "b"]
+
+
+def test_state_counts_cover_every_tile_and_places_off_the_map():
+    states = dm.state_counts(small())
+    assert len(states) == 52  # 50 states, DC, and Puerto Rico (off the map)
+    by_code = states.set_index("state")
+    assert by_code.loc["CA", "count"] == 4 and by_code.loc["TX", "count"] == 3
+    assert by_code.loc["PR", "count"] == 1 and not by_code.loc["PR", "on_map"]
+    assert by_code.loc["ME", "count"] == 0 and by_code.loc["ME", "on_map"]
+    assert by_code.loc["CA", "share"] == pytest.approx(0.5)
+    assert list(states["state"][:3]) == ["CA", "TX", "PR"]
+
+
+def test_aor_counts_use_short_names():
+    aors = dm.aor_counts(small())
+    assert list(aors["aor"]) == ["Los Angeles", "Houston", "Miami"]
+    assert list(aors["count"]) == [4, 3, 1]
+
+
+def test_facility_counts_carry_the_facility_state():
+    facilities = dm.facility_counts(small(), top=2)
+    assert list(facilities["facility"]) == ["Jail A", "Jail B"]
+    assert list(facilities["state"]) == ["CA", "TX"]
+    assert list(facilities["count"]) == [4, 3]
+
+
+def test_criminality_shares_by_fiscal_year():
+    long = dm.criminality_shares(small())
+    fy2021 = long[long["fiscal_year"] == 2021].set_index("category")
+    assert fy2021.loc["Convicted criminal", "count"] == 3
+    assert fy2021.loc["Convicted criminal", "share"] == pytest.approx(3 / 5)
+    fy2022 = long[long["fiscal_year"] == 2022].set_index("category")
+    assert fy2022.loc["Not recorded", "count"] == 1  # the missing criminality, kept visible
+    wide = dm.wide_shares(long)
+    assert list(wide.columns) == ["Convicted criminal", "Pending criminal charges", "Other immigration violator",
+                                  "Not recorded"]
+    assert wide.sum(axis=1).tolist() == pytest.approx([1.0, 1.0])
+    counts = dm.wide_shares(long, "count")
+    assert counts.loc[2022].tolist() == [1, 1, 0, 1]
+
+
+def test_form_name():
+    assert dm.form_name("Immigration Detainer - Notice of Action (I-247A)") == "I-247A"
+    assert dm.form_name("Request for Voluntary Transfer (I-247X)") == "I-247X"
+    assert dm.form_name("Other") == "Other"
+
+
+def test_ending_in_detainer_folds_case_and_spacing():
+    encounters = pd.DataFrame({"processing_disposition": ["Detainer", " detainer ", "Other", None, "DETAINER"]})
+    assert len(dm.ending_in_detainer(encounters)) == 3
+
+
+# ---------------------------------------------------------------- choosing what notebook 02 counts
+
+
+class StubContext:
+    """What issued_measure and stop_if_empty use of a ReportContext."""
+
+    def __init__(self, tables: dict[str, list[str]], state: str | None = None) -> None:
+        self.tables = tables
+        self.params = SimpleNamespace(state=state, aor=None, fy_start=None, fy_end=None,
+                                      geography="California (CA)" if state else "United States (all states)")
+        self.said: list[str] = []
+
+    def has(self, table, columns=()):
+        return table in self.tables and all(c in self.tables[table] for c in columns)
+
+    def geography_filter_column(self, table):
+        return "state" if self.params.state else None
+
+    def can_filter(self, table):
+        column = self.geography_filter_column(table)
+        return column is None or column in self.tables[table]
+
+    require = ReportContext.require
+
+    @property
+    def manifest(self):
+        return {"tables": {name: {"columns": dict.fromkeys(columns)} for name, columns in self.tables.items()}}
+
+    def say(self, text):
+        self.said.append(text)
+
+
+ENCOUNTERS = ["aor", "event_date", "processing_disposition"]
+
+
+def test_issued_measure_prefers_detainers():
+    ctx = StubContext({"detainers": ["detainer_prepare_date", "state"], "encounters": ENCOUNTERS})
+    assert dm.issued_measure(ctx) is dm.DETAINERS_PREPARED
+
+
+def test_issued_measure_falls_back_to_encounters_and_names_them():
+    ctx = StubContext({"encounters": ENCOUNTERS})
+    measure = dm.issued_measure(ctx)
+    assert measure.from_encounters and measure.noun == "encounters ending in a detainer"
+
+
+def test_issued_measure_with_a_state_filter_skips_rather_than_show_national_numbers():
+    ctx = StubContext({"encounters": ENCOUNTERS}, state="CA")
+    with pytest.raises(SectionSkipped, match="no state column.*rather than show national numbers"):
+        dm.issued_measure(ctx)
+    assert len(ctx.said) == 1
+
+
+def test_issued_measure_without_either_table_skips_in_one_sentence():
+    ctx = StubContext({"arrests": ["aor"]})
+    with pytest.raises(SectionSkipped, match="This release has no detainers table"):
+        dm.issued_measure(ctx)
+
+
+def test_stop_if_empty():
+    dm.stop_if_empty(StubContext({}), small(), "detainers")  # records: carries on
+    ctx = StubContext({}, state="CA")
+    with pytest.raises(SectionSkipped, match="no detainers for California"):
+        dm.stop_if_empty(ctx, small().iloc[:0], "detainers")
+    assert len(ctx.said) == 1
+
+
+# ---------------------------------------------------------------- outcomes
+
+
+def test_lift_reason_counts_keep_blank_and_name_the_bucket():
+    reasons = dm.lift_reason_counts(small()).set_index("lift_reason")
+    assert reasons.loc[DECLINED, "count"] == 2 and reasons.loc[BOOKED, "count"] == 2
+    assert reasons.loc["(blank)", "count"] == 1 and reasons.loc["(blank)", "bucket"] == "still_open"
+    assert reasons.loc["Case Closed", "bucket"] == "administrative"
+    assert reasons["count"].sum() == 8
+
+
+def test_bucket_by_fiscal_year():
+    buckets = dm.bucket_by_fiscal_year(small())
+    fy2021 = buckets[buckets["fiscal_year"] == 2021].set_index("bucket")
+    # FY2021: declined, booked, insufficient notice, still open, early release
+    assert list(fy2021.index) == ["booked", "declined", "insufficient_notice", "early_release", "administrative",
+                                  "still_open"]
+    assert fy2021["count"].tolist() == [1, 1, 1, 1, 0, 1]
+    assert fy2021.loc["declined", "share"] == pytest.approx(0.2)
+    fy2022 = buckets[buckets["fiscal_year"] == 2022].set_index("bucket")
+    assert fy2022["count"].tolist() == [1, 1, 0, 0, 1, 0]
+    assert fy2022.loc["booked", "label"] == "Booked into ICE custody"
+
+
+def test_declined_by_fiscal_year_under_both_definitions():
+    declines = dm.declined_by_fiscal_year(small()).set_index("fiscal_year")
+    assert declines.loc[2021, ["detainers", "declined_strict", "declined_broad"]].tolist() == [5, 1, 3]
+    assert declines.loc[2022, ["detainers", "declined_strict", "declined_broad"]].tolist() == [3, 1, 1]
+    assert declines.loc[2021, "rate_broad"] == pytest.approx(0.6)
+
+
+def test_state_decline_shares():
+    states = dm.state_decline_shares(small(), "broad").set_index("state")
+    # broad declines: CA rows 0 and 4, TX row 2, PR row 5: 4 in all
+    assert states.loc["CA", ["detainers", "declined"]].tolist() == [4, 2]
+    assert states.loc["CA", "share_of_declines"] == pytest.approx(0.5)
+    assert states.loc["TX", "decline_rate"] == pytest.approx(1 / 3)
+    assert states.loc["PR", "name"] == "PR" and states.loc["CA", "name"] == "California"
+    assert list(states.index) == ["CA", "PR", "TX"]  # 2 declines, then 1 and 1 by code
+
+
+def test_facility_declines_and_rates_above_a_minimum_volume():
+    facilities = dm.facility_declines(small(), "strict")
+    assert list(facilities["facility"]) == ["Jail A", "Jail C", "Jail B"]
+    assert facilities.set_index("facility").loc["Jail A", ["detainers", "declined"]].tolist() == [4, 1]
+    by_rate = dm.facilities_by_decline_rate(facilities, min_detainers=3)
+    assert list(by_rate["facility"]) == ["Jail A", "Jail B"]  # Jail C (1 detainer) is below the minimum
+    assert by_rate["decline_rate"].tolist() == [0.25, 0.0]
+    assert list(dm.facilities_by_decline_rate(facilities, min_detainers=1)["facility"]) == ["Jail C", "Jail A",
+                                                                                              "Jail B"]
+
+
+def test_criminality_of_declined():
+    profile = dm.criminality_of_declined(small(), "broad")
+    assert profile.set_index("category")["declined"].to_dict() == {"Convicted criminal": 4}
+    assert profile["share"].tolist() == [1.0]
+
+
+def test_convictions_of_declined_use_the_mapping():
+    profile = dm.convictions_of_declined(small(), "broad").set_index("category")["declined"].to_dict()
+    # Assault (code 1399), DUI (code 5404), Burglary (text only), 9999 + unknown text: not mapped
+    assert profile == {"Assault": 1, "Burglary": 1, "DUI": 1, convictions.NOT_MAPPED: 1}
+
+
+def test_declined_profile_counts_missing_as_not_recorded():
+    frame = small()
+    categories = pd.Series(["x", None, None, None, None, None, None, None], index=frame.index)
+    profile = dm.declined_profile(frame, "strict", categories)  # strict declines: rows 0 and 5
+    assert profile.set_index("category")["declined"].to_dict() == {"x": 1, "Not recorded": 1}
+
+
+def test_days_to_lift():
+    days = dm.days_to_lift(small())
+    assert days.tolist()[:3] == [10.0, 5.0, 30.0]
+    assert np.isnan(days.iloc[3]) and days.iloc[4] == -1.0
+
+
+def test_days_to_lift_by_bucket_leaves_out_negative_durations():
+    timing = dm.days_to_lift_by_bucket(small()).set_index("bucket")
+    # booked: 5 and 3 days; declined: 10 and 10; early release: -1 (left out)
+    assert timing.loc["booked", ["lifted", "median", "q1", "q3"]].tolist() == [2, 4.0, 3.5, 4.5]
+    assert timing.loc["declined", "median"] == 10.0
+    assert timing.loc["early_release", "lifted"] == 0 and timing.loc["early_release", "negative"] == 1
+    assert "still_open" not in timing.index  # no lift date
+
+
+def test_days_to_lift_groups_need_a_minimum_of_records():
+    groups = dm.days_to_lift_groups(small(), min_records=2)
+    assert set(groups) == {"Booked into ICE custody", "Declined by the agency"}
+    assert sorted(groups["Booked into ICE custody"]) == [3.0, 5.0]
+
+
+# ---------------------------------------------------------------- the sample's planted truth
+
+
+@pytest.fixture
+def sample_detainers(sample_project) -> tuple[pd.DataFrame, dict, dict]:
+    ctx = ReportContext.from_parameters(release="sample")
+    truth = json.loads((sample_project / "data/raw/sample/truth.json").read_text())["detainers"]
+    from analysis.overview import partial_years
+
+    return ctx.load("detainers"), truth, partial_years(ctx.manifest, "detainers")
+
+
+def test_sample_rows_by_fiscal_year(sample_detainers):
+    frame, truth, partial = sample_detainers
+    totals = dm.fiscal_year_totals(frame, partial, "detainer_prepare_date")
+    assert {str(fy): int(c) for fy, c in zip(totals["fiscal_year"], totals["count"], strict=True)} == \
+        truth["rows_by_fiscal_year"]
+    assert totals.loc[totals["partial"], "fiscal_year"].tolist() == [2025]
+
+
+def test_sample_declined_by_fiscal_year_strict_and_broad(sample_detainers):
+    frame, truth, _ = sample_detainers
+    declines = dm.declined_by_fiscal_year(frame)
+    for definition in ("strict", "broad"):
+        found = {str(fy): int(c) for fy, c in zip(declines["fiscal_year"], declines[f"declined_{definition}"],
+                                                  strict=True)}
+        assert found == truth["declined_by_fiscal_year"][definition]
+
+
+def test_sample_lift_reasons(sample_detainers):
+    frame, truth, _ = sample_detainers
+    reasons = dm.lift_reason_counts(frame)
+    assert dict(zip(reasons["lift_reason"], reasons["count"].astype(int), strict=True)) == truth["lift_reasons"]
+
+
+def test_sample_top_states_and_facilities(sample_detainers):
+    frame, truth, _ = sample_detainers
+    states = dm.state_counts(frame).head(5)
+    assert [[s, int(c)] for s, c in zip(states["state"], states["count"], strict=True)] == truth["top_states"]
+    facilities = dm.facility_counts(frame, top=5)
+    assert [[f, int(c)] for f, c in zip(facilities["facility"], facilities["count"], strict=True)] == \
+        truth["top_facilities"]
+
+
+def test_sample_charges_are_all_mapped(sample_detainers):
+    frame, _, _ = sample_detainers
+    categories = convictions.categorise(frame["msc_charge"], frame["msc_charge_code"])
+    assert convictions.NOT_MAPPED not in set(categories)
+    assert convictions.unmapped_charges(frame["msc_charge"], frame["msc_charge_code"]).empty
