@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from analysis.errors import ReleaseError
+from analysis.errors import InputFileError, ReleaseError
 from analysis.ingest import ingest
 from analysis.paths import locate_release
 
@@ -104,7 +104,7 @@ def test_failed_ingest_leaves_previous_output_and_no_staging(project: Path) -> N
     (project / "data/processed/r5/manifest.json").unlink()  # forces a rebuild on the next call
     bad = project / "data/raw/r5/b.csv"
     bad.write_text("no header here\n1,2\n")
-    with pytest.raises(Exception):
+    with pytest.raises(InputFileError, match="b.csv"):
         ingest(locate_release("r5"))
     assert (project / "data/processed/r5/arrests.parquet").read_bytes() == before
     assert [p.name for p in (project / "data/processed").iterdir() if p.name.startswith(".")] == []

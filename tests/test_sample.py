@@ -11,7 +11,7 @@ import pytest
 
 from analysis.errors import ReleaseError
 from analysis.sample import SampleSpec, write_sample
-from analysis.sources import list_data_files, open_sheets, SkippedSheet
+from analysis.sources import SkippedSheet, list_data_files, open_sheets
 
 
 def _digests(folder: Path) -> dict[str, str]:

@@ -104,7 +104,7 @@ def with_cached_outputs(source: dict[str, Any], executed: Any) -> Any:
     current_code = [c for c in merged.cells if c.cell_type == "code"]
     if [c.source for c in executed_code] != [c.source for c in current_code]:
         raise ValueError("cached notebook does not match the current code cells")
-    for cell, done in zip(current_code, executed_code):
+    for cell, done in zip(current_code, executed_code, strict=True):
         cell["outputs"] = done.get("outputs", [])
         cell["execution_count"] = done.get("execution_count")
     injected = [c for c in executed.cells if is_injected(c)]

@@ -68,7 +68,8 @@ def shown_count(value: int, min_cell: int) -> str:
 def top_with_other(values: pd.Series, top: int) -> pd.Series:
     """Each value, or `All other` if it is not among the `top` most frequent; missing values
     become `Not recorded` (and never count as a top value)."""
-    labels = values.astype("string").str.strip().replace("", pd.NA)
+    stripped = values.astype("string").str.strip()
+    labels = stripped.mask(stripped == "")
     counts = labels.value_counts()
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     kept = {name for name, _ in ranked[:top]}
@@ -133,7 +134,7 @@ def monthly_counts(frame: pd.DataFrame, date_column: str, categories: pd.Series)
     records without a date are left out."""
     dates = pd.to_datetime(frame[date_column])
     months = dates.dt.to_period("M").dt.to_timestamp()
-    table = pd.crosstab(months[dates.notna()], categories[dates.notna()])
+    table = pd.crosstab(months[dates.notna()], categories[dates.notna()])  # type: ignore[call-overload]  # stubs lack bool masks
     table = table.reindex(columns=ordered_categories(categories[dates.notna()]), fill_value=0)
     table.index.name = "month"
     table.columns.name = None
@@ -243,10 +244,11 @@ def jail_share_finding(shares: pd.DataFrame, partial: dict[int, bool]) -> str:
 
 def disposition_finding(dispositions: pd.Series) -> str:
     """The most frequent disposition's share of encounters, and the share ending in a detainer."""
-    labels = dispositions.astype("string").str.strip().replace("", pd.NA)
+    stripped = dispositions.astype("string").str.strip()
+    labels = stripped.mask(stripped == "")
     counts = labels.value_counts()
-    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-    finding = f"{counts[top] / len(labels):.0%} of encounters ended in '{top}'"
+    top, top_count = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[0]
+    finding = f"{top_count / len(labels):.0%} of encounters ended in '{top}'"
     if top != DETAINER_DISPOSITION:
         finding += f", {counts.get(DETAINER_DISPOSITION, 0) / len(labels):.0%} in a detainer"
     return finding

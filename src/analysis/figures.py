@@ -7,8 +7,10 @@ Figures are rendered to SVG and PNG bytes with fixed metadata, so two runs give 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import matplotlib
+from cycler import cycler
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -21,7 +23,7 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F
 MUTED = "#8C8C8C"
 PARTIAL_HATCH = "////"
 
-STYLE = {
+STYLE: dict[Any, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 9,
     "axes.titlesize": 11,
@@ -30,7 +32,7 @@ STYLE = {
     "axes.labelsize": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "axes.prop_cycle": cycler(color=PALETTE),
     "axes.grid": True,
     "axes.grid.axis": "y",
     "grid.color": "#DDDDDD",
@@ -41,6 +43,10 @@ STYLE = {
     "figure.dpi": 100,
     "savefig.dpi": 150,
 }
+
+
+# Also the defaults, so parts drawn outside `rc_context` (a legend added later) share the style.
+matplotlib.rcParams.update(STYLE)
 
 
 def thousands(value: float, _position: int | None = None) -> str:
@@ -80,7 +86,7 @@ def add_source(fig: Figure, source: str, note: str | None = None) -> None:
 def mark_partial_bars(ax: Axes, bars, partial: list[bool]) -> None:
     """Hatch the bars of partial fiscal years, and say so in the legend."""
     marked = False
-    for bar, is_partial in zip(bars, partial):
+    for bar, is_partial in zip(bars, partial, strict=True):
         if is_partial:
             bar.set_hatch(PARTIAL_HATCH)
             bar.set_alpha(0.6)

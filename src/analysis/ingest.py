@@ -19,7 +19,6 @@ from .progress import Progress
 from .release_files import list_data_files
 
 
-
 def ingest(location: ReleaseLocation, *, force: bool = False, progress: Progress | None = None) -> dict:
     """Ingest a release unless its processed data is current; returns the manifest."""
     progress = progress or Progress(quiet=True)

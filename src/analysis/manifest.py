@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .ingest import TableParts
+    from .tables import TableParts
 
 MANIFEST_NAME = "manifest.json"
 

@@ -23,9 +23,8 @@ from .geography import aor_label
 from .manifest import read_manifest
 from .outputs import OUTPUT_KEY
 from .parameters import ReportParameters
-from .safety import neutral_cell
 from .paths import processed_dir
-
+from .safety import neutral_cell
 
 
 class SectionSkipped(Exception):

@@ -15,9 +15,9 @@ import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from dataclasses import dataclass, field
 from importlib import resources
+from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING
 

@@ -12,11 +12,14 @@ import datetime as dt
 import gzip
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import yaml
 
 from .errors import ReleaseError
@@ -78,8 +81,18 @@ DETAINER_TYPES = {"Immigration Detainer - Notice of Action (I-247A)": 0.85,
 JAIL_METHODS = {"CAP Local Incarceration": 0.7, "CAP State Incarceration": 0.15, "287(g) Program": 0.12,
                 "CAP Federal Incarceration": 0.03}
 OTHER_METHODS = {"Non-Custodial Arrest": 0.5, "Located": 0.3, "Probation and Parole": 0.2}
+THREAT_LEVELS = {"Level 1": 0.3, "Level 2": 0.3, "Level 3": 0.4}
+DETAINER_GENDERS = {"Male": 0.88, "Female": 0.12}
+ARREST_GENDERS = {"Male": 0.85, "Female": 0.15}
+CASE_CATEGORIES = {"[8C] Excludable / Inadmissible - Administrative Final Order Issued": 0.3,
+                   "[16] Reinstated Final Order": 0.3,
+                   "[3] Deportable - Under Adjudication by IJ": 0.4}
+DISPOSITIONS = {"Notice to Appear Detained": 0.5, "REINSTATEMENT OF DEPORT ORDER I-871": 0.3,
+                "Final Order of Removal": 0.2}
+FY_WEIGHTS = (0.19, 0.2, 0.21, 0.25, 0.15)
 REDACTION_SPELLINGS = ("(B)(6);(B)(7)(C) ", "(b)(6),(b)(7)(c )", "b(6), b(7)c", "b(6), b(7)C")
 EXEMPTION_7E = "(b)(7)(E )"
+STREET_LANDMARK = "SYNTHETIC GENERAL AREA, NON-SPECIFIC"
 
 
 @dataclass(frozen=True)
@@ -118,7 +131,7 @@ def generate_detainers(spec: SampleSpec) -> pd.DataFrame:
     rng = np.random.default_rng(spec.seed)
     n = spec.rows
     facilities = _facilities()
-    fy_weights = np.array([0.19, 0.2, 0.21, 0.25, 0.15])
+    fy_weights = np.array(FY_WEIGHTS)
     fy = np.array(FISCAL_YEARS)[np.sort(rng.choice(len(FISCAL_YEARS), size=n, p=fy_weights))]
     starts = np.array([np.datetime64(_fy_bounds(y)[0]) for y in fy])
     spans = np.array([(_fy_bounds(y)[1] - _fy_bounds(y)[0]).days + 1 for y in fy])
@@ -150,7 +163,7 @@ def generate_detainers(spec: SampleSpec) -> pd.DataFrame:
     charge_index = rng.choice(len(MSC_CHARGES), size=n, p=np.array(MSC_WEIGHTS) / sum(MSC_WEIGHTS))
     msc_charge = np.where(convicted, np.array([c for c, _ in MSC_CHARGES], dtype=object)[charge_index], "")
     msc_code = np.where(convicted, np.array([k for _, k in MSC_CHARGES], dtype=object)[charge_index], "")
-    threat = np.where(convicted, _choice(rng, {"Level 1": 0.3, "Level 2": 0.3, "Level 3": 0.4}, n), "No Threat Level")
+    threat = np.where(convicted, _choice(rng, THREAT_LEVELS, n), "No Threat Level")
     booked = lift == "Booked into Detention"
     method = np.where(booked, _choice(rng, JAIL_METHODS, n), "")
     departed = np.where(booked & (rng.random(n) < 0.7), lift_date + rng.integers(5, 90, n).astype("timedelta64[D]"),
@@ -171,12 +184,10 @@ def generate_detainers(spec: SampleSpec) -> pd.DataFrame:
         "MSC Charge": msc_charge,
         "MSC Charge Code": msc_code,
         "Citizenship Country": _choice(rng, COUNTRIES, n),
-        "Gender": _choice(rng, {"Male": 0.88, "Female": 0.12}, n),
+        "Gender": _choice(rng, DETAINER_GENDERS, n),
         "Birth Year": rng.integers(1960, 2006, n).astype(str).astype(object),
         "Case Status": np.where(rng.random(n) < 0.6, "ACTIVE", "CLOSED"),
-        "Case Category": _choice(rng, {"[8C] Excludable / Inadmissible - Administrative Final Order Issued": 0.3,
-                                       "[16] Reinstated Final Order": 0.3,
-                                       "[3] Deportable - Under Adjudication by IJ": 0.4}, n),
+        "Case Category": _choice(rng, CASE_CATEGORIES, n),
         "Apprehension Date": np.where(booked, lift_date, np.datetime64("NaT")),
         "Apprehension Method": method,
         "Departed Date": departed,
@@ -230,17 +241,15 @@ def generate_arrests(detainers: pd.DataFrame, seed: int) -> pd.DataFrame:
         "Area of Responsibility": np.array(aors, dtype=object)[rng.integers(0, len(aors), extra)],
         "Apprehension Date": start + rng.integers(0, days, extra).astype("timedelta64[D]"),
         "Apprehension Method": _choice(rng, OTHER_METHODS, extra),
-        "Apprehension Landmark": "SYNTHETIC GENERAL AREA, NON-SPECIFIC",
+        "Apprehension Landmark": STREET_LANDMARK,
         "Anonymized Identifier": np.array([f"SYN-A{p:06d}" for p in rng.integers(0, 10**6, extra)], dtype=object),
         "Citizenship": _choice(rng, COUNTRIES, extra),
-        "Gender": _choice(rng, {"Male": 0.85, "Female": 0.15}, extra),
+        "Gender": _choice(rng, ARREST_GENDERS, extra),
     })
     arrests = pd.concat([jail, street], ignore_index=True)
     arrests["Apprehension Date"] = pd.to_datetime(arrests["Apprehension Date"]).dt.date
     arrests["Operation"] = ""
-    arrests["Processing Disposition"] = _choice(rng, {"Notice to Appear Detained": 0.5,
-                                                      "REINSTATEMENT OF DEPORT ORDER I-871": 0.3,
-                                                      "Final Order of Removal": 0.2}, len(arrests))
+    arrests["Processing Disposition"] = _choice(rng, DISPOSITIONS, len(arrests))
     arrests = arrests.sort_values(["Apprehension Date", "Anonymized Identifier"], kind="stable").reset_index(drop=True)
     dates = pd.to_datetime(arrests["Apprehension Date"])
     arrests.insert(0, "fiscal_year", dates.dt.year + (dates.dt.month >= 10))
@@ -267,11 +276,12 @@ ARREST_BANNERS = (
 
 
 def _sheet_columns(fy: int, frame: pd.DataFrame) -> list[str]:
+    return _year_columns(fy, [c for c in frame.columns if c != "fiscal_year"])
+
+
+def _year_columns(fy: int, columns: list[str]) -> list[str]:
     """Columns drift within a release: Birth Year only in older sheets, 2026 spellings in the newest."""
-    columns = [c for c in frame.columns if c != "fiscal_year"]
-    if fy > 2022:
-        columns.remove("Birth Year")
-    return columns
+    return [c for c in columns if not (c == "Birth Year" and fy > 2022)]
 
 
 def _renamed(column: str, fy: int) -> str:
@@ -348,21 +358,6 @@ def _write_workbook(path: Path, sheets: list[tuple[str, tuple[str, ...], str, li
     book.close()
 
 
-def _write_text(path: Path, banners: tuple[str, ...], title: str, headers: list[str], records: pd.DataFrame) -> None:
-    """Pipe-delimited, gzip-compressed (no timestamp in the header), banners above the header row."""
-    width = len(headers)
-    body = records.copy()
-    for column in body.columns:
-        if column.endswith("Date"):
-            body[column] = [_date_text(v) for v in body[column]]
-    with gzip.GzipFile(path, "wb", mtime=0) as raw:
-        with_banners = "".join('"' + t + '"' + "|" * (width - 1) + "\n" if t else "|" * (width - 1) + "\n"
-                               for t in (*banners, title))
-        raw.write(with_banners.encode("utf-8"))
-        raw.write(("|".join(f'"{h}"' for h in headers) + "\n").encode("utf-8"))
-        body.to_csv(raw, sep="|", header=False, index=False, lineterminator="\n")
-
-
 def planted_truth(detainers: pd.DataFrame, arrests: pd.DataFrame, spec: SampleSpec) -> dict:
     """The aggregates the sample holds, from the generator's own records."""
     def by_fy(frame: pd.DataFrame) -> dict[str, int]:
@@ -426,18 +421,23 @@ def write_sample(out_dir: Path, spec: SampleSpec = SampleSpec(), *, force: bool 
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        with progress.step(f"sample: generating {spec.rows:,} synthetic detainers (seed {spec.seed})"):
-            detainers = generate_detainers(spec)
-            arrests = generate_arrests(detainers, spec.seed)
-        with progress.step(f"sample: writing files to {out_dir}"):
-            _write_files(staging, detainers, arrests)
-            truth = planted_truth(detainers, arrests, spec)
+        if spec.rows > XLSX_MAX_ROWS:
+            truth = _write_large(staging, spec, progress)
+        else:
+            with progress.step(f"sample: generating {spec.rows:,} synthetic detainers (seed {spec.seed})"):
+                detainers = generate_detainers(spec)
+                arrests = generate_arrests(detainers, spec.seed)
+            with progress.step(f"sample: writing files to {out_dir}"):
+                _write_workbooks(staging, detainers, arrests)
+                truth = planted_truth(detainers, arrests, spec)
+        with progress.step(f"sample: writing truth.json, release.yml and README.md to {out_dir}"):
             (staging / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
             config = {"release": out_dir.name if out_dir.name != SAMPLE_ID else SAMPLE_ID, "synthetic": True,
                       "title": "SYNTHETIC sample release (invented records, not ICE data)",
                       "previous_release": None}
             (staging / "release.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-            (staging / "README.md").write_text(SAMPLE_README.format(rows=len(detainers), seed=spec.seed), encoding="utf-8")
+            readme = SAMPLE_README.format(rows=truth["detainers"]["rows"], seed=spec.seed)
+            (staging / "README.md").write_text(readme, encoding="utf-8")
         if out_dir.exists():
             shutil.rmtree(out_dir)
         staging.rename(out_dir)
@@ -446,34 +446,397 @@ def write_sample(out_dir: Path, spec: SampleSpec = SampleSpec(), *, force: bool 
     return truth
 
 
-def _write_files(folder: Path, detainers: pd.DataFrame, arrests: pd.DataFrame) -> None:
+def _write_workbooks(folder: Path, detainers: pd.DataFrame, arrests: pd.DataFrame) -> None:
     date_styles = {2021: "datetime", 2022: "text", 2023: "serial", 2024: "datetime", 2025: "datetime"}
-    as_of = f"as of {AS_OF.month}/{AS_OF.day}/{AS_OF.year}"
-    if len(detainers) <= XLSX_MAX_ROWS:
-        sheets = []
-        for fy in FISCAL_YEARS:
-            records = detainers[detainers["fiscal_year"] == fy]
-            columns = _sheet_columns(fy, detainers)
-            title = f"SYNTHETIC Detainers Prepared in FY{fy} ({as_of})"
-            sheets.append((f"FY{fy}", DETAINER_BANNERS, title, [_renamed(c, fy) for c in columns],
-                           records[columns], date_styles[fy]))
-        summary = [(f"FY{fy}", int((detainers["fiscal_year"] == fy).sum())) for fy in FISCAL_YEARS]
-        _write_workbook(folder / "SYNTHETIC_Detainers_FY2021-FY2025.xlsx", sheets, summary)
-        arrest_columns = [c for c in arrests.columns if c != "fiscal_year"]
-        title = f"SYNTHETIC ERO Administrative Arrests FY{FISCAL_YEARS[0]}-FY{FISCAL_YEARS[-1]} ({as_of})"
-        _write_workbook(folder / "SYNTHETIC_Arrests_FY2021-FY2025.xlsx",
-                        [("Arrests", ARREST_BANNERS, title, arrest_columns, arrests[arrest_columns], "text")], None)
-        return
+    sheets: list[tuple[str, tuple[str, ...], str, list[str], pd.DataFrame, str]] = []
     for fy in FISCAL_YEARS:
         records = detainers[detainers["fiscal_year"] == fy]
         columns = _sheet_columns(fy, detainers)
-        title = f"SYNTHETIC Detainers Prepared in FY{fy} ({as_of})"
-        _write_text(folder / f"SYNTHETIC_Detainers_FY{fy}.txt.gz", DETAINER_BANNERS, title,
-                    [_renamed(c, fy) for c in columns], records[columns])
+        sheets.append((f"FY{fy}", DETAINER_BANNERS, _detainer_title(fy), [_renamed(c, fy) for c in columns],
+                       records[columns], date_styles[fy]))
+    summary = [(f"FY{fy}", int((detainers["fiscal_year"] == fy).sum())) for fy in FISCAL_YEARS]
+    _write_workbook(folder / "SYNTHETIC_Detainers_FY2021-FY2025.xlsx", sheets, summary)
     arrest_columns = [c for c in arrests.columns if c != "fiscal_year"]
-    title = f"SYNTHETIC ERO Administrative Arrests FY{FISCAL_YEARS[0]}-FY{FISCAL_YEARS[-1]} ({as_of})"
-    _write_text(folder / "SYNTHETIC_Arrests_FY2021-FY2025.txt.gz", ARREST_BANNERS, title, arrest_columns,
-                arrests[arrest_columns])
+    _write_workbook(folder / "SYNTHETIC_Arrests_FY2021-FY2025.xlsx",
+                    [("Arrests", ARREST_BANNERS, _arrests_title(), arrest_columns, arrests[arrest_columns], "text")],
+                    None)
+
+
+def _as_of() -> str:
+    return f"as of {AS_OF.month}/{AS_OF.day}/{AS_OF.year}"
+
+
+def _detainer_title(fy: int) -> str:
+    return f"SYNTHETIC Detainers Prepared in FY{fy} ({_as_of()})"
+
+
+def _arrests_title() -> str:
+    return f"SYNTHETIC ERO Administrative Arrests FY{FISCAL_YEARS[0]}-FY{FISCAL_YEARS[-1]} ({_as_of()})"
+
+
+# ------------------------------------------------------------------ large releases: one fiscal year at a time
+# Above XLSX_MAX_ROWS the generator never holds the whole release: each fiscal year is drawn from
+# its own seeded stream, kept as small integer codes (an index into the text each value stands
+# for), written as gzip text in chunks, and folded into the truth.json aggregates.
+
+TEXT_CHUNK_ROWS = 100_000  # records turned into text at a time
+TEXT_GZIP_LEVEL = 1  # level 6 took three times as long for files a third smaller
+DAY_ZERO = _fy_bounds(FISCAL_YEARS[0])[0]  # dates are codes counting days from here; -1 is blank
+AS_OF_DAY = (AS_OF - DAY_ZERO).days
+STREET_ID = 1 << 40  # arrest identifiers at or above this are arrests without a detainer (SYN-A...)
+DETAINER_COLUMNS = (
+    "Detainer Prepare Date", "Facility State", "Facility AOR", "Facility City", "Detainer Facility",
+    "Detainer Facility Code", "Detainer Type", "Detainer Criminality", "Detainer Threat Level", "MSC Charge",
+    "MSC Charge Code", "Citizenship Country", "Gender", "Birth Year", "Case Status", "Case Category",
+    "Apprehension Date", "Apprehension Method", "Departed Date", "Detainer Lift Reason", "Detainer Lift Date",
+    "Anonymized Identifier",
+)
+ARREST_COLUMNS = ("Area of Responsibility", "Apprehension Date", "Apprehension Method", "Apprehension Landmark",
+                  "Operation", "Processing Disposition", "Citizenship", "Gender", "Anonymized Identifier")
+BOOKED = 1 + list(LIFT_REASONS).index("Booked into Detention")  # codes of "Detainer Lift Reason"
+DECLINED = 1 + list(LIFT_REASONS).index("Detainer Declined by LEA")
+Columns = dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """The text behind every code, per table: detainers[column][code]. Dates and identifiers are
+    formatted instead (day codes from DAY_ZERO, person numbers)."""
+
+    facilities: pd.DataFrame
+    detainers: dict[str, tuple[str, ...]]
+    arrests: dict[str, tuple[str, ...]]
+    aor_of_facility: np.ndarray  # facility code -> code of its AOR in arrests["Area of Responsibility"]
+
+    @classmethod
+    def build(cls) -> Codebook:
+        facilities = _facilities()
+        aors = tuple(sorted({aor_label(a) for _, aors, _, _ in STATES.values() for a in aors}))
+        blank_and_markers = ("", *REDACTION_SPELLINGS)
+        detainers = {
+            "Facility State": tuple(STATES),
+            "Facility AOR": tuple(facilities["aor"]),
+            "Facility City": (*facilities["city"], *blank_and_markers),
+            "Detainer Facility": tuple(facilities["facility"]),
+            "Detainer Facility Code": tuple(facilities["facility_code"]),
+            "Detainer Type": tuple(DETAINER_TYPES),
+            "Detainer Criminality": tuple(CRIMINALITY),
+            "Detainer Threat Level": ("No Threat Level", *THREAT_LEVELS),
+            "MSC Charge": ("", *(charge for charge, _ in MSC_CHARGES), EXEMPTION_7E),
+            "MSC Charge Code": ("", *(code for _, code in MSC_CHARGES)),
+            "Citizenship Country": tuple(COUNTRIES),
+            "Gender": tuple(DETAINER_GENDERS),
+            "Birth Year": (*(str(year) for year in range(1960, 2006)), *blank_and_markers),
+            "Case Status": ("ACTIVE", "CLOSED"),
+            "Case Category": tuple(CASE_CATEGORIES),
+            "Apprehension Method": ("", *JAIL_METHODS, *REDACTION_SPELLINGS),
+            "Detainer Lift Reason": ("", *LIFT_REASONS),
+        }
+        arrests = {
+            "Area of Responsibility": aors,
+            "Apprehension Method": (*JAIL_METHODS, *OTHER_METHODS),
+            "Apprehension Landmark": (*facilities["facility"], STREET_LANDMARK),
+            "Operation": ("",),
+            "Processing Disposition": tuple(DISPOSITIONS),
+            "Citizenship": tuple(COUNTRIES),
+            "Gender": tuple(ARREST_GENDERS),
+        }
+        aor_of_facility = np.array([aors.index(aor) for aor in facilities["aor"]], dtype=np.int16)
+        return cls(facilities, detainers, arrests, aor_of_facility)
+
+    def markers(self, column: str) -> np.ndarray:
+        """Per code of a detainer column: True where its text is a FOIA redaction marker."""
+        return np.isin(np.array(self.detainers[column], dtype=object), (*REDACTION_SPELLINGS, EXEMPTION_7E))
+
+    def without_markers(self, column: str, codes: np.ndarray) -> np.ndarray:
+        """`codes` with every redaction marker replaced by the code of a blank: a reader's view."""
+        if column not in self.detainers or not self.markers(column).any():
+            return codes
+        return np.where(self.markers(column)[codes], self.detainers[column].index(""), codes)
+
+
+def _codes(rng: np.random.Generator, options: dict[str, float], size: int) -> np.ndarray:
+    weights = np.array(list(options.values()), dtype=float)
+    return rng.choice(len(options), size=size, p=weights / weights.sum()).astype(np.int16)
+
+
+def _year_rng(seed: int, fy: int, stream: int) -> np.random.Generator:
+    return np.random.default_rng([seed, fy, stream])
+
+
+def _detainer_year(fy: int, count: int, person_state: np.ndarray, book: Codebook, seed: int) -> Columns:
+    """One fiscal year's detainers as codes, sorted by prepare date and person like the workbooks."""
+    rng = _year_rng(seed, fy, 0)
+    start, end = _fy_bounds(fy)
+    prepare = ((start - DAY_ZERO).days + rng.random(count) * ((end - start).days + 1)).astype(np.int16)
+    person = rng.integers(0, len(person_state), size=count, dtype=np.int64)
+    order = np.lexsort((person, prepare))
+    prepare, person = prepare[order], person[order]
+    state = person_state[person]
+    per_state = book.facilities.groupby("state", sort=False).size().reindex(list(STATES)).to_numpy()
+    first = np.concatenate([[0], np.cumsum(per_state)[:-1]])
+    facility = (first[state] + rng.random(count) * per_state[state]).astype(np.int16)
+
+    decline_share = np.array([DECLINING_STATES.get(code, 0.0) for code in STATES])
+    lift = (_codes(rng, LIFT_REASONS, count) + 1).astype(np.int16)
+    lift[rng.random(count) < decline_share[state]] = DECLINED
+    days_open = AS_OF_DAY - prepare.astype(np.int32)
+    lift[rng.random(count) < np.clip(0.5 - days_open / 400, 0.03, 0.5)] = 0
+    lift_days = np.minimum(rng.exponential(25, count).astype(np.int32), np.maximum(days_open, 0))
+    lift_date = np.where(lift == 0, -1, prepare + lift_days).astype(np.int16)
+    criminality = _codes(rng, CRIMINALITY, count)
+    convicted = criminality == 0
+    charge = np.where(convicted, rng.choice(len(MSC_CHARGES), size=count, p=np.array(MSC_WEIGHTS) / sum(MSC_WEIGHTS))
+                      + 1, 0).astype(np.int16)
+    booked = lift == BOOKED
+    departed = np.where(booked & (rng.random(count) < 0.7), lift_date + rng.integers(5, 90, count), -1)
+    departed[departed > AS_OF_DAY] = -1
+    columns = {
+        "Detainer Prepare Date": prepare,
+        "Facility State": state.astype(np.int16),
+        "Facility AOR": facility,
+        "Facility City": facility,
+        "Detainer Facility": facility,
+        "Detainer Facility Code": facility,
+        "Detainer Type": _codes(rng, DETAINER_TYPES, count),
+        "Detainer Criminality": criminality,
+        "Detainer Threat Level": np.where(convicted, _codes(rng, THREAT_LEVELS, count) + 1, 0).astype(np.int16),
+        "MSC Charge": charge,
+        "MSC Charge Code": charge,
+        "Citizenship Country": _codes(rng, COUNTRIES, count),
+        "Gender": _codes(rng, DETAINER_GENDERS, count),
+        "Birth Year": rng.integers(0, 2006 - 1960, count).astype(np.int16),
+        "Case Status": (rng.random(count) >= 0.6).astype(np.int16),
+        "Case Category": _codes(rng, CASE_CATEGORIES, count),
+        "Apprehension Date": np.where(booked, lift_date, -1).astype(np.int16),
+        "Apprehension Method": np.where(booked, _codes(rng, JAIL_METHODS, count) + 1, 0).astype(np.int16),
+        "Departed Date": departed.astype(np.int16),
+        "Detainer Lift Reason": lift,
+        "Detainer Lift Date": lift_date,
+        "Anonymized Identifier": person,
+    }
+    copies = rng.random(count) < 0.003  # repeated right after themselves, as in the workbooks
+    repeated = np.repeat(np.arange(count), np.where(copies, 2, 1))
+    columns = {name: values[repeated] for name, values in columns.items()}  # fresh arrays: redaction edits them
+    _redact_codes(columns, book, rng)
+    return columns
+
+
+def _redact_codes(columns: Columns, book: Codebook, rng: np.random.Generator) -> None:
+    n = len(columns["Gender"])
+    for column, share in (("Birth Year", 0.35), ("Facility City", 0.03), ("Apprehension Method", 0.02)):
+        values = book.detainers[column]
+        mask = (rng.random(n) < share) & (columns[column] != values.index(""))
+        first = values.index(REDACTION_SPELLINGS[0])
+        columns[column][mask] = first + rng.integers(0, len(REDACTION_SPELLINGS), int(mask.sum()))
+    mask = (rng.random(n) < 0.02) & (columns["MSC Charge"] != 0)
+    columns["MSC Charge"][mask] = book.detainers["MSC Charge"].index(EXEMPTION_7E)
+
+
+def _repeated_records(columns: Columns, names: list[str], book: Codebook, *, as_read: bool) -> np.ndarray:
+    """Per record: True if an identical record came before it in the same year (in columns `names`;
+    with `as_read`, every redaction marker counts as a blank, as the reader sees it)."""
+    prepare, person = columns["Detainer Prepare Date"], columns["Anonymized Identifier"]
+    # identical records share prepare date and person, and records are sorted by both: only runs can repeat
+    same_as_next = (prepare[1:] == prepare[:-1]) & (person[1:] == person[:-1])
+    in_run = np.zeros(len(prepare), dtype=bool)
+    in_run[1:] |= same_as_next
+    in_run[:-1] |= same_as_next
+    rows = np.flatnonzero(in_run)
+    candidates = pd.DataFrame({
+        name: book.without_markers(name, columns[name][rows]) if as_read else columns[name][rows] for name in names
+    })
+    repeated = np.zeros(len(prepare), dtype=bool)
+    repeated[rows] = candidates.duplicated().to_numpy()
+    return repeated
+
+
+def _arrests_from(fy: int, detainers: Columns, names: list[str], book: Codebook, seed: int) -> Columns:
+    """Arrests of one year's detainers that ended in ICE custody (exact repeats once), and
+    0.45 arrests made without a detainer for each of them, in the same fiscal year."""
+    rng = _year_rng(seed, fy, 1)
+    booked = (detainers["Detainer Lift Reason"] == BOOKED) & ~_repeated_records(detainers, names, book, as_read=False)
+    facility = detainers["Detainer Facility"][booked]
+    method = detainers["Apprehension Method"][booked] - 1  # index into JAIL_METHODS, unless redacted
+    jail = {
+        "Area of Responsibility": book.aor_of_facility[facility],
+        "Apprehension Date": detainers["Apprehension Date"][booked],
+        "Apprehension Method": np.where(method < len(JAIL_METHODS), method, 0).astype(np.int16),
+        "Apprehension Landmark": facility,
+        "Citizenship": detainers["Citizenship Country"][booked],
+        "Gender": detainers["Gender"][booked],
+        "Anonymized Identifier": detainers["Anonymized Identifier"][booked],
+    }
+    extra = int(len(facility) * 0.45)
+    start, end = _fy_bounds(fy)
+    street = {
+        "Area of Responsibility": rng.integers(0, len(book.arrests["Area of Responsibility"]), extra).astype(np.int16),
+        "Apprehension Date": ((start - DAY_ZERO).days + rng.integers(0, (end - start).days + 1, extra)).astype(np.int16),
+        "Apprehension Method": (_codes(rng, OTHER_METHODS, extra) + len(JAIL_METHODS)).astype(np.int16),
+        "Apprehension Landmark": np.full(extra, len(book.facilities), dtype=np.int16),
+        "Citizenship": _codes(rng, COUNTRIES, extra),
+        "Gender": _codes(rng, ARREST_GENDERS, extra),
+        "Anonymized Identifier": STREET_ID + rng.integers(0, 10**6, extra),
+    }
+    arrests = {name: np.concatenate([jail[name], street[name]]) for name in jail}
+    total = len(arrests["Gender"])
+    arrests["Operation"] = np.zeros(total, dtype=np.int16)
+    arrests["Processing Disposition"] = _codes(rng, DISPOSITIONS, total)
+    return arrests
+
+
+def _take(columns: Columns, rows: np.ndarray) -> Columns:
+    return {name: values[rows] for name, values in columns.items()}
+
+
+def _concat(first: Columns, second: Columns) -> Columns:
+    return {name: np.concatenate([first[name], second[name]]) if first else second[name] for name in second}
+
+
+@dataclass
+class _Tally:
+    """truth.json's aggregates, accumulated one fiscal year at a time from the codes as written."""
+
+    book: Codebook
+    seen: np.ndarray  # per person number: has a detainer
+    rows: dict[str, int] = field(default_factory=dict)
+    strict: dict[str, int] = field(default_factory=dict)
+    broad: dict[str, int] = field(default_factory=dict)
+    arrests: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    redacted: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("Birth Year", "Facility City", "Apprehension Method", "MSC Charge"), 0))
+    lift: np.ndarray = field(default_factory=lambda: np.zeros(len(LIFT_REASONS) + 1, dtype=np.int64))
+    states: np.ndarray = field(default_factory=lambda: np.zeros(len(STATES), dtype=np.int64))
+    facilities: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.facilities = np.zeros(len(self.book.facilities), dtype=np.int64)
+
+    def add_detainers(self, fy: int, columns: Columns, names: list[str]) -> None:
+        key = str(fy)
+        self.rows[key] = len(columns["Gender"])
+        lift = np.bincount(columns["Detainer Lift Reason"], minlength=len(self.lift))
+        self.lift += lift
+        reasons = self.book.detainers["Detainer Lift Reason"]
+        for counts, definition in ((self.strict, STRICT), (self.broad, BROAD)):
+            if total := int(sum(lift[reasons.index(reason)] for reason in definition)):
+                counts[key] = total
+        self.states += np.bincount(columns["Facility State"], minlength=len(self.states))
+        self.facilities += np.bincount(columns["Detainer Facility"], minlength=len(self.facilities))
+        self.seen[columns["Anonymized Identifier"]] = True
+        for column in self.redacted:
+            if column in names:
+                self.redacted[column] += int(self.book.markers(column)[columns[column]].sum())
+        self.duplicates += int(_repeated_records(columns, names, self.book, as_read=True).sum())
+
+    def add_arrests(self, fy: int, count: int) -> None:
+        if count:
+            self.arrests[str(fy)] = count
+
+    def truth(self, spec: SampleSpec) -> dict:
+        def top(names: tuple[str, ...], counts: np.ndarray, k: int = 5) -> list[list]:
+            ordered = sorted(((name, int(c)) for name, c in zip(names, counts, strict=True) if c), key=lambda kv: (-kv[1], kv[0]))
+            return [[name, count] for name, count in ordered[:k]]
+
+        reasons = self.book.detainers["Detainer Lift Reason"]
+        lift = sorted((reason, int(count)) for reason, count in zip(reasons, self.lift, strict=True) if count)
+        return {
+            "release": SAMPLE_ID,
+            "synthetic": True,
+            "seed": spec.seed,
+            "as_of": AS_OF.isoformat(),
+            "partial_fiscal_years": [str(FISCAL_YEARS[-1])],
+            "detainers": {
+                "rows": sum(self.rows.values()),
+                "rows_by_fiscal_year": {k: v for k, v in self.rows.items() if v},
+                "likely_duplicates": self.duplicates,
+                "declined_by_fiscal_year": {"strict": self.strict, "broad": self.broad},
+                "lift_reasons": {("(blank)" if k == "" else k): v for k, v in lift},
+                "top_states": top(tuple(STATES), self.states),
+                "top_facilities": top(self.book.detainers["Detainer Facility"], self.facilities),
+                "states": int((self.states > 0).sum()),
+                "people": int(self.seen.sum()),
+                "redacted": self.redacted,
+            },
+            "arrests": {"rows": sum(self.arrests.values()), "rows_by_fiscal_year": self.arrests},
+        }
+
+
+TEXT_OPTIONS = pacsv.WriteOptions(include_header=False, delimiter="|", quoting_style="none", batch_size=65_536)
+DAY_TEXT = pa.array([_date_text(DAY_ZERO + dt.timedelta(days=d)) for d in range(AS_OF_DAY + 100)])
+
+
+def _open_text(path: Path, banners: tuple[str, ...], title: str, headers: list[str]) -> gzip.GzipFile:
+    """A pipe-delimited gzip text file (no timestamp in the gzip header) with banners above the header row."""
+    handle = gzip.GzipFile(path, "wb", mtime=0, compresslevel=TEXT_GZIP_LEVEL)
+    filler = "|" * (len(headers) - 1) + "\n"
+    preamble = "".join(f'"{text}"{filler}' if text else filler for text in (*banners, title))
+    handle.write((preamble + "|".join(f'"{h}"' for h in headers) + "\n").encode("utf-8"))
+    return handle
+
+
+def _write_records(handle: gzip.GzipFile, columns: Columns, names: list[str] | tuple[str, ...],
+                   values: dict[str, tuple[str, ...]]) -> None:
+    dictionaries = {name: pa.array(values[name]) for name in names if name in values}
+    total = len(columns[names[0]])
+    for start in range(0, total, TEXT_CHUNK_ROWS):
+        part = {name: columns[name][start:start + TEXT_CHUNK_ROWS] for name in names}
+        table = pa.table({f"c{i}": _text_array(name, part[name], dictionaries.get(name))
+                          for i, name in enumerate(names)})
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(table, sink, TEXT_OPTIONS)
+        handle.write(sink.getvalue())
+
+
+def _text_array(name: str, codes: np.ndarray, dictionary: pa.Array | None) -> pa.Array:
+    if name.endswith("Date"):
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), DAY_TEXT)
+    if name == "Anonymized Identifier":
+        return _identifiers(codes)
+    assert dictionary is not None, name
+    return pa.DictionaryArray.from_arrays(pa.array(codes), dictionary)
+
+
+def _identifiers(numbers: np.ndarray) -> pa.Array:
+    """SYN-0001234 for people with detainers, SYN-A012345 for arrests without one."""
+    street = numbers >= STREET_ID
+    digits = pa.array(np.where(street, numbers - STREET_ID, numbers)).cast(pa.string())
+    people = pc.binary_join_element_wise("SYN-", pc.utf8_lpad(digits, 7, "0"), "")
+    if not street.any():
+        return people
+    others = pc.binary_join_element_wise("SYN-A", pc.utf8_lpad(digits, 6, "0"), "")
+    return pc.if_else(pa.array(street), others, people)
+
+
+def _write_large(folder: Path, spec: SampleSpec, progress: Progress) -> dict:
+    """Write a large release as gzip text, one fiscal year at a time, and return its truth."""
+    book = Codebook.build()
+    master = np.random.default_rng([spec.seed, 0])
+    counts = master.multinomial(spec.rows, np.array(FY_WEIGHTS) / sum(FY_WEIGHTS))
+    state_weights = np.array([STATE_WEIGHT.get(code, 1.0) for code in STATES])
+    people = max(1, int(spec.rows * 0.72))
+    person_state = master.choice(len(STATES), size=people, p=state_weights / state_weights.sum()).astype(np.int16)
+    tally = _Tally(book, np.zeros(people, dtype=bool))
+    pending: Columns = {}  # arrests dated in a later fiscal year than their detainer
+    arrest_path = folder / f"SYNTHETIC_Arrests_FY{FISCAL_YEARS[0]}-FY{FISCAL_YEARS[-1]}.txt.gz"
+    with _open_text(arrest_path, ARREST_BANNERS, _arrests_title(), list(ARREST_COLUMNS)) as arrests_out:
+        for fy, count in zip(FISCAL_YEARS, counts.tolist(), strict=True):
+            with progress.step(f"sample: FY{fy}: {count:,} synthetic detainers (seed {spec.seed})"):
+                detainers = _detainer_year(fy, count, person_state, book, spec.seed)
+                names = _year_columns(fy, list(DETAINER_COLUMNS))
+                with _open_text(folder / f"SYNTHETIC_Detainers_FY{fy}.txt.gz", DETAINER_BANNERS,
+                                _detainer_title(fy), [_renamed(c, fy) for c in names]) as out:
+                    _write_records(out, detainers, names, book.detainers)
+                tally.add_detainers(fy, detainers, names)
+                arrests = _concat(pending, _arrests_from(fy, detainers, names, book, spec.seed))
+                del detainers
+                due = arrests["Apprehension Date"] <= (_fy_bounds(fy)[1] - DAY_ZERO).days
+                order = np.lexsort((arrests["Anonymized Identifier"][due], arrests["Apprehension Date"][due]))
+                _write_records(arrests_out, _take(_take(arrests, due), order), ARREST_COLUMNS, book.arrests)
+                tally.add_arrests(fy, int(due.sum()))
+                pending = _take(arrests, ~due)
+    return tally.truth(spec)
 
 
 SAMPLE_README = """# SYNTHETIC sample release

@@ -8,6 +8,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -99,7 +100,7 @@ def build_tables(
                         warnings.append(f"{name}{_sheet_label(item.sheet)}: header row but no records")
         if not tables:
             raise ReleaseError("no sheet of this release holds records", file=display_path(location.raw_dir))
-        manifest = {
+        manifest: dict[str, Any] = {
             "release": location.release_id,
             "reader_fingerprint": reader_fingerprint(),
             "package_version": __version__,
@@ -196,6 +197,7 @@ def _sheet_identity(sheet: RawSheet, columns: dict[str, pa.Array]) -> tuple[str 
     kind = KIND_BY_NAME.get(kind_name or "")
     for required in kind.required if kind else ():
         if required not in columns:
+            assert kind is not None
             raise InputFileError(
                 f"the {kind.name} table needs a column {required!r} (see ALIASES in src/analysis/columns.py "
                 "for the spellings recognised)",
