@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import nbformat
@@ -50,7 +51,10 @@ def test_outputs_beside_the_pdf(rendered: Path) -> None:
     out = rendered / "reports/sample"
     assert (out / "report.html").is_file()
     html = (out / "report.html").read_text()
-    assert "SYNTHETIC DATA" in html and "data:image/svg+xml" in html or "<svg" in html
+    assert "SYNTHETIC DATA" in html
+    assert "data:image/svg+xml" in html or "<svg" in html  # figures embedded
+    assert not re.search(r'(src|href)="(?!data:|#|https?://)', html), "self-contained: no local file references"
+    assert not re.search(r'<(img|script|link)[^>]+(src|href)="https?://', html), "nothing fetched when opened"
     figures = sorted(p.name for p in (out / "figures").iterdir())
     assert any(n.endswith(".svg") for n in figures) and any(n.endswith(".png") for n in figures)
     assert any(p.suffix == ".csv" for p in (out / "tables").iterdir())
@@ -96,3 +100,29 @@ def test_broken_notebook_fails_clearly_and_keeps_previous_report(tmp_path: Path,
     assert (root / "reports/sample/report.pdf").read_bytes() == pdf
     assert (root / "reports/sample/FAILED.txt").is_file()
     assert not [p for p in (root / "reports/sample").iterdir() if p.name.startswith(".build")]
+
+
+def test_state_report_is_named_and_titled_for_its_state(rendered: Path) -> None:
+    with project_env(rendered), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", FIXED_DAY)
+        assert main(["-q", "report", "sample", "--state", "CA"]) == 0
+    pdf = rendered / "reports/sample/report-CA.pdf"
+    text = "\n".join(_pdf_pages(pdf))
+    assert "California (CA)" in text
+    assert (rendered / "reports/sample/report.pdf").is_file()  # the national report is still there
+    assert (rendered / "reports/sample/figures-CA").is_dir()
+
+
+@pytest.mark.real
+def test_real_release_report(real_release_dir: Path, tmp_path: Path) -> None:
+    root = make_project(tmp_path / "real")
+    with project_env(root):
+        assert main(["-q", "report", str(real_release_dir)]) == 0
+    pages = _pdf_pages(root / "reports/ice-lesa-2019-ICFO-53623-fy2016-2017/report.pdf")
+    text = "\n".join(pages)
+    assert not any("SYNTHETIC" in page for page in pages)
+    for expected in ("2019-ICFO-53623", "Key findings", "Release overview", "Enforcement context", "Published claims",
+                     "Appendix", "110,104", "143,470", "240,255", "226,119", "45,099", "72,502",
+                     "This release has no detainers table"):
+        assert expected in text, expected
+    assert "papermill" not in text.lower()

@@ -86,3 +86,24 @@ def test_second_run_on_a_release_waits_then_stops_clearly(project: Path, monkeyp
         worker.join()
     with release_lock("r1"):  # free again once the first run ends
         pass
+
+
+def test_make_lab_opens_the_notebooks_on_the_sample_release() -> None:
+    done = subprocess.run(["make", "-n", "lab"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "analysis ingest sample" in done.stdout and "jupyter lab notebooks/" in done.stdout
+
+
+@pytest.mark.e2e
+def test_parameters_cells_work_as_they_are(sample_project: Path, tmp_path: Path) -> None:
+    """A researcher opens a notebook and runs it: the defaults point at the sample release."""
+    import papermill as pm
+
+    from analysis.report import KERNEL_NAME, ensure_kernel
+
+    ensure_kernel()
+    for name in ("01_release_overview.ipynb", "03_detainer_outcomes.ipynb"):
+        pm.execute_notebook(str(REPO / "notebooks" / name), str(tmp_path / name), kernel_name=KERNEL_NAME,
+                            cwd=str(REPO / "notebooks"), progress_bar=False)
+        executed = json.loads((tmp_path / name).read_text())
+        assert not [o for c in executed["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
