@@ -13,7 +13,7 @@ REPORT_FLAGS := $(if $(STATE),--state $(STATE)) $(if $(AOR),--aor "$(AOR)") \
 	$(if $(DECLINED),--declined-definition $(DECLINED)) $(if $(MIN_CELL),--min-cell $(MIN_CELL)) \
 	$(if $(PREVIOUS),--previous-release $(PREVIOUS)) $(if $(FORCE),--force)
 
-.PHONY: env report sample test lint lab lock clean help
+.PHONY: env report sample test lint lab lock clean help bench
 
 help:
 	@echo "make report [RELEASE=id|path] [STATE=CA] [AOR=Seattle] [FY_START=2021] [FY_END=2024]"
@@ -52,6 +52,10 @@ lab: $(STAMP)
 	@if [ ! -d data/raw/sample ]; then $(BIN)/analysis sample; fi
 	$(BIN)/analysis ingest sample
 	$(BIN)/jupyter lab notebooks/
+
+# Speed and memory against the targets of issue 6; prints a Markdown table (see benchmarks/README.md).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
 
 # Rewrite requirements.lock from a clean environment built from pyproject.toml alone.
 lock:

@@ -11,6 +11,7 @@ from matplotlib.patches import Rectangle
 from analysis import charts
 from analysis.figures import PARTIAL_HATCH, render
 from analysis.geography import STATES
+from analysis.notebook import format_count
 
 SOURCE = "ICE release test, table detainers (SYNTHETIC)"
 LONG_TITLE = ("Synthetic County Facility CA-01 received the most detainers prepared: 1,234; the top 15 of 162 "
@@ -43,10 +44,10 @@ def assert_inside(fig) -> None:
 
 
 def test_count_and_share_text():
-    assert charts.count_text(12345) == "12,345"
-    assert charts.count_text(3, min_cell=11) == "<11"
-    assert charts.count_text(0, min_cell=11) == "0"
-    assert charts.count_text(float("nan")) == "–"
+    assert format_count(12345) == "12,345"
+    assert format_count(3, min_cell=11) == "<11"
+    assert format_count(0, min_cell=11) == "0"
+    assert format_count(float("nan")) == "–"
     assert charts.share_text(0.4567) == "46%"
     assert charts.share_text(0.4567, 1) == "45.7%"
     assert charts.share_text(0.004) == "<1%"

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pandas as pd
 
 from analysis import enforcement_metrics as em
+from analysis.notebook import format_count
 from analysis.parameters import ReportParameters
 
 LOCAL, G287 = em.LOCAL_JAIL, em.PROGRAM_287G
@@ -122,8 +123,8 @@ def test_place():
     assert em.place(ReportParameters(release="sample", aor="seattle")) == "the Seattle area of responsibility"
 
 
-def test_shown_count():
-    assert em.shown_count(0, 5) == "0" and em.shown_count(3, 5) == "<5" and em.shown_count(12345, 5) == "12,345"
+def test_small_counts_are_suppressed_in_labels():
+    assert format_count(0, 5) == "0" and format_count(3, 5) == "<5" and format_count(12345, 5) == "12,345"
 
 
 def fake_context(tables: dict[str, list[str]], **params) -> SimpleNamespace:

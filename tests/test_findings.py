@@ -36,7 +36,7 @@ def test_broad_definition_leads_when_chosen(sample_project: Path) -> None:
 
 def test_small_counts_are_suppressed(sample_project: Path) -> None:
     text = as_markdown(key_findings(ReportContext(ReportParameters(release="sample", state="VT", min_cell=100_000))))
-    assert "<100000" in text
+    assert "<100,000" in text
 
 
 def test_real_release_findings_use_encounters_and_name_the_measure(real_project: Path) -> None:

@@ -24,19 +24,10 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from .figures import MUTED, PALETTE, PARTIAL_HATCH, STYLE, add_source, label_axes, new_figure, percent, thousands
 from .fiscal import fiscal_year_bounds
 from .geography import STATES
+from .notebook import format_count
 
 MAP_COLORMAP = "Blues"  # sequential, single hue: readable with colour-vision deficiencies and in grey
 MIN_WRAP = 24  # never wrap a title or subtitle narrower than this many characters
-
-
-def count_text(value: float | int | None, min_cell: int = 1) -> str:
-    """A count for a label: thousands separators, `<min_cell` for small non-zero counts."""
-    if value is None or pd.isna(value):
-        return "–"
-    number = int(round(float(value)))
-    if 0 < number < min_cell:
-        return f"<{min_cell}"
-    return f"{number:,}"
 
 
 def share_text(value: float | None, digits: int = 0) -> str:
@@ -103,7 +94,7 @@ def tile_map(values: Mapping[str, float], *, title: str, subtitle: str, legend_l
     shown = [float(v) for code, v in values.items() if code in STATES and not pd.isna(v)]
     norm = Normalize(vmin=0, vmax=max(shown) if shown and max(shown) > 0 else 1)
     cmap = colormaps[MAP_COLORMAP]
-    fmt = share_text if value_format == "share" else count_text
+    fmt = share_text if value_format == "share" else format_count
     for code, (_name, _aors, col, row) in STATES.items():
         value = values.get(code)
         level = None if value is None or pd.isna(value) else float(norm(float(value)))
@@ -173,7 +164,7 @@ def fiscal_year_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]
         offsets = positions + (i - (count - 1) / 2) * width
         bars = ax.bar(offsets, list(values), width=width, color=PALETTE[i % len(PALETTE)], label=name)
         for bar, value in zip(bars, values, strict=True):
-            ax.annotate(count_text(value, min_cell), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ax.annotate(format_count(value, min_cell), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=7)
         _hatch(bars, partial)
     ax.set_xticks(positions)
@@ -233,7 +224,7 @@ def ranked_bars(labels: Sequence[str], values: Sequence[float], *, title: str, s
     positions = np.arange(len(labels))[::-1]
     colours = [MUTED if label in muted else PALETTE[0] for label in labels]
     bars = ax.barh(positions, list(values), color=colours, height=0.7)
-    texts = value_labels or [share_text(v, 1) if value_format == "share" else count_text(v, min_cell) for v in values]
+    texts = value_labels or [share_text(v, 1) if value_format == "share" else format_count(v, min_cell) for v in values]
     for bar, text in zip(bars, texts, strict=True):
         ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
                     textcoords="offset points", va="center", fontsize=7)
@@ -265,7 +256,7 @@ def box_by_group(groups: Mapping[str, Sequence[float]], *, title: str, subtitle:
     for y, values in zip(positions, data, strict=True):
         if len(values):
             right = float(values[values <= np.percentile(values, 95)].max())  # where matplotlib draws the whisker
-            ax.annotate(f"n = {count_text(len(values), min_cell)}, median {np.median(values):,.0f}", (right, y),
+            ax.annotate(f"n = {format_count(len(values), min_cell)}, median {np.median(values):,.0f}", (right, y),
                         xytext=(4, 0), textcoords="offset points", va="center", fontsize=7)
 
     ax.grid(axis="y", visible=False)

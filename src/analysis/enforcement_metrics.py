@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from .geography import STATES, short_aor
+from .notebook import format_count
 from .overview import partial_years
 
 LOCAL_JAIL = "CAP Local Incarceration"
@@ -58,11 +59,6 @@ def place(params) -> str:
     if params.aor:
         return f"the {params.aor} area of responsibility"
     return "the United States"
-
-
-def shown_count(value: int, min_cell: int) -> str:
-    """A count for prose or a figure label: `<min_cell` for a small cell (0 < value < min_cell)."""
-    return f"<{min_cell:,}" if 0 < value < min_cell else f"{int(value):,}"
 
 
 def top_with_other(values: pd.Series, top: int) -> pd.Series:
@@ -220,11 +216,11 @@ def change_finding(by_year: pd.DataFrame, count_column: str, noun: str, partial:
         verb = "rose" if n1 > n0 else ("fell" if n1 < n0 else "held steady")
         amount = f" {abs(n1 - n0) / n0:.0%}" if n1 != n0 and n0 >= min_cell and n1 >= min_cell else ""
         return (f"{noun.capitalize()} {verb}{amount} from FY{fy0} to FY{fy1} "
-                f"({shown_count(n0, min_cell)} to {shown_count(n1, min_cell)})")
+                f"({format_count(n0, min_cell)} to {format_count(n1, min_cell)})")
     if len(complete) == 1:
         fy, n = (int(v) for v in complete[["fiscal_year", count_column]].iloc[0])
-        return f"{shown_count(n, min_cell)} {noun} in FY{fy}, the only complete fiscal year shown"
-    return f"{shown_count(int(by_year[count_column].sum()), min_cell)} {noun} in the partial fiscal years shown"
+        return f"{format_count(n, min_cell)} {noun} in FY{fy}, the only complete fiscal year shown"
+    return f"{format_count(int(by_year[count_column].sum()), min_cell)} {noun} in the partial fiscal years shown"
 
 
 def jail_share_finding(shares: pd.DataFrame, partial: dict[int, bool]) -> str:
@@ -258,7 +254,7 @@ def busiest_aor_finding(by_aor: pd.DataFrame, min_cell: int = 1) -> str:
     """`Houston recorded the most arrests (26,461), 30% of them in local jails`."""
     named = by_aor[by_aor["aor"] != NOT_RECORDED]
     top = named.iloc[0]
-    return (f"{top['aor']} recorded the most arrests ({shown_count(top['arrests'], min_cell)}), "
+    return (f"{top['aor']} recorded the most arrests ({format_count(top['arrests'], min_cell)}), "
             f"{top['local_jail_share']:.0%} of them in local jails")
 
 

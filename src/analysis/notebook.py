@@ -31,10 +31,13 @@ class SectionSkipped(Exception):
     """Raised by `ReportContext.require`: this section does not apply to this release."""
 
 
-def format_count(value: float | int | None) -> str:
+def format_count(value: float | int | None, min_cell: int = 1) -> str:
+    """A count as published: thousands separators, and `<min_cell` for a small cell (between
+    zero and min_cell), in tables, figure labels and prose alike."""
     if value is None or pd.isna(value):
         return "–"
-    return f"{int(round(value)):,}"
+    number = int(round(float(value)))
+    return f"<{min_cell:,}" if 0 < number < min_cell else f"{number:,}"
 
 
 def format_share(value: float | None, digits: int = 1) -> str:
@@ -129,9 +132,7 @@ class ReportContext:
 
     def count(self, value: float | int | None) -> str:
         """A count for prose or a figure label: thousands separators, and `<min_cell` for small cells."""
-        if value is not None and not pd.isna(value) and 0 < value < self.params.min_cell:
-            return f"<{self.params.min_cell}"
-        return format_count(value)
+        return format_count(value, self.params.min_cell)
 
     def say(self, text: str) -> None:
         """Prose for the report (Markdown); numbers in it should come from the data."""

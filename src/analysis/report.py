@@ -39,6 +39,9 @@ SKIP_EXCEPTION = "SectionSkipped"
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"  # the banner cells papermill adds around a failure
 CACHE_DIR = ".cache"
 MAX_PARALLEL = 4  # each notebook has its own kernel process; more than the cores only adds contention
+# Above this many records a kernel's tables take gigabytes: run one notebook at a time so two
+# kernels never hold a large release at once (memory, not cores, is then the limit).
+LARGE_RELEASE_ROWS = 3_000_000
 
 
 @dataclass
@@ -261,7 +264,10 @@ def build_report(location: ReleaseLocation, params: ReportParameters, *, force: 
     (build / "notebooks").mkdir(parents=True)
     failure_note = out / f"FAILED{suffix}.txt"
     try:
-        executed = run_notebooks(sources, keys, params, build, out, force=force, progress=progress, label=label)
+        records = sum(info["rows"] for info in manifest["tables"].values())
+        parallel = 1 if records > LARGE_RELEASE_ROWS else MAX_PARALLEL
+        executed = run_notebooks(sources, keys, params, build, out, force=force, progress=progress, label=label,
+                                 parallel=parallel)
         assembly = Assembly(build, suffix)
         for path in sources:
             assembly.notebook(executed[path])
@@ -283,7 +289,8 @@ def build_report(location: ReleaseLocation, params: ReportParameters, *, force: 
 
 
 def run_notebooks(sources: dict[Path, dict], keys: dict[Path, str], params: ReportParameters,
-                  build: Path, out: Path, *, force: bool, progress: Progress, label: str) -> dict[Path, nbformat.NotebookNode]:
+                  build: Path, out: Path, *, force: bool, progress: Progress, label: str,
+                  parallel: int = MAX_PARALLEL) -> dict[Path, nbformat.NotebookNode]:
     """Executed notebooks, from the cache where a notebook's key is unchanged, otherwise run
     (in parallel across the machine's cores). Each is also written to build/notebooks/."""
     import nbformat
@@ -303,7 +310,8 @@ def run_notebooks(sources: dict[Path, dict], keys: dict[Path, str], params: Repo
             to_run.append(path)
     if to_run:
         ensure_kernel()
-    for path in execute_all(to_run, params, build, out / f"failed{suffix}", progress, label, total, list(sources)):
+    for path in execute_all(to_run, params, build, out / f"failed{suffix}", progress, label, total, list(sources),
+                            parallel):
         executed[path] = nbformat.read(build / "notebooks" / path.name, as_version=4)
         for stale in cache.glob(f"{path.stem}{suffix}.*.ipynb"):
             stale.unlink()
@@ -321,12 +329,12 @@ def _execute_one(source: str, target: str, params: dict, failed_dir: str) -> flo
 
 
 def execute_all(paths: list[Path], params: ReportParameters, build: Path, failed_dir: Path, progress: Progress,
-                label: str, total: int, order: list[Path]) -> list[Path]:
+                label: str, total: int, order: list[Path], parallel: int = MAX_PARALLEL) -> list[Path]:
     """Run notebooks, several at once when the machine has the cores; all run to the end, and the
     first failure in file-name order is raised."""
     if not paths:
         return []
-    workers = min(len(paths), os.cpu_count() or 1, MAX_PARALLEL)
+    workers = min(len(paths), os.cpu_count() or 1, parallel)
     errors: dict[Path, ReportError] = {}
     jobs = {path: (str(path), str(build / "notebooks" / path.name), params.as_dict(), str(failed_dir)) for path in paths}
 
