@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -27,33 +28,45 @@ from .progress import Progress
 from .sources import RawSheet, Restart, SkippedSheet, open_sheets
 from .validation import CATEGORIES, check_structure, validate
 
+SPILL_ROWS = 2_000_000  # a table's batches stay in memory up to this many rows, then go to part files
+
 
 @dataclass
 class TableParts:
-    """The cleaned batches of one table, each written at once to a part file in the staging
-    folder (so memory holds one batch, never a whole release), merged at the end."""
+    """The cleaned batches of one table, merged into one parquet file at the end. Batches stay
+    in memory while the table is small; past SPILL_ROWS each is written to a part file in the
+    staging folder, so memory holds about one batch, never a whole large release."""
 
     folder: Path
-    parts: list[Path] = field(default_factory=list)
+    parts: list[Path | pa.Table] = field(default_factory=list)
     schemas: list[pa.Schema] = field(default_factory=list)
     stats: dict[str, ColumnStats] = field(default_factory=dict)
     fiscal_year_sources: set[str] = field(default_factory=set)
     known_kind: bool = True
 
     def add(self, table: pa.Table, stats: dict[str, ColumnStats], fy_source: str) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"part-{len(self.parts):05d}.parquet"
-        pq.write_table(table, path, compression="lz4")
-        self.parts.append(path)
+        self.parts.append(table)
         self.schemas.append(table.schema)
+        if sum(p.num_rows for p in self.parts if isinstance(p, pa.Table)) > SPILL_ROWS:
+            self._spill()
         self.fiscal_year_sources.add(fy_source)
         for name, column_stats in stats.items():
             self.stats.setdefault(name, ColumnStats()).add(column_stats)
 
+    def _spill(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for index, part in enumerate(self.parts):
+            if isinstance(part, pa.Table):
+                path = self.folder / f"part-{index:05d}.parquet"
+                pq.write_table(part, path, compression="lz4")
+                self.parts[index] = path
+
     def drop_last(self, count: int) -> None:
         """Forget the last `count` parts (a sheet that must be read again)."""
         for _ in range(count):
-            self.parts.pop().unlink()
+            part = self.parts.pop()
+            if isinstance(part, Path):
+                part.unlink()
             self.schemas.pop()
 
     def write(self, path: Path) -> None:
@@ -66,12 +79,14 @@ class TableParts:
         order = [n for n in fields if n not in PROVENANCE_COLUMNS] + list(PROVENANCE_COLUMNS)
         schema = pa.schema([fields[n] for n in order])
         with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-            for part in self.parts:
-                table = pq.read_table(part)
+            for index, part in enumerate(self.parts):
+                table = pq.read_table(part) if isinstance(part, Path) else part
                 for missing in (n for n in order if n not in table.column_names):
                     table = table.append_column(fields[missing], pa.nulls(table.num_rows, fields[missing].type))
                 writer.write_table(table.select(order).cast(schema), row_group_size=1 << 20)
-                part.unlink()
+                if isinstance(part, Path):
+                    part.unlink()
+                self.parts[index] = Path()  # written: let the batch go
 
 
 def build_tables(
@@ -222,13 +237,19 @@ def _with_provenance(sheet: RawSheet, columns: dict[str, pa.Array], row_numbers:
         fy_values, fy_source = pa.nulls(rows, pa.int16()), "none"
     provenance = {
         "fiscal_year": fy_values,
-        "source_file": pa.array([sheet.name] * rows, pa.string()).dictionary_encode(),
-        "source_sheet": pa.array([sheet.sheet] * rows, pa.string()).dictionary_encode(),
+        "source_file": _constant(sheet.name, rows),
+        "source_sheet": _constant(sheet.sheet, rows),
         "source_row": pa.array(row_numbers, pa.int32()),
         "row_hash": row_hashes(columns),
     }
     assert tuple(provenance) == PROVENANCE_COLUMNS
     return pa.table({**columns, **provenance}), fy_source
+
+
+def _constant(value: str | None, rows: int) -> pa.DictionaryArray:
+    """The same text on every row, as a dictionary column (one value, no per-row strings)."""
+    indices = pa.array(np.zeros(rows, dtype=np.int32)) if value is not None else pa.nulls(rows, pa.int32())
+    return pa.DictionaryArray.from_arrays(indices, pa.array([value] if value is not None else [], pa.string()))
 
 
 def _non_blank_rows(columns: dict[str, pa.Array], num_rows: int) -> pa.Array | None:
