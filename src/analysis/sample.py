@@ -358,6 +358,17 @@ def _write_workbook(path: Path, sheets: list[tuple[str, tuple[str, ...], str, li
     book.close()
 
 
+def truth_header(spec: SampleSpec) -> dict:
+    """What every truth.json starts with, whatever the sample's size."""
+    return {
+        "release": SAMPLE_ID,
+        "synthetic": True,
+        "seed": spec.seed,
+        "as_of": AS_OF.isoformat(),
+        "partial_fiscal_years": [str(FISCAL_YEARS[-1])],
+    }
+
+
 def planted_truth(detainers: pd.DataFrame, arrests: pd.DataFrame, spec: SampleSpec) -> dict:
     """The aggregates the sample holds, from the generator's own records."""
     def by_fy(frame: pd.DataFrame) -> dict[str, int]:
@@ -381,11 +392,7 @@ def planted_truth(detainers: pd.DataFrame, arrests: pd.DataFrame, spec: SampleSp
             if column in sheet:
                 redacted[column] += int(sheet[column].isin(markers).sum())
     return {
-        "release": SAMPLE_ID,
-        "synthetic": True,
-        "seed": spec.seed,
-        "as_of": AS_OF.isoformat(),
-        "partial_fiscal_years": [str(FISCAL_YEARS[-1])],
+        **truth_header(spec),
         "detainers": {
             "rows": len(detainers),
             "rows_by_fiscal_year": by_fy(detainers),
@@ -742,11 +749,7 @@ class _Tally:
         reasons = self.book.detainers["Detainer Lift Reason"]
         lift = sorted((reason, int(count)) for reason, count in zip(reasons, self.lift, strict=True) if count)
         return {
-            "release": SAMPLE_ID,
-            "synthetic": True,
-            "seed": spec.seed,
-            "as_of": AS_OF.isoformat(),
-            "partial_fiscal_years": [str(FISCAL_YEARS[-1])],
+            **truth_header(spec),
             "detainers": {
                 "rows": sum(self.rows.values()),
                 "rows_by_fiscal_year": {k: v for k, v in self.rows.items() if v},
