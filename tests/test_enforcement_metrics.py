@@ -149,18 +149,6 @@ def test_part_skip_reason_and_detainer_measure():
     assert em.detainer_measure(fake_context({"arrests": ["aor"]})) is None
 
 
-def test_load_leaves_the_filter_column_to_the_filter():
-    asked = []
-    ctx = fake_context({"arrests": ["aor"]}, aor="Seattle")
-    ctx.load = lambda table, columns: asked.append((table, columns))
-    em.load(ctx, "arrests", ["aor", "apprehension_method"])
-    assert asked == [("arrests", ["apprehension_method"])]
-    ctx = fake_context({"arrests": ["aor"]})
-    ctx.load = lambda table, columns: asked.append((table, columns))
-    em.load(ctx, "arrests", ["aor", "apprehension_method"])
-    assert asked[-1] == ("arrests", ["aor", "apprehension_method"])
-
-
 def test_partial_by_year():
     manifest = {"tables": {"arrests": {"fiscal_year_coverage": {
         "2024": {"first": "2023-10-01", "last": "2024-09-30"}, "2025": {"first": "2024-10-01", "last": "2025-03-31"}}}}}

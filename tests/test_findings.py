@@ -46,3 +46,10 @@ def test_real_release_findings_use_encounters_and_name_the_measure(real_project:
     assert "**143,470 administrative arrests** in FY2017" in text
     assert "**466,374 removals** (FY2016: 240,255, FY2017: 226,119)" in text
     assert "4 reproduced" in text
+
+
+def test_load_may_ask_for_the_column_its_filter_uses(sample_project: Path) -> None:
+    """Asking for `aor` under an AOR filter reads it once (it used to be read twice and fail)."""
+    frame = ReportContext(ReportParameters(release="sample", aor="Seattle")).load("arrests", ["aor", "apprehension_method"])
+    assert list(frame.columns).count("aor") == 1 and len(frame) > 0
+    assert set(frame["aor"]) == {"Seattle Area of Responsibility"}

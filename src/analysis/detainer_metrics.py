@@ -214,10 +214,7 @@ class IssuedMeasure:
 
     def load(self, ctx: ReportContext) -> pd.DataFrame:
         if self.from_encounters:
-            # ctx.load adds the geography column itself (and would add it twice if asked for it)
-            geography = ctx.geography_filter_column(self.table)
-            columns = [c for c in ("aor", self.date_column, "processing_disposition") if c != geography]
-            return ending_in_detainer(ctx.load(self.table, columns))
+            return ending_in_detainer(ctx.load(self.table, ["aor", self.date_column, "processing_disposition"]))
         return ctx.load(self.table)
 
 

@@ -38,13 +38,6 @@ def part_skip_reason(ctx, table: str, what: str) -> str | None:
     return None
 
 
-def load(ctx, table: str, columns: list[str]) -> pd.DataFrame:
-    """`ctx.load(table, columns)`, leaving out of `columns` the geography column a filter adds
-    itself (asking for it as well currently reads it twice and fails: notebook.py)."""
-    geography = ctx.geography_filter_column(table)
-    return ctx.load(table, [c for c in columns if c != geography])
-
-
 def partial_by_year(manifest: dict, table: str, years: Iterable[int] | None = None) -> dict[int, bool]:
     """Fiscal year (of `years`, if given) -> whether the table's records cover only part of it."""
     shown = None if years is None else {int(fy) for fy in years}
