@@ -21,7 +21,18 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from .figures import MUTED, PALETTE, PARTIAL_HATCH, STYLE, add_source, label_axes, new_figure, percent, thousands
+from .figures import (
+    MUTED,
+    PALETTE,
+    PARTIAL_HATCH,
+    STYLE,
+    add_source,
+    label_axes,
+    new_figure,
+    percent,
+    thousands,
+    title_pad,
+)
 from .fiscal import fiscal_year_bounds
 from .geography import STATES
 from .notebook import format_count
@@ -70,10 +81,7 @@ def _finish(fig: Figure, ax, title: str, subtitle: str, source: str, note: str |
         fig.canvas.draw()  # applies fixed aspect ratios, so the axes are where they will be drawn
         limit = fig.bbox.x1 * 0.95  # text renders a few percent wider at other resolutions (PNG 150 dpi, SVG)
         lines = _fit(subtitle_artist, subtitle, limit, renderer)
-        # new_figure puts the subtitle 2% of the axes height above the axes; the title goes above it
-        gap = 0.02 * ax.get_position().height * fig.get_figheight() * 72
-        pad = gap + lines * 1.25 * subtitle_artist.get_fontsize() + 3
-        title_artist = ax.set_title(title, loc="left", pad=pad, fontsize=STYLE["axes.titlesize"],
+        title_artist = ax.set_title(title, loc="left", pad=title_pad(lines), fontsize=STYLE["axes.titlesize"],
                                     fontweight=STYLE["axes.titleweight"])
         _fit(title_artist, title, limit, renderer)
         fig.tight_layout(rect=(0, 0.05, 1, 1))

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import textwrap
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.dates import DateFormatter, MonthLocator
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
-from matplotlib.transforms import offset_copy
 
 from . import figures
 from .fiscal import fiscal_year_bounds
@@ -28,18 +26,7 @@ def _figure(title: str, subtitle: str, title_width: int = TITLE_WIDTH, **size) -
     """`figures.new_figure` with the finding and subtitle wrapped to `title_width` (narrower
     when long category labels push the plot, which the title is aligned with, to the right)."""
     subtitle_text = textwrap.fill(subtitle, int(title_width * SUBTITLE_RATIO))
-    fig, ax = figures.new_figure(textwrap.fill(title, title_width), subtitle=subtitle_text, **size)
-    # new_figure places the subtitle at 2% of the axes height above the plot, which on a tall
-    # figure reaches into the title: pin it a fixed 4 points above the plot instead.
-    for text in ax.texts:
-        if text.get_text() == subtitle_text:
-            text.set_position((0, 1))
-            text.set_transform(offset_copy(ax.transAxes, fig=fig, y=4, units="points"))
-    extra_lines = subtitle_text.count("\n")
-    if extra_lines:
-        with plt.rc_context(figures.STYLE):
-            ax.set_title(ax.get_title(loc="left"), loc="left", pad=18 + 11 * extra_lines)
-    return fig, ax
+    return figures.new_figure(textwrap.fill(title, title_width), subtitle=subtitle_text, **size)
 
 
 def _label_layout(labels: list[str], inches_per_row: float) -> tuple[list[str], int, float]:

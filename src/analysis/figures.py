@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
+from matplotlib.transforms import offset_copy  # noqa: E402
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
@@ -57,13 +58,25 @@ def percent(value: float, _position: int | None = None) -> str:
     return f"{value:.0%}"
 
 
+SUBTITLE_SIZE = 8.5
+SUBTITLE_GAP = 4  # points between the plot and the subtitle, whatever the figure's height
+
+
+def title_pad(subtitle_lines: int) -> float:
+    """Points between the plot and the title when `subtitle_lines` lines of subtitle sit between them."""
+    return SUBTITLE_GAP + subtitle_lines * 1.25 * SUBTITLE_SIZE + 3 if subtitle_lines else 8
+
+
 def new_figure(title: str, *, width: float = 7.0, height: float = 3.6, subtitle: str | None = None) -> tuple[Figure, Axes]:
-    """A figure in the house style. `title` states the finding, not the chart type."""
+    """A figure in the house style. `title` states the finding, not the chart type. The subtitle
+    (the axes' first text) sits a fixed distance above the plot, and the title above it."""
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(width, height))
-        ax.set_title(title, pad=18 if subtitle else 8)
+        lines = subtitle.count("\n") + 1 if subtitle else 0
+        ax.set_title(title, pad=title_pad(lines))
         if subtitle:
-            ax.text(0, 1.02, subtitle, transform=ax.transAxes, fontsize=8.5, color="#444444", va="bottom")
+            ax.text(0, 1, subtitle, transform=offset_copy(ax.transAxes, fig=fig, y=SUBTITLE_GAP, units="points"),
+                    fontsize=SUBTITLE_SIZE, color="#444444", va="bottom")
     return fig, ax
 
 
