@@ -174,3 +174,19 @@ def test_monthly_counts_accept_date_objects_and_skip_missing_dates():
     frame = pd.DataFrame({"apprehension_date": [dt.date(2016, 9, 30), None]})
     table = em.monthly_counts(frame, "apprehension_date", pd.Series(["x", "x"]))
     assert table["x"].tolist() == [1]
+
+
+def test_monthly_lines_shade_partial_years_lightly():
+    """The partial-year band is a light grey wash behind the lines, not a block hiding them."""
+    import matplotlib.colors as mcolors
+
+    from analysis import enforcement_charts, figures
+
+    months = pd.date_range("2023-10-01", "2025-03-01", freq="MS")
+    table = pd.DataFrame({"month": months, "arrests": range(len(months))})
+    fig, ax = enforcement_charts.monthly_lines(table, ["arrests"], {2024: False, 2025: True}, title="t",
+                                              subtitle="s", y_label="Arrests per month")
+    bands = [p for p in ax.patches if p.get_label() == "FY2025 (partial fiscal year)"]
+    assert len(bands) == 1
+    assert bands[0].get_alpha() == 0.15
+    assert mcolors.to_hex(bands[0].get_facecolor()) == figures.MUTED.lower()

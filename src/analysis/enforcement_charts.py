@@ -80,8 +80,8 @@ def monthly_lines(table: pd.DataFrame, series: list[str], partial: dict[int, boo
         if is_partial:
             start, end = fiscal_year_bounds(fy)
             shown_end = min(pd.Timestamp(end), table["month"].max() + pd.offsets.MonthEnd(0))
-            ax.axvspan(pd.Timestamp(start), shown_end,  # type: ignore[arg-type]  # matplotlib converts dates color=figures.MUTED, alpha=0.15, lw=0,
-                       label=f"FY{fy} (partial fiscal year)")
+            ax.axvspan(pd.Timestamp(start), shown_end, color=figures.MUTED, alpha=0.15, lw=0,  # type: ignore[arg-type]
+                       label=f"FY{fy} (partial fiscal year)")  # (matplotlib converts the dates)
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5)
     ax.xaxis.set_major_locator(MonthLocator(bymonth=(4, 10)))  # fiscal years start in October
