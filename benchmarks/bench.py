@@ -316,9 +316,9 @@ def measure_pdf(root: Path, work: Path, release: str) -> list[Measurement]:
     import nbformat
     import typst
 
-    from analysis.parameters import ReportParameters
     from analysis.paths import processed_dir, reports_dir
-    from analysis.report import Assembly, render_pdf, report_metadata
+    from analysis.report.build import Assembly, render_pdf, report_metadata
+    from analysis.report.parameters import ReportParameters
 
     executed = sorted((reports_dir(release) / "notebooks").glob("[0-9]*.ipynb"))
     if not executed:

@@ -55,9 +55,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def _sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from analysis.ingest import ingest
     from analysis.paths import locate_release
-    from analysis.sample import SampleSpec, write_sample
+    from analysis.reading.ingest import ingest
+    from analysis.sample.generator import SampleSpec, write_sample
 
     root = make_project(tmp_path_factory.mktemp("sample-project"))
     with project_env(root):
@@ -82,8 +82,8 @@ def real_release_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def _real_root(real_release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from analysis.ingest import ingest
     from analysis.paths import locate_release
+    from analysis.reading.ingest import ingest
 
     root = make_project(tmp_path_factory.mktemp("real-project"))
     with project_env(root):

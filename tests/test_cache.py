@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.cache import notebook_key, with_cached_outputs
 from analysis.cli import main
+from analysis.report.cache import notebook_key, with_cached_outputs
 
 from .conftest import make_project, project_env
 

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
 
-from analysis import charts
-from analysis.figures import PARTIAL_HATCH, render
-from analysis.geography import STATES
-from analysis.notebook import format_count
+from analysis.figures import charts
+from analysis.figures.style import PARTIAL_HATCH, render
+from analysis.report.context import format_count
+from analysis.vocab.geography import STATES
 
 SOURCE = "ICE release test, table detainers (SYNTHETIC)"
 LONG_TITLE = ("Synthetic County Facility CA-01 received the most detainers prepared: 1,234; the top 15 of 162 "

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.claims import (
+from analysis.checks.claims import (
     CANNOT,
     DIFFERENT_MEASURE,
     DIFFERS,
@@ -100,7 +100,7 @@ def test_sample_declined_counts_match_the_generator(sample_project: Path) -> Non
 
 
 def test_partial_fiscal_year_cannot_be_checked(sample_project: Path) -> None:
-    from analysis.claims import ReleaseData
+    from analysis.checks.claims import ReleaseData
 
     partial = claim(measure={"table": "detainers", "filters": {"fiscal_year": 2025}}, published=10)
     result = evaluate(partial, ReleaseData("sample"))
@@ -283,7 +283,7 @@ def test_claims_command_reports_a_broken_file_in_one_line(sample_project: Path, 
 
 
 def test_readme_documents_every_filter() -> None:
-    from analysis.claims import FILTERS
+    from analysis.checks.claims import FILTERS
 
     readme = (claims_dir() / "README.md").read_text()
     assert all(f"`{name}`" in readme for name in FILTERS)
@@ -292,9 +292,9 @@ def test_readme_documents_every_filter() -> None:
 
 @pytest.mark.real
 def test_claims_section_on_the_real_release(real_project: Path, tmp_path: Path) -> None:
-    from analysis.notebook import OUTPUT_KEY
-    from analysis.parameters import ReportParameters
-    from analysis.report import ensure_kernel, execute
+    from analysis.report.build import ensure_kernel, execute
+    from analysis.report.context import OUTPUT_KEY
+    from analysis.report.parameters import ReportParameters
 
     ensure_kernel()
     name = "07_claims_check.ipynb"

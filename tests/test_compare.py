@@ -20,8 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.columns import canonical_name
-from analysis.compare import (
+from analysis.checks.compare import (
     NOT_RECORDED,
     Rename,
     compare_releases,
@@ -31,7 +30,8 @@ from analysis.compare import (
     record_changes,
     revisions_by_area,
 )
-from analysis.geography import short_aor
+from analysis.vocab.columns import canonical_name
+from analysis.vocab.geography import short_aor
 from tests.conftest import make_project, project_env
 
 BASE_ROWS = {"EROArrests_FY2016.csv.gz": 3000, "EROEncounters_FY2016.csv.gz": 2000, "ICERemovals_FY2016.csv.gz": 2000}
@@ -75,8 +75,8 @@ def planted_arrests(frame: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def planted(real_release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from analysis.ingest import ingest
     from analysis.paths import locate_release
+    from analysis.reading.ingest import ingest
 
     root = make_project(tmp_path_factory.mktemp("compare-project"))
     base = {name: read_real(real_release_dir / name, rows) for name, rows in BASE_ROWS.items()}
@@ -309,9 +309,9 @@ def test_format_comparison_is_readable_for_a_new_year(in_planted: dict) -> None:
 
 def run_notebook(root: Path, tmp_path: Path, **params) -> tuple[dict[str, dict], str]:
     """Execute notebook 06 as the report does; its tables and figures by name, and its prose."""
-    from analysis.notebook import OUTPUT_KEY
-    from analysis.parameters import ReportParameters
-    from analysis.report import ensure_kernel, execute
+    from analysis.report.build import ensure_kernel, execute
+    from analysis.report.context import OUTPUT_KEY
+    from analysis.report.parameters import ReportParameters
 
     ensure_kernel()
     name = "06_release_changes.ipynb"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import convictions
-from analysis.convictions import NONE_RECORDED, NOT_MAPPED, ReferenceFileError
+from analysis.vocab import convictions
+from analysis.vocab.convictions import NONE_RECORDED, NOT_MAPPED, ReferenceFileError
 
 REPO = Path(__file__).resolve().parents[1]
 MAPPING = REPO / "data" / "reference" / "conviction_categories.csv"

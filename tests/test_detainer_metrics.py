@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import convictions
-from analysis import detainer_metrics as dm
-from analysis.notebook import ReportContext, SectionSkipped
+from analysis.metrics import detainers as dm
+from analysis.report.context import ReportContext, SectionSkipped
+from analysis.vocab import convictions
 
 D = dt.date
 DECLINED = "Detainer Declined by LEA"
@@ -319,7 +319,7 @@ def test_days_to_lift_groups_need_a_minimum_of_records():
 def sample_detainers(sample_project) -> tuple[pd.DataFrame, dict, dict]:
     ctx = ReportContext.from_parameters(release="sample")
     truth = json.loads((sample_project / "data/raw/sample/truth.json").read_text())["detainers"]
-    from analysis.overview import partial_years
+    from analysis.metrics.overview import partial_years
 
     return ctx.load("detainers"), truth, partial_years(ctx.manifest, "detainers")
 

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from analysis import enforcement_metrics as em
-from analysis.notebook import format_count
-from analysis.parameters import ReportParameters
+from analysis.metrics import enforcement as em
+from analysis.report.context import format_count
+from analysis.report.parameters import ReportParameters
 
 LOCAL, G287 = em.LOCAL_JAIL, em.PROGRAM_287G
 REAL_RELEASE_ID = "ice-lesa-2019-ICFO-53623-fy2016-2017"
@@ -157,7 +157,7 @@ def test_partial_by_year():
 
 
 def test_real_release_reproduces_published_totals(real_project):
-    from analysis.notebook import ReportContext
+    from analysis.report.context import ReportContext
 
     ctx = ReportContext.from_parameters(release=REAL_RELEASE_ID)
     arrests = em.records_by_year(ctx.load("arrests", ["apprehension_method"])).set_index("fiscal_year")["records"]
@@ -180,7 +180,8 @@ def test_monthly_lines_shade_partial_years_lightly():
     """The partial-year band is a light grey wash behind the lines, not a block hiding them."""
     import matplotlib.colors as mcolors
 
-    from analysis import enforcement_charts, figures
+    from analysis.figures import enforcement as enforcement_charts
+    from analysis.figures import style as figures
 
     months = pd.date_range("2023-10-01", "2025-03-01", freq="MS")
     table = pd.DataFrame({"month": months, "arrests": range(len(months))})

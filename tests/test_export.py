@@ -16,8 +16,8 @@ import pytest
 from analysis import export
 from analysis.cli import main
 from analysis.export import ExportError, export_release, stata_names
-from analysis.ingest import ingest
 from analysis.paths import locate_release
+from analysis.reading.ingest import ingest
 from tests.test_bad_input import error_line, release_dir
 
 LONG_NAME = "Apprehension Landmark Description As Recorded By The Arresting Officer"
@@ -63,7 +63,7 @@ def test_csv_leaves_out_identifiers_and_neutralises_formulas(project: Path, tric
 
 
 def test_formula_rule_on_cells_and_columns() -> None:
-    from analysis.safety import neutral_cell, neutralise_strings
+    from analysis.reading.safety import neutral_cell, neutralise_strings
 
     cells = ["=1+1", "+1", "-1", "@x", "\tx", "\rx", "a=b", "", None, "'=already"]
     expected = ["'=1+1", "'+1", "'-1", "'@x", "'\tx", "'\rx", "a=b", "", None, "'=already"]

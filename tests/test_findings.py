@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from analysis.findings import as_markdown, key_findings
-from analysis.notebook import ReportContext
-from analysis.parameters import ReportParameters
+from analysis.report.context import ReportContext
+from analysis.report.parameters import ReportParameters
+from analysis.sections.key_findings import as_markdown, key_findings
 
 
 def _truth(root: Path) -> dict:

@@ -17,10 +17,10 @@ import pyarrow.parquet as pq
 import pytest
 import xlsxwriter
 
-from analysis import safety
-from analysis.ingest import ingest
 from analysis.paths import locate_release
-from analysis.sources import open_sheets
+from analysis.reading import safety
+from analysis.reading.ingest import ingest
+from analysis.reading.sheets import open_sheets
 from tests.test_bad_input import (
     ARREST_HEADER,
     ARREST_ROW,
@@ -416,7 +416,7 @@ def test_symlink_within_the_release_is_read(project: Path) -> None:
 
 def test_broken_symlink_is_refused(project: Path, tmp_path: Path) -> None:
     from analysis.errors import InputFileError
-    from analysis.sources import list_data_files
+    from analysis.reading.sheets import list_data_files
 
     folder = release_dir(project)
     (folder / "a.txt").write_text(arrests_text())

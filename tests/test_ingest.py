@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from analysis.errors import InputFileError, ReleaseError
-from analysis.ingest import ingest
 from analysis.paths import locate_release
+from analysis.reading.ingest import ingest
 
 HEADER = ["Area of Responsibility", "Apprehension Date", "Apprehension Method", "Citizenship"]
 ROWS = [

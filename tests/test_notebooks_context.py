@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis.notebook import OUTPUT_KEY
-from analysis.parameters import ReportParameters
-from analysis.report import Assembly, ensure_kernel, execute
+from analysis.report.build import Assembly, ensure_kernel, execute
+from analysis.report.context import OUTPUT_KEY
+from analysis.report.parameters import ReportParameters
 
 REAL_RELEASE_ID = "ice-lesa-2019-ICFO-53623-fy2016-2017"
 REPEAT = "04_repeat_detainers.ipynb"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis.notebook import OUTPUT_KEY
-from analysis.parameters import ReportParameters
-from analysis.report import ensure_kernel, execute
+from analysis.report.build import ensure_kernel, execute
+from analysis.report.context import OUTPUT_KEY
+from analysis.report.parameters import ReportParameters
 from tests.conftest import REAL_RELEASE_ID
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"

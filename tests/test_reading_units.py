@@ -7,11 +7,11 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from analysis.cleaning import clean_strings, fiscal_years, parse_dates, parse_integers, row_hashes
-from analysis.columns import canonical_columns, canonical_name
 from analysis.errors import InputFileError
-from analysis.kinds import detect_kind, other_table_name, single_fiscal_year
-from analysis.layout import find_layout
+from analysis.reading.cleaning import clean_strings, fiscal_years, parse_dates, parse_integers, row_hashes
+from analysis.reading.layout import find_layout
+from analysis.vocab.columns import canonical_columns, canonical_name
+from analysis.vocab.kinds import detect_kind, other_table_name, single_fiscal_year
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import repeat_metrics as repeat
+from analysis.metrics import repeats as repeat
 
 DECLINED = "Detainer Declined by LEA"
 BOOKED = "Booked into Detention"

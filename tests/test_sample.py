@@ -10,8 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from analysis.errors import ReleaseError
-from analysis.sample import SampleSpec, write_sample
-from analysis.sources import SkippedSheet, list_data_files, open_sheets
+from analysis.reading.sheets import SkippedSheet, list_data_files, open_sheets
+from analysis.sample.generator import SampleSpec, write_sample
 
 
 def _digests(folder: Path) -> dict[str, str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.sample import FISCAL_YEARS, XLSX_MAX_ROWS, SampleSpec, write_sample
+from analysis.sample.generator import FISCAL_YEARS, XLSX_MAX_ROWS, SampleSpec, write_sample
 
 ROWS = XLSX_MAX_ROWS + 50_000  # just above the threshold: the text path, still quick
 DETAINER_FILES = [f"SYNTHETIC_Detainers_FY{fy}.txt.gz" for fy in FISCAL_YEARS]

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from analysis import validation
-from analysis.validation import ValidationError, validate
+from analysis.reading import validation
+from analysis.reading.validation import ValidationError, validate
 
 D = dt.date
 

@@ -99,7 +99,7 @@ def test_parameters_cells_work_as_they_are(sample_project: Path, tmp_path: Path)
     """A researcher opens a notebook and runs it: the defaults point at the sample release."""
     import papermill as pm
 
-    from analysis.report import KERNEL_NAME, ensure_kernel
+    from analysis.report.build import KERNEL_NAME, ensure_kernel
 
     ensure_kernel()
     for name in ("01_release_overview.ipynb", "03_detainer_outcomes.ipynb"):

@@ -8,10 +8,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
-from .errors import AnalysisError
-from .locking import release_lock
-from .progress import Progress
+from analysis import __version__
+from analysis.errors import AnalysisError
+from analysis.locking import release_lock
+from analysis.progress import Progress
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -73,8 +73,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _sample(args: argparse.Namespace, progress: Progress) -> None:
-    from .paths import raw_root
-    from .sample import DEFAULT_ROWS, DEFAULT_SEED, SAMPLE_ID, SampleSpec, write_sample
+    from analysis.paths import raw_root
+    from analysis.sample.generator import DEFAULT_ROWS, DEFAULT_SEED, SAMPLE_ID, SampleSpec, write_sample
 
     out = args.out or raw_root() / SAMPLE_ID
     spec = SampleSpec(rows=args.rows or DEFAULT_ROWS, seed=DEFAULT_SEED if args.seed is None else args.seed)
@@ -83,8 +83,8 @@ def _sample(args: argparse.Namespace, progress: Progress) -> None:
 
 
 def _ingest(args: argparse.Namespace, progress: Progress) -> None:
-    from .ingest import ingest
-    from .paths import display_path, locate_release, processed_dir
+    from analysis.paths import display_path, locate_release, processed_dir
+    from analysis.reading.ingest import ingest
 
     location = locate_release(args.release)
     with release_lock(location.release_id, progress):
@@ -96,9 +96,9 @@ def _ingest(args: argparse.Namespace, progress: Progress) -> None:
 
 
 def _report(args: argparse.Namespace, progress: Progress) -> None:
-    from .parameters import ReportParameters
-    from .paths import display_path, locate_release
-    from .report import build_report
+    from analysis.paths import display_path, locate_release
+    from analysis.report.build import build_report
+    from analysis.report.parameters import ReportParameters
 
     location = locate_release(args.release)
     params = ReportParameters(
@@ -113,27 +113,27 @@ def _report(args: argparse.Namespace, progress: Progress) -> None:
 
 
 def _diff(args: argparse.Namespace, progress: Progress) -> None:
-    from .compare import compare_releases, format_comparison
-    from .ingest import ingest
-    from .paths import locate_release
+    from analysis.checks.compare import compare_releases, format_comparison
+    from analysis.paths import locate_release
+    from analysis.reading.ingest import ingest
 
     current, previous = (ingest(locate_release(name), progress=progress)["release"] for name in (args.release, args.previous))
     print(format_comparison(compare_releases(current, previous)))
 
 
 def _claims(args: argparse.Namespace, progress: Progress) -> None:
-    from .claims import check_claims, format_results, load_claims
-    from .ingest import ingest
-    from .paths import locate_release
+    from analysis.checks.claims import check_claims, format_results, load_claims
+    from analysis.paths import locate_release
+    from analysis.reading.ingest import ingest
 
     release = ingest(locate_release(args.release), progress=progress)["release"]
     print(format_results(check_claims(release, load_claims(args.claims)), release))
 
 
 def _export(args: argparse.Namespace, progress: Progress) -> None:
-    from .export import export_release
-    from .ingest import ingest
-    from .paths import display_path, locate_release
+    from analysis.export import export_release
+    from analysis.paths import display_path, locate_release
+    from analysis.reading.ingest import ingest
 
     location = locate_release(args.release)
     with release_lock(location.release_id, progress):

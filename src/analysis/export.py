@@ -29,11 +29,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from . import __version__
-from .errors import AnalysisError
-from .manifest import read_manifest
-from .paths import check_release_id, display_path, processed_dir, project_root
-from .safety import neutralise_strings
+from analysis import __version__
+from analysis.errors import AnalysisError
+from analysis.paths import check_release_id, display_path, processed_dir, project_root
+from analysis.reading.manifest import read_manifest
+from analysis.reading.safety import neutralise_strings
 
 FORMATS = ("csv", "parquet", "dta")
 LEFT_OUT = re.compile(r"identifier|^row_hash$")

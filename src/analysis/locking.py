@@ -9,9 +9,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .errors import ReleaseError
-from .paths import check_release_id, project_root
-from .progress import Progress
+from analysis.errors import ReleaseError
+from analysis.paths import check_release_id, project_root
+from analysis.progress import Progress
 
 DEFAULT_WAIT_SECONDS = 600
 

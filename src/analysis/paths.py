@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ReleaseError
+from analysis.errors import ReleaseError
 
 RELEASE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 RELEASE_FILE = "release.yml"

@@ -1,0 +1,1 @@
+"""Checks of a release against others: published claims and release comparison."""

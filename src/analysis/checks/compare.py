@@ -1,0 +1,698 @@
+"""What a new release changed: `analysis diff RELEASE PREVIOUS` and the release-changes section.
+
+Both releases must be ingested. Per table the comparison reports:
+
+- records per fiscal year in each release and the difference, with partial years marked;
+- columns added, dropped and renamed. A rename is read from the alias map: ingest records every raw
+  header spelling behind a canonical column (`source_names` in the manifest), so a canonical column
+  present in both releases under different raw spellings was renamed ("respelled" when the
+  spellings differ only in case or punctuation). A dropped and an added column whose sets of
+  distinct values largely overlap (Jaccard index >= POSSIBLE_RENAME_OVERLAP) are flagged as a
+  *possible* rename: only the values suggest it;
+- categories that appeared or vanished in coded columns (text columns with at most CODED_MAX_DISTINCT
+  distinct values), counted over the fiscal years both releases cover, so that a year added or
+  dropped is not mistaken for a recoding;
+- for the fiscal years both cover, revised counts by state (or, without a state column, by area of
+  responsibility), largest revisions first;
+- record-level changes, see `record_changes`.
+
+Record matching. ICE releases carry no identifier that is stable across releases (the anonymized
+identifier links rows within one release only) and redact many fields, so records are matched on
+their content: the fiscal year plus every data column the two releases share. Identical rows are
+paired as a multiset (two identical rows in one release and three in the other leave one added).
+Among the rest, a dropped and an added record that agree on every shared column but one are
+paired as one *changed* record, trying the shared columns in order. What remains is dropped or
+added. Limits: records that coincide on every non-redacted field cannot be told apart, so the
+counts are the smallest set of changes that explains the difference, not a trace of individual
+records; a record changed in two columns counts as one dropped and one added; columns present in
+only one release (and so renamed columns the alias map does not know) are left out of the match;
+records without a fiscal year (event date missing) are not compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from analysis.errors import ReleaseError
+from analysis.figures.style import MUTED, PALETTE, add_source, label_axes, mark_partial_bars, new_figure
+from analysis.metrics.overview import partial_years
+from analysis.paths import processed_dir
+from analysis.reading.manifest import MANIFEST_NAME, read_manifest
+from analysis.report.context import ReportContext, SectionSkipped, format_count
+from analysis.vocab.columns import normalize_header
+from analysis.vocab.geography import short_aor
+
+CODED_MAX_DISTINCT = 250  # countries of citizenship (~200 seen) are coded; jail names (thousands) are not
+POSSIBLE_RENAME_OVERLAP = 0.5
+NEVER_SHOWN = frozenset({"anonymized_identifier"})  # values never listed, whatever their cardinality
+NOT_RECORDED = "(not recorded)"
+
+
+@dataclass(frozen=True)
+class Rename:
+    column: str
+    previous: tuple[str, ...]
+    current: tuple[str, ...]
+
+    @property
+    def kind(self) -> str:
+        same = {normalize_header(n) for n in self.previous} == {normalize_header(n) for n in self.current}
+        return "respelled" if same else "renamed"
+
+    def describe(self) -> str:
+        old, new = ", ".join(f'"{n}"' for n in self.previous), ", ".join(f'"{n}"' for n in self.current)
+        return f"{self.column}: header {old} is now {new}" + (" (spelling only)" if self.kind == "respelled" else "")
+
+
+@dataclass(frozen=True)
+class PossibleRename:
+    dropped: str
+    added: str
+    overlap: float  # Jaccard index of the two columns' distinct values
+
+
+@dataclass
+class RecordChanges:
+    """Record-level changes over the fiscal years both releases cover."""
+
+    columns: list[str]
+    by_year: pd.DataFrame  # fiscal_year, previous, current, unchanged, changed, dropped, added
+    changed_by_column: dict[str, int]
+
+    def total(self, kind: str) -> int:
+        return int(self.by_year[kind].sum()) if len(self.by_year) else 0
+
+
+@dataclass
+class TableComparison:
+    name: str
+    years: pd.DataFrame  # fiscal_year, previous, current, difference, previous_partial, current_partial
+    columns_added: list[str] = field(default_factory=list)
+    columns_dropped: list[str] = field(default_factory=list)
+    renamed: list[Rename] = field(default_factory=list)
+    possible_renames: list[PossibleRename] = field(default_factory=list)
+    categories: pd.DataFrame = field(default_factory=pd.DataFrame)  # column, value, change, previous, current
+    geography: str | None = None  # "state" or "aor"
+    revisions: pd.DataFrame = field(default_factory=pd.DataFrame)  # fiscal_year, area, previous, current, difference
+    records: RecordChanges | None = None
+
+    @property
+    def shared_years(self) -> list[int]:
+        both = self.years.dropna(subset=["previous", "current"])
+        return [int(fy) for fy in both["fiscal_year"]]
+
+    @property
+    def years_added(self) -> list[int]:
+        return [int(fy) for fy in self.years.loc[self.years["previous"].isna(), "fiscal_year"]]
+
+    @property
+    def years_dropped(self) -> list[int]:
+        return [int(fy) for fy in self.years.loc[self.years["current"].isna(), "fiscal_year"]]
+
+    @property
+    def revised_years(self) -> pd.DataFrame:
+        both = self.years.dropna(subset=["previous", "current"])
+        return both[both["difference"] != 0]
+
+    @property
+    def unchanged(self) -> bool:
+        records_same = self.records is None or not (
+            self.records.total("changed") or self.records.total("dropped") or self.records.total("added")
+        )
+        return (not self.years_added and not self.years_dropped and self.revised_years.empty
+                and not self.columns_added and not self.columns_dropped and not self.renamed
+                and self.categories.empty and records_same)
+
+
+@dataclass
+class ReleaseComparison:
+    current: str
+    previous: str
+    tables_added: list[str]
+    tables_dropped: list[str]
+    tables: dict[str, TableComparison]
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.tables_added and not self.tables_dropped and all(t.unchanged for t in self.tables.values())
+
+
+# ---------------------------------------------------------------- loading
+
+
+def is_ingested(release_id: str) -> bool:
+    return (processed_dir(release_id) / MANIFEST_NAME).is_file()
+
+
+def _read(release_id: str, table: str, columns: list[str], years: list[int] | None = None) -> pa.Table:
+    data = pq.read_table(processed_dir(release_id) / f"{table}.parquet", columns=list(dict.fromkeys(columns)))
+    if years is not None:
+        data = data.filter(pc.is_in(data.column("fiscal_year"), pa.array(years, data.column("fiscal_year").type)))
+    return data
+
+
+def _as_text(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    return values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
+
+
+def _as_categories(data: pa.Table, columns: list[str]) -> pd.DataFrame:
+    """Columns as pandas categoricals of their text: cheap to hash, equal text hashes equally."""
+    out = {}
+    for name in columns:
+        text = _as_text(data.column(name)).combine_chunks()
+        out[name] = text.dictionary_encode().to_pandas()
+    return pd.DataFrame(out)
+
+
+# ---------------------------------------------------------------- comparison
+
+
+def compare_releases(current: str, previous: str) -> ReleaseComparison:
+    """Compare two ingested releases; `previous` is the one a reader already knows."""
+    for release_id in (current, previous):
+        if not is_ingested(release_id):
+            raise ReleaseError(f"release {release_id!r} is not ingested; run `analysis ingest {release_id}` first")
+    new, old = read_manifest(processed_dir(current)), read_manifest(processed_dir(previous))
+    shared = sorted(set(new["tables"]) & set(old["tables"]))
+    tables = {name: compare_table(name, current, previous, new, old) for name in shared}
+    return ReleaseComparison(
+        current=current,
+        previous=previous,
+        tables_added=sorted(set(new["tables"]) - set(old["tables"])),
+        tables_dropped=sorted(set(old["tables"]) - set(new["tables"])),
+        tables=tables,
+    )
+
+
+def compare_table(name: str, current: str, previous: str, new: dict, old: dict) -> TableComparison:
+    new_info, old_info = new["tables"][name], old["tables"][name]
+    comparison = TableComparison(name, years_table(old, new, name))
+    new_columns, old_columns = new_info["columns"], old_info["columns"]
+    shared = [c for c in new_columns if c in old_columns]
+    comparison.columns_added = [c for c in new_columns if c not in old_columns]
+    comparison.columns_dropped = [c for c in old_columns if c not in new_columns]
+    comparison.renamed = renames(old_columns, new_columns)
+    if comparison.columns_added and comparison.columns_dropped:
+        old_values = _distinct_values(previous, name, comparison.columns_dropped)
+        new_values = _distinct_values(current, name, comparison.columns_added)
+        comparison.possible_renames = possible_renames(old_values, new_values)
+    years = comparison.shared_years
+    if not years:
+        return comparison
+    old_data = _read(previous, name, [*shared, "fiscal_year"], years)
+    new_data = _read(current, name, [*shared, "fiscal_year"], years)
+    coded = [c for c in shared if c not in NEVER_SHOWN and _is_coded(old_data.column(c)) and _is_coded(new_data.column(c))]
+    comparison.categories = category_changes(_as_categories(old_data, coded), _as_categories(new_data, coded))
+    comparison.geography = next((g for g in ("state", "aor") if g in shared), None)
+    if comparison.geography:
+        comparison.revisions = revisions_by_area(
+            _area_frame(old_data, comparison.geography), _area_frame(new_data, comparison.geography)
+        )
+    key = ["fiscal_year", *shared]
+    comparison.records = record_changes(_as_categories(old_data, key), _as_categories(new_data, key), shared)
+    return comparison
+
+
+def years_table(old: dict, new: dict, table: str) -> pd.DataFrame:
+    """Records per fiscal year in each release (missing where the release lacks the year)."""
+    old_years = {int(k): v for k, v in old["tables"][table]["rows_by_fiscal_year"].items()}
+    new_years = {int(k): v for k, v in new["tables"][table]["rows_by_fiscal_year"].items()}
+    old_partial, new_partial = partial_years(old, table), partial_years(new, table)
+    rows = []
+    for fy in sorted(set(old_years) | set(new_years)):
+        before, after = old_years.get(fy), new_years.get(fy)
+        rows.append({
+            "fiscal_year": fy,
+            "previous": before,
+            "current": after,
+            "difference": (after or 0) - (before or 0),
+            "previous_partial": bool(old_partial.get(str(fy))),
+            "current_partial": bool(new_partial.get(str(fy))),
+        })
+    frame = pd.DataFrame(rows, columns=["fiscal_year", "previous", "current", "difference",
+                                        "previous_partial", "current_partial"])
+    for column in ("previous", "current"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+def renames(old_columns: dict, new_columns: dict) -> list[Rename]:
+    """Canonical columns present in both whose raw header spellings differ."""
+    found = []
+    for column, info in new_columns.items():
+        if column not in old_columns:
+            continue
+        before = tuple(old_columns[column].get("source_names", []))
+        after = tuple(info.get("source_names", []))
+        if before and after and set(before) != set(after):
+            found.append(Rename(column, before, after))
+    return found
+
+
+def _distinct_values(release_id: str, table: str, columns: list[str]) -> dict[str, set[str]]:
+    data = _read(release_id, table, columns)
+    return {c: set(pc.unique(_as_text(data.column(c))).drop_null().to_pylist()) for c in columns}
+
+
+def possible_renames(old_values: dict[str, set[str]], new_values: dict[str, set[str]],
+                     threshold: float = POSSIBLE_RENAME_OVERLAP) -> list[PossibleRename]:
+    """Dropped and added columns whose distinct values largely overlap, best match first, each used once."""
+    pairs = []
+    for dropped, before in old_values.items():
+        for added, after in new_values.items():
+            if before and after:
+                overlap = len(before & after) / len(before | after)
+                if overlap >= threshold:
+                    pairs.append(PossibleRename(dropped, added, overlap))
+    chosen: list[PossibleRename] = []
+    for pair in sorted(pairs, key=lambda p: (-p.overlap, p.dropped, p.added)):
+        if all(pair.dropped != c.dropped and pair.added != c.added for c in chosen):
+            chosen.append(pair)
+    return chosen
+
+
+def _is_coded(values: pa.ChunkedArray) -> bool:
+    return pa.types.is_string(values.type) and pc.count_distinct(values).as_py() <= CODED_MAX_DISTINCT
+
+
+def category_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Values of each column that appear in only one of the two frames, with their record counts."""
+    rows = []
+    for column in old.columns:
+        before = old[column].value_counts(dropna=True)
+        after = new[column].value_counts(dropna=True)
+        before, after = before[before > 0], after[after > 0]
+        for value in sorted(set(after.index) - set(before.index)):
+            rows.append({"column": column, "value": value, "change": "appeared", "previous": 0, "current": int(after[value])})
+        for value in sorted(set(before.index) - set(after.index)):
+            rows.append({"column": column, "value": value, "change": "vanished", "previous": int(before[value]), "current": 0})
+    return pd.DataFrame(rows, columns=["column", "value", "change", "previous", "current"])
+
+
+def _area_frame(data: pa.Table, geography: str) -> pd.DataFrame:
+    frame = data.select(["fiscal_year", geography]).to_pandas()
+    area = frame[geography].astype("string")
+    if geography == "aor":
+        area = area.map(lambda v: short_aor(v) if isinstance(v, str) else v).astype("string")
+    return pd.DataFrame({"fiscal_year": frame["fiscal_year"].astype(int), "area": area.fillna(NOT_RECORDED)})
+
+
+def revisions_by_area(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Records per (fiscal_year, area) that differ between the releases, largest revisions first."""
+    before = old.groupby(["fiscal_year", "area"]).size().rename("previous")
+    after = new.groupby(["fiscal_year", "area"]).size().rename("current")
+    both = pd.concat([before, after], axis=1).fillna(0).astype(int).reset_index()
+    both["difference"] = both["current"] - both["previous"]
+    both = both[both["difference"] != 0]
+    order = both["difference"].abs().sort_values(ascending=False, kind="stable").index
+    return both.loc[order].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- record matching
+
+
+def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    return pd.util.hash_pandas_object(frame[columns], index=False)
+
+
+def _unmatched(old_keys: pd.Series, new_keys: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Masks of the rows left over after pairing equal keys as multisets."""
+    def leftover(keys: pd.Series, other: pd.Series) -> pd.Series:
+        available = keys.map(other.value_counts()).fillna(0)
+        return keys.groupby(keys).cumcount() >= available
+
+    return leftover(old_keys, new_keys), leftover(new_keys, old_keys)
+
+
+def record_changes(old: pd.DataFrame, new: pd.DataFrame, columns: list[str]) -> RecordChanges:
+    """Pair records of two releases by content (see the module docstring); `old` and `new` hold
+    `fiscal_year` and `columns`, restricted to the fiscal years both releases cover."""
+    key = ["fiscal_year", *columns]
+    old_left, new_left = _unmatched(_row_hashes(old, key), _row_hashes(new, key))
+    changed_rows: list[pd.Series] = []
+    changed_by_column: dict[str, int] = {}
+    if len(columns) > 1:
+        for column in columns:
+            if not old_left.any() or not new_left.any():
+                break
+            rest = [c for c in key if c != column]
+            old_sub, new_sub = old[old_left], new[new_left]
+            old_miss, new_miss = _unmatched(_row_hashes(old_sub, rest), _row_hashes(new_sub, rest))
+            paired = int((~old_miss).sum())
+            if paired:
+                changed_by_column[column] = paired
+                changed_rows.append(old_sub.loc[~old_miss, "fiscal_year"])
+                old_left.loc[old_miss.index[~old_miss.to_numpy()]] = False
+                new_left.loc[new_miss.index[~new_miss.to_numpy()]] = False
+    years = sorted(set(old["fiscal_year"].astype(int)) | set(new["fiscal_year"].astype(int)))
+    fy_old, fy_new = old["fiscal_year"].astype(int), new["fiscal_year"].astype(int)
+    changed_years = pd.concat(changed_rows).astype(int) if changed_rows else pd.Series([], dtype=int)
+    rows = []
+    for fy in years:
+        changed = int((changed_years == fy).sum())
+        dropped = int((old_left & (fy_old == fy)).sum())
+        added = int((new_left & (fy_new == fy)).sum())
+        previous = int((fy_old == fy).sum())
+        rows.append({"fiscal_year": fy, "previous": previous, "current": int((fy_new == fy).sum()),
+                     "unchanged": previous - changed - dropped, "changed": changed, "dropped": dropped, "added": added})
+    by_year = pd.DataFrame(rows, columns=["fiscal_year", "previous", "current", "unchanged", "changed", "dropped", "added"])
+    return RecordChanges(list(columns), by_year, changed_by_column)
+
+
+# ---------------------------------------------------------------- words
+
+
+def count_text(value: int | float, min_cell: int = 1) -> str:
+    """A count for prose: thousands separators, and `fewer than N` for small cells."""
+    if 0 < abs(value) < min_cell:
+        return f"fewer than {min_cell}"
+    return format_count(abs(value)) if value < 0 else format_count(value)
+
+
+def _share(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "–"
+
+
+def _years(years: list[int]) -> str:
+    labels = [f"FY{fy}" for fy in years]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def _quoted(values: list[str], limit: int = 4) -> str:
+    shown = [f"'{v}'" for v in values[:limit]]
+    more = f" and {len(values) - limit} more" if len(values) > limit else ""
+    return ", ".join(shown) + more
+
+
+def recodings(categories: pd.DataFrame) -> list[tuple[str, str, str, int]]:
+    """(column, old value, new value, records) where a vanished and an appeared value of one column
+    have the same number of records: most likely the same category relabelled."""
+    found = []
+    for column, group in categories.groupby("column", sort=False):
+        gone = group[group["change"] == "vanished"]
+        new = group[group["change"] == "appeared"]
+        used: set[str] = set()
+        for _, old_row in gone.iterrows():
+            match = new[(new["current"] == old_row["previous"]) & ~new["value"].isin(used)]
+            if len(match) == 1:
+                used.add(match.iloc[0]["value"])
+                found.append((str(column), str(old_row["value"]), str(match.iloc[0]["value"]), int(old_row["previous"])))
+    return found
+
+
+def _largest_revision(table: TableComparison, min_cell: int) -> str:
+    """The largest revision by area, naming every area that ties for it."""
+    revisions = table.revisions
+    size = revisions["difference"].abs().iloc[0]
+    top = revisions[revisions["difference"].abs() == size]
+    names = [f"{r.area} (FY{r.fiscal_year}, {'+' if r.difference > 0 else '−'}{count_text(size, min_cell)})"
+             for r in top.itertuples()]
+    if len(names) > 3:
+        shown = ", ".join(names[:3]) + f" and {len(names) - 3} more"
+    else:
+        shown = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    area = "state" if table.geography == "state" else "area of responsibility"
+    verb = "is" if len(names) == 1 else f"is shared by {len(names)} areas:"
+    return f"The largest {table.name} revision by {area} {verb} {shown}."
+
+
+def table_notes(table: TableComparison, min_cell: int = 1) -> list[str]:
+    """Sentences a reader of the previous report needs about one table."""
+    notes: list[str] = []
+    name = table.name
+    for _, row in table.years.iterrows():
+        fy, before, after, diff = int(row["fiscal_year"]), row["previous"], row["current"], int(row["difference"])
+        if pd.isna(before):
+            notes.append(f"FY{fy} {name} are new in this release ({count_text(int(after), min_cell)} records"
+                         + (", a partial year)." if row["current_partial"] else ")."))
+        elif pd.isna(after):
+            notes.append(f"FY{fy} {name} are no longer in this release (the previous one had {count_text(int(before), min_cell)}).")
+        elif diff:
+            direction = "up" if diff > 0 else "down"
+            partial = " (the previous release had only part of the year)" if row["previous_partial"] and not row["current_partial"] else ""
+            notes.append(f"FY{fy} {name} were revised {direction} by {count_text(abs(diff), min_cell)} "
+                         f"({_share(abs(diff), int(before))}), from {count_text(int(before), min_cell)} to "
+                         f"{count_text(int(after), min_cell)}{partial}.")
+    for rename in table.renamed:
+        old, new = " / ".join(rename.previous), " / ".join(rename.current)
+        kind = "is now spelled" if rename.kind == "respelled" else "was renamed"
+        notes.append(f"In the {name} table the column {old} {kind} {new} (read as {rename.column}, so its figures are comparable).")
+    if table.columns_added:
+        notes.append(f"The {name} table has new columns: {', '.join(table.columns_added)}.")
+    if table.columns_dropped:
+        notes.append(f"The {name} table no longer has: {', '.join(table.columns_dropped)}.")
+    for pair in table.possible_renames:
+        notes.append(f"In the {name} table, {pair.added} may be {pair.dropped} under a new name: "
+                     f"{pair.overlap:.0%} of their distinct values are shared.")
+    recoded = recodings(table.categories)
+    for column, old_value, new_value, records in recoded:
+        notes.append(f"In {name}.{column}, '{old_value}' no longer appears and '{new_value}' appears with the same "
+                     f"number of records ({count_text(records, min_cell)}): most likely a relabelling.")
+    explained = {(c, v) for c, old_value, new_value, _ in recoded for v in (old_value, new_value)}
+    rest = table.categories
+    if not rest.empty:
+        rest = rest[[(c, v) not in explained for c, v in rest[["column", "value"]].itertuples(index=False)]]
+    for (coded, change), group in rest.groupby(["column", "change"], sort=False):
+        values = sorted(group["value"].astype(str))
+        verb = "appear for the first time" if change == "appeared" else "no longer appear"
+        notes.append(f"In {name}.{coded}, {len(values)} value{'s' if len(values) != 1 else ''} {verb} in "
+                     f"{_years(table.shared_years)}: {_quoted(values)}.")
+    if not table.revisions.empty:
+        notes.append(_largest_revision(table, min_cell))
+    matched = table.records
+    if matched is not None and (matched.total("changed") or matched.total("dropped") or matched.total("added")):
+        parts = [f"{count_text(matched.total(k), min_cell)} {k}" for k in ("dropped", "added", "changed")]
+        by_column = ", ".join(f"{c} {count_text(n, min_cell)}" for c, n in matched.changed_by_column.items())
+        notes.append(f"Matching {name} records of {_years(table.shared_years)} on their content: {', '.join(parts)}"
+                     + (f" (changed in {by_column})." if by_column else "."))
+    return notes
+
+
+def reader_notes(comparison: ReleaseComparison, min_cell: int = 1) -> list[str]:
+    """What a reader of the previous release's report needs to know, one sentence each."""
+    notes: list[str] = []
+    if comparison.tables_added:
+        notes.append(f"New tables: {', '.join(comparison.tables_added)}.")
+    if comparison.tables_dropped:
+        notes.append(f"Tables no longer in the release: {', '.join(comparison.tables_dropped)}.")
+    for table in comparison.tables.values():
+        notes.extend(table_notes(table, min_cell))
+    if not notes:
+        notes.append(f"Release {comparison.current} holds the same tables, columns and records as "
+                     f"{comparison.previous}: nothing in the previous report needs revising.")
+    return notes
+
+
+def summary_paragraph(comparison: ReleaseComparison, min_cell: int = 1) -> str:
+    return " ".join(reader_notes(comparison, min_cell))
+
+
+def headline(comparison: ReleaseComparison) -> str:
+    """A one-line finding: what changed most."""
+    added = sorted({fy for t in comparison.tables.values() for fy in t.years_added})
+    revisions = [(abs(int(r["difference"])), name, r) for name, t in comparison.tables.items()
+                 for _, r in t.revised_years.iterrows()]
+    parts = []
+    if added:
+        parts.append(f"adds {_years(added)}")
+    if revisions:
+        _, name, row = max(revisions, key=lambda item: item[0])
+        direction = "up" if row["difference"] > 0 else "down"
+        parts.append(f"revises FY{int(row['fiscal_year'])} {name} {direction} by {format_count(abs(row['difference']))}")
+    if not parts:
+        return (f"Release {comparison.current} keeps the record counts of {comparison.previous}"
+                if not comparison.unchanged else f"Release {comparison.current} is unchanged from {comparison.previous}")
+    return f"Release {comparison.current} " + " and ".join(parts)
+
+
+# ---------------------------------------------------------------- report section
+
+
+def comparison_for_report(ctx: ReportContext) -> ReleaseComparison:
+    """The comparison the release-changes section shows; says in one sentence why, and stops the
+    section, when no previous release is named or it is not ingested."""
+    previous = ctx.params.previous_release
+    if previous is None:
+        sentence = ("No previous release was named (`--previous-release`, or `previous_release` in the release's "
+                    "release.yml), so the comparison with an earlier release is skipped.")
+    elif not is_ingested(previous):
+        sentence = (f"The previous release {previous!r} is not ingested in this project (run `analysis ingest "
+                    f"{previous}`), so the comparison with it is skipped.")
+    else:
+        return compare_releases(ctx.release, previous)
+    ctx.say(f"*{sentence}*")
+    raise SectionSkipped(sentence)
+
+
+def _hide_small_changes(frame: pd.DataFrame, pairs: list[tuple[str, str, str]], min_cell: int) -> pd.DataFrame:
+    """Blank a change where either count is a small cell: it would give the suppressed count away."""
+    for before, after, change in pairs:
+        small = ((frame[before] > 0) & (frame[before] < min_cell)) | ((frame[after] > 0) & (frame[after] < min_cell))
+        frame[change] = frame[change].astype("Float64").mask(small)
+    return frame
+
+
+def years_frame(comparison: ReleaseComparison, min_cell: int = 1) -> pd.DataFrame:
+    rows = []
+    for name, table in comparison.tables.items():
+        for r in table.years.itertuples():
+            partial = " (partial)" if r.current_partial or r.previous_partial else ""
+            rows.append({"Table": name, "Fiscal year": f"FY{r.fiscal_year}{partial}", "Previous": r.previous,
+                         "Current": r.current, "Change": r.difference})
+    frame = pd.DataFrame(rows, columns=["Table", "Fiscal year", "Previous", "Current", "Change"])
+    return _hide_small_changes(frame, [("Previous", "Current", "Change")], min_cell)
+
+
+def columns_frame(comparison: ReleaseComparison) -> pd.DataFrame:
+    """Every column added, dropped, renamed or possibly renamed, with the header spellings behind it."""
+    rows = []
+    for name, table in comparison.tables.items():
+        for rename in table.renamed:
+            rows.append({"Table": name, "Column": rename.column, "Change": rename.kind,
+                         "Previous header": " / ".join(rename.previous), "Current header": " / ".join(rename.current)})
+        rows += [{"Table": name, "Column": c, "Change": "added", "Previous header": "", "Current header": ""}
+                 for c in table.columns_added]
+        rows += [{"Table": name, "Column": c, "Change": "dropped", "Previous header": "", "Current header": ""}
+                 for c in table.columns_dropped]
+        rows += [{"Table": name, "Column": f"{p.dropped} → {p.added}", "Change": f"possible rename ({p.overlap:.0%} of values shared)",
+                  "Previous header": p.dropped, "Current header": p.added} for p in table.possible_renames]
+    return pd.DataFrame(rows, columns=["Table", "Column", "Change", "Previous header", "Current header"])
+
+
+def categories_frame(comparison: ReleaseComparison) -> pd.DataFrame:
+    frames = [t.categories.assign(table=name) for name, t in comparison.tables.items() if not t.categories.empty]
+    if not frames:
+        return pd.DataFrame(columns=["Table", "Column", "Value", "Change", "Records"])
+    both = pd.concat(frames, ignore_index=True)
+    both["Records"] = both[["previous", "current"]].max(axis=1)
+    return both.rename(columns={"table": "Table", "column": "Column", "value": "Value", "change": "Change"})[
+        ["Table", "Column", "Value", "Change", "Records"]]
+
+
+def revisions_frame(comparison: ReleaseComparison, limit: int = 15, min_cell: int = 1) -> pd.DataFrame:
+    frames = []
+    for name, table in comparison.tables.items():
+        if not table.revisions.empty:
+            frames.append(table.revisions.head(limit).assign(Table=name))
+    if not frames:
+        return pd.DataFrame(columns=["Table", "Fiscal year", "Area", "Previous", "Current", "Change"])
+    both = pd.concat(frames, ignore_index=True)
+    both["Fiscal year"] = "FY" + both["fiscal_year"].astype(str)
+    both = both.rename(columns={"area": "Area", "previous": "Previous", "current": "Current", "difference": "Change"})
+    both = both[["Table", "Fiscal year", "Area", "Previous", "Current", "Change"]]
+    return _hide_small_changes(both, [("Previous", "Current", "Change")], min_cell)
+
+
+def records_frame(comparison: ReleaseComparison) -> pd.DataFrame:
+    rows = []
+    for name, table in comparison.tables.items():
+        if table.records is None:
+            continue
+        for r in table.records.by_year.itertuples():
+            rows.append({"Table": name, "Fiscal year": f"FY{r.fiscal_year}", "Unchanged": r.unchanged,
+                         "Changed": r.changed, "Dropped": r.dropped, "Added": r.added})
+    return pd.DataFrame(rows, columns=["Table", "Fiscal year", "Unchanged", "Changed", "Dropped", "Added"])
+
+
+def revision_figure(comparison: ReleaseComparison, source: str):
+    """Bars of the change in records per table and fiscal year both releases cover; None if nothing changed."""
+    revised = [(name, t) for name, t in comparison.tables.items() if not t.revised_years.empty]
+    if not revised:
+        return None
+    years = sorted({fy for _, t in revised for fy in t.shared_years})
+    fig, ax = new_figure(headline(comparison), subtitle=f"Change in records from release {comparison.previous}, "
+                         "fiscal years both releases cover")
+    width = min(0.8 / len(revised), 0.4)
+    drawn = []
+    for i, (name, table) in enumerate(revised):
+        shared = table.years.set_index("fiscal_year").reindex(years)
+        positions = [x + i * width for x in range(len(years))]
+        bars = ax.bar(positions, shared["difference"].fillna(0), width=width, label=name, color=PALETTE[i % len(PALETTE)])
+        is_partial = shared["previous_partial"].fillna(False) | shared["current_partial"].fillna(False)
+        drawn.append((bars, [bool(p) for p in is_partial]))
+    ax.legend(loc="upper left", fontsize=8)  # replaced by mark_partial_bars' legend when a year is partial
+    for bars, partial in drawn:
+        mark_partial_bars(ax, bars, partial)
+    legend = ax.get_legend()  # outside the plot: revisions fill it from the zero line up or down
+    if legend is not None:
+        handles = [h for h in legend.legend_handles if h is not None]
+        ax.legend(handles, [t.get_text() for t in legend.get_texts()], loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    ax.axhline(0, color=MUTED, linewidth=0.8)
+    centres = [x + width * (len(revised) - 1) / 2 for x in range(len(years))]
+    ax.set_xticks(centres)
+    ax.set_xticklabels([f"FY{fy}" for fy in years])
+    ax.set_xlim(centres[0] - 0.7, centres[-1] + 0.7)
+    label_axes(ax, x="Fiscal year (1 October to 30 September)", y="Change in records (current − previous)")
+    add_source(fig, source)
+    return fig
+
+
+# ---------------------------------------------------------------- terminal
+
+
+def _fmt(value: int | float | None) -> str:
+    return "–" if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def _signed(value: int) -> str:
+    return f"{value:+,}" if value else "0"
+
+
+def format_comparison(comparison: ReleaseComparison) -> str:
+    """The readable summary `analysis diff` prints."""
+    lines = [f"Release {comparison.current} (current) compared with {comparison.previous} (previous)"]
+    if comparison.tables_added:
+        lines.append(f"Tables added: {', '.join(comparison.tables_added)}")
+    if comparison.tables_dropped:
+        lines.append(f"Tables dropped: {', '.join(comparison.tables_dropped)}")
+    for table in comparison.tables.values():
+        lines += _table_lines(table, comparison)
+    lines += ["", "What a reader of the previous report needs to know:"]
+    lines += [f"  - {note}" for note in reader_notes(comparison)]
+    return "\n".join(lines)
+
+
+def _table_lines(table: TableComparison, comparison: ReleaseComparison) -> list[str]:
+    lines = ["", f"{table.name}", f"  {'fiscal year':<18}{'previous':>15}{'current':>15}{'change':>22}"]
+    for _, row in table.years.iterrows():
+        label = f"FY{int(row['fiscal_year'])}" + (" (partial)" if row["current_partial"] or row["previous_partial"] else "")
+        change = _signed(int(row["difference"]))
+        if not pd.isna(row["previous"]) and not pd.isna(row["current"]) and row["difference"]:
+            change += f" ({100 * row['difference'] / row['previous']:+.1f}%)" if row["previous"] else ""
+        lines.append(f"  {label:<18}{_fmt(row['previous']):>15}{_fmt(row['current']):>15}{change:>22}")
+    lines.append("  columns renamed: " + ("; ".join(r.describe() for r in table.renamed) or "none"))
+    lines.append(f"  columns added: {', '.join(table.columns_added) or 'none'}; dropped: {', '.join(table.columns_dropped) or 'none'}")
+    if table.possible_renames:
+        lines.append("  possible renames (by values): " + "; ".join(
+            f"{p.dropped} -> {p.added} ({p.overlap:.0%} of values shared)" for p in table.possible_renames))
+    if not table.shared_years:
+        lines.append("  no fiscal year in both releases: nothing to match record by record")
+        return lines
+    shown = [f"{column} {change} '{value}' ({max(before, after):,})" for column, value, change, before, after
+             in table.categories[["column", "value", "change", "previous", "current"]].itertuples(index=False)]
+    lines.append(f"  categories ({_years(table.shared_years)}): " + (", ".join(shown) or "no value appeared or vanished"))
+    if table.geography:
+        area = "state" if table.geography == "state" else "area of responsibility"
+        if table.revisions.empty:
+            lines.append(f"  revisions by {area}: none")
+        else:
+            lines.append(f"  revisions by {area}, largest first:")
+            for r in table.revisions.head(10).itertuples():
+                lines.append(f"    FY{r.fiscal_year} {r.area:<30}{r.previous:>10,}{r.current:>10,}{r.difference:>+10,}")
+            if len(table.revisions) > 10:
+                lines.append(f"    ... and {len(table.revisions) - 10} more")
+    if table.records is not None:
+        records = table.records
+        detail = ", ".join(f"{c} {n:,}" for c, n in records.changed_by_column.items())
+        lines.append(f"  records matched on fiscal year + {len(records.columns)} shared columns: "
+                     f"{records.total('unchanged'):,} unchanged, {records.total('changed'):,} changed"
+                     + (f" ({detail})" if detail else "")
+                     + f", {records.total('dropped'):,} dropped, {records.total('added'):,} added")
+    return lines
+

@@ -1,0 +1,156 @@
+"""Figures of the enforcement-context and repeat-detainer sections, in the house style of
+`figures.py`. Each function takes prepared aggregates and a title that states the finding,
+and returns the figure; the notebook adds the source line and shows it."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.dates import DateFormatter, MonthLocator
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from analysis.figures import style as figures
+from analysis.vocab.fiscal import fiscal_year_bounds
+
+TITLE_WIDTH = 68  # characters per title line at the house title size on a 7-inch figure
+SUBTITLE_RATIO = 1.3  # the subtitle's smaller, regular type fits this many times more characters
+LABEL_WIDTH = 36  # category labels of horizontal bars wrap after this many characters
+LABEL_RATIO = 0.8  # a tick-label character takes about this share of a title character's width
+
+
+def _figure(title: str, subtitle: str, title_width: int = TITLE_WIDTH, **size) -> tuple[Figure, Axes]:
+    """`figures.new_figure` with the finding and subtitle wrapped to `title_width` (narrower
+    when long category labels push the plot, which the title is aligned with, to the right)."""
+    subtitle_text = textwrap.fill(subtitle, int(title_width * SUBTITLE_RATIO))
+    return figures.new_figure(textwrap.fill(title, title_width), subtitle=subtitle_text, **size)
+
+
+def _label_layout(labels: list[str], inches_per_row: float) -> tuple[list[str], int, float]:
+    """Category labels wrapped, the title width left beside them, and a figure height that
+    gives every row (and every wrapped line) room."""
+    wrapped = [textwrap.fill(str(label), LABEL_WIDTH) for label in labels]
+    widest = max((len(line) for label in wrapped for line in label.split("\n")), default=0)
+    extra_lines = sum(label.count("\n") for label in wrapped)
+    height = max(2.6, 1.0 + inches_per_row * len(labels) + 0.14 * extra_lines)
+    return wrapped, max(40, TITLE_WIDTH - int(widest * LABEL_RATIO)), height
+
+
+def _colour(position: int, name: str) -> str:
+    return figures.MUTED if name in ("All other", "Not recorded") else figures.PALETTE[position % len(figures.PALETTE)]
+
+
+def stacked_year_bars(table: pd.DataFrame, categories: list[str], partial: dict[int, bool], *, title: str,
+                      subtitle: str, y_label: str) -> tuple[Figure, Axes]:
+    """Bars per fiscal year, stacked by category; partial fiscal years hatched and labelled."""
+    fig, ax = _figure(title, subtitle)
+    years = [int(fy) for fy in table["fiscal_year"]]
+    flags = [partial.get(fy, False) for fy in years]
+    positions = list(range(len(years)))
+    bottom = pd.Series(0.0, index=table.index)
+    for i, category in enumerate(categories):
+        bars = ax.bar(positions, table[category], bottom=bottom, width=0.65, label=category,
+                      color=_colour(i, category), edgecolor="white", linewidth=0.4)
+        for bar, is_partial in zip(bars, flags, strict=True):
+            if is_partial:
+                bar.set_hatch(figures.PARTIAL_HATCH)
+                bar.set_alpha(0.6)
+        bottom = bottom + table[category]
+    ax.set_xticks(positions, [f"FY{fy}" + (" (partial)" if p else "") for fy, p in zip(years, flags, strict=True)])
+    handles, labels = ax.get_legend_handles_labels()
+    if any(flags):
+        handles.append(Patch(facecolor="white", edgecolor=figures.MUTED, hatch=figures.PARTIAL_HATCH))
+        labels.append("partial fiscal year")
+    if len(labels) > 1:  # a single series needs no legend
+        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5)
+    figures.label_axes(ax, x="Fiscal year (1 October to 30 September)", y=y_label)
+    return fig, ax
+
+
+def monthly_lines(table: pd.DataFrame, series: list[str], partial: dict[int, bool], *, title: str,
+                  subtitle: str, y_label: str) -> tuple[Figure, Axes]:
+    """One line per series over calendar months; the months of partial fiscal years shaded."""
+    fig, ax = _figure(title, subtitle)
+    for i, name in enumerate(series):
+        ax.plot(table["month"], table[name], label=name, color=_colour(i, name), linewidth=1.6)
+    for fy, is_partial in sorted(partial.items()):
+        if is_partial:
+            start, end = fiscal_year_bounds(fy)
+            shown_end = min(pd.Timestamp(end), table["month"].max() + pd.offsets.MonthEnd(0))
+            ax.axvspan(pd.Timestamp(start), shown_end, color=figures.MUTED, alpha=0.15, lw=0,  # type: ignore[arg-type]
+                       label=f"FY{fy} (partial fiscal year)")  # (matplotlib converts the dates)
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5)
+    ax.xaxis.set_major_locator(MonthLocator(bymonth=(4, 10)))  # fiscal years start in October
+    ax.xaxis.set_major_formatter(DateFormatter("%b\n%Y"))
+    figures.label_axes(ax, x="Month", y=y_label)
+    return fig, ax
+
+
+def horizontal_bars(labels: list[str], values: dict[str, list[float]], *, title: str, subtitle: str,
+                    x_label: str, height: float | None = None) -> tuple[Figure, Axes]:
+    """Horizontal bars, first label on top, stacked when `values` holds several series."""
+    labels, title_width, fitted = _label_layout(labels, inches_per_row=0.22)
+    fig, ax = _figure(title, subtitle, height=height or fitted, title_width=title_width)
+    positions = list(range(len(labels)))[::-1]
+    left = [0.0] * len(labels)
+    for i, (name, numbers) in enumerate(values.items()):
+        ax.barh(positions, numbers, left=left, height=0.7, label=name, color=_colour(i, name))
+        left = [a + b for a, b in zip(left, numbers, strict=True)]
+    ax.set_yticks(positions, labels)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+    if len(values) > 1:
+        ax.legend(loc="lower right", fontsize=7.5)
+    ax.set_xlabel(x_label)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5 if title_width < TITLE_WIDTH - 20 else 8))  # room for "200,000"
+    ax.xaxis.set_major_formatter(FuncFormatter(figures.thousands))
+    return fig, ax
+
+
+def paired_bars(labels: list[str], first: list[float], second: list[float], names: tuple[str, str],
+                notes: list[str], *, title: str, subtitle: str, x_label: str) -> tuple[Figure, Axes]:
+    """Two horizontal bars per label (first label on top), and a note at the end of each pair."""
+    labels, title_width, height = _label_layout(labels, inches_per_row=0.26)
+    fig, ax = _figure(title, subtitle, height=height, title_width=title_width)
+    positions = list(range(len(labels)))[::-1]
+    ax.barh([p + 0.19 for p in positions], first, height=0.38, label=names[0], color=figures.PALETTE[0])
+    ax.barh([p - 0.19 for p in positions], second, height=0.38, label=names[1], color=figures.PALETTE[1])
+    for position, a, b, note in zip(positions, first, second, notes, strict=True):
+        ax.annotate(note, (max(a, b), position), xytext=(4, 0), textcoords="offset points", va="center", fontsize=7)
+    ax.set_yticks(positions, labels)
+    ax.set_ylim(-0.7, len(labels) - 0.3)
+    ax.set_xlim(0, max([*first, *second, 1]) * 1.12)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+    ax.legend(loc="lower right", fontsize=7.5)
+    ax.set_xlabel(x_label)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5 if title_width < TITLE_WIDTH - 20 else 8))  # room for "200,000"
+    ax.xaxis.set_major_formatter(FuncFormatter(figures.thousands))
+    return fig, ax
+
+
+def cumulative_share_lines(shares: pd.DataFrame, labels: dict[str, str], *, title: str,
+                           subtitle: str) -> tuple[Figure, Axes]:
+    """Share of each group with a later detainer within 30, 90, ... days, one line per group."""
+    fig, ax = _figure(title, subtitle)
+    for i, (group, label) in enumerate(labels.items()):
+        points = shares[shares["group"] == group].dropna(subset=["share"])
+        # every curve starts at day 0, when nobody has had a later detainer yet
+        ax.plot([0, *points["days"]], [0, *points["share"]], marker="o", markevery=list(range(1, len(points) + 1)),
+                label=label, color=figures.PALETTE[i])
+        above = i % 2 == 0  # labels of the first group above-left of its points, of the second below-right
+        for _, row in points.iterrows():
+            ax.annotate(f"{row['share']:.0%}", (row["days"], row["share"]), xytext=(-5, 5) if above else (5, -3),
+                        textcoords="offset points", ha="right" if above else "left", va="bottom" if above else "top",
+                        fontsize=7, color=figures.PALETTE[i])
+    ax.set_xticks([0, *sorted(shares["days"].unique())])
+    ax.set_xlim(0, shares["days"].max() * 1.08)
+    ax.set_ylim(0, max(0.05, (shares["share"].max() if shares["share"].notna().any() else 0) * 1.25))
+    ax.legend(loc="upper left", fontsize=7.5)
+    figures.label_axes(ax, x="Days after the first declined (or honoured) detainer", y="Share of people",
+                       y_format="share")
+    return fig, ax

@@ -1,0 +1,1 @@
+"""Measures: frames in, frames out. No prose, no notebook context."""

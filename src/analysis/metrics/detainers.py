@@ -1,0 +1,398 @@
+"""Counts and shares over detainer records: how many were issued, when, where, to whom, and
+what became of them (lift reasons, declines, days to lift).
+
+Every function takes a DataFrame of processed records (canonical column names) and returns a
+small aggregate DataFrame; none returns a row-level record. Rankings break ties by name,
+ascending, so two runs give the same order. Definitions (outcome buckets, declined) come from
+`definitions.py`; conviction categories from `convictions.py`.
+
+`issued_measure` decides what notebook 02 counts when a release has no detainers table:
+encounters whose processing disposition is `Detainer`, a different measure, named as such.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+import numpy as np
+import pandas as pd
+
+from analysis.vocab import convictions
+from analysis.vocab.definitions import BUCKETS, CRIMINALITY_LABELS, is_declined, lift_bucket
+from analysis.vocab.fiscal import fy_label
+from analysis.vocab.geography import STATES, short_aor
+
+if TYPE_CHECKING:
+    from analysis.report.context import ReportContext
+
+PREPARE_DATE = "detainer_prepare_date"
+LIFT_DATE = "detainer_lift_date"
+LIFT_REASON = "detainer_lift_reason"
+NOT_RECORDED = "Not recorded"
+BLANK_REASON = "(blank)"
+ENCOUNTER_DETAINER = "Detainer"  # the processing disposition of an encounter that ended in a detainer
+MIN_FACILITY_DETAINERS = 50  # decline rates of facilities with fewer detainers are too noisy to rank
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _labelled(values: pd.Series, labels: Mapping[str, str] | None = None) -> pd.Series:
+    """Values as text, relabelled, with missing shown as `Not recorded` (visible, not dropped)."""
+    text = values.astype("string").str.strip()
+    text = text.mask(text == "", pd.NA)
+    if labels:
+        text = text.map(lambda v: labels.get(v, v) if not pd.isna(v) else v)
+    return text.fillna(NOT_RECORDED).astype(str)
+
+
+def _rank(frame: pd.DataFrame, by: str, name: str) -> pd.DataFrame:
+    """Largest `by` first, ties by `name` ascending."""
+    return frame.sort_values([by, name], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def _share(part: pd.Series | float, whole: pd.Series | float) -> pd.Series | float:
+    """part / whole, NaN where whole is zero."""
+    if isinstance(whole, pd.Series):
+        return part / whole.where(whole != 0)
+    return part / whole if whole else float("nan")
+
+
+def fiscal_year_labels(years: Iterable[int], partial: Mapping[str, bool]) -> list[str]:
+    """`FY2024`, `FY2025 (partial)`: partial years named as such wherever a year is shown."""
+    return [fy_label(int(fy), bool(partial.get(str(int(fy)), False))) for fy in years]
+
+
+# ---------------------------------------------------------------- detainers issued
+
+
+def monthly_counts(frame: pd.DataFrame, date_column: str = PREPARE_DATE) -> pd.DataFrame:
+    """Records per calendar month (`month` = first day), months without records shown as 0."""
+    dates = pd.to_datetime(frame[date_column], errors="coerce").dropna()
+    if dates.empty:
+        return pd.DataFrame({"month": pd.Series(dtype="datetime64[ns]"), "count": pd.Series(dtype=int)})
+    months = dates.dt.to_period("M")
+    span = pd.period_range(months.min(), months.max(), freq="M")
+    counts = months.value_counts().reindex(span, fill_value=0)
+    return pd.DataFrame({"month": span.to_timestamp(), "count": counts.to_numpy().astype(int)})
+
+
+def fiscal_year_totals(frame: pd.DataFrame, partial: Mapping[str, bool], date_column: str | None = None) -> pd.DataFrame:
+    """Records per fiscal year, with partial years flagged and labelled; with `date_column`, also
+    the calendar months the year's records span and the average per month (what makes a partial
+    year comparable with full ones)."""
+    counts = frame.groupby("fiscal_year").size().sort_index()
+    years = [int(fy) for fy in counts.index]
+    out = pd.DataFrame({
+        "fiscal_year": years,
+        "label": fiscal_year_labels(years, partial),
+        "count": counts.to_numpy().astype(int),
+        "partial": [bool(partial.get(str(fy), False)) for fy in years],
+    })
+    if date_column is not None:
+        months = pd.to_datetime(frame[date_column], errors="coerce").dt.to_period("M")
+        span = months.groupby(frame["fiscal_year"]).agg(["min", "max"])
+        spanned = {int(cast(int, fy)): (last - first).n + 1
+                   for fy, first, last in zip(span.index, span["min"], span["max"], strict=True) if not pd.isna(first)}
+        out["months"] = [spanned.get(fy, 0) for fy in years]
+        out["per_month"] = _share(out["count"], out["months"])
+    return out
+
+
+def mean_per_month(monthly: pd.DataFrame, months: int, *, last: bool) -> float:
+    """Average monthly count over the first or last `months` months of a `monthly_counts` frame."""
+    window = monthly.tail(months) if last else monthly.head(months)
+    return float(window["count"].mean()) if len(window) else float("nan")
+
+
+def monthly_change(monthly: pd.DataFrame, months: int = 12) -> tuple[float, float] | None:
+    """Average per month over the first and the last `months` months, or None if the series
+    is shorter than two such windows."""
+    if len(monthly) < 2 * months:
+        return None
+    return mean_per_month(monthly, months, last=False), mean_per_month(monthly, months, last=True)
+
+
+def form_name(detainer_type: str) -> str:
+    """`Immigration Detainer - Notice of Action (I-247A)` -> `I-247A`; other labels unchanged."""
+    found = re.search(r"\((I-\d+[A-Z]?)\)", str(detainer_type))
+    return found.group(1) if found else str(detainer_type)
+
+
+def ranked_counts(frame: pd.DataFrame, column: str, top: int | None = None) -> pd.DataFrame:
+    """Records per value of `column` with their share of all records, largest first."""
+    values = _labelled(frame[column])
+    counts = values.value_counts().rename_axis(column).reset_index(name="count")
+    counts["share"] = _share(counts["count"], len(frame))
+    ranked = _rank(counts, "count", column)
+    return ranked.head(top) if top else ranked
+
+
+def state_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Records per state for the 50 states and DC (zeros included), then any other codes found
+    (territories, blanks) so that nothing is silently left off a map."""
+    counts = ranked_counts(frame, "state")
+    found = dict(zip(counts["state"], counts["count"], strict=True))
+    rows = [{"state": code, "name": STATES[code][0], "count": int(found.get(code, 0)), "on_map": True}
+            for code in STATES]
+    rows += [{"state": code, "name": code, "count": int(n), "on_map": False}
+             for code, n in found.items() if code not in STATES]
+    table = pd.DataFrame(rows)
+    table["share"] = _share(table["count"], len(frame))
+    return _rank(table, "count", "state")
+
+
+def aor_counts(frame: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
+    """Records per ICE area of responsibility, named without the `Area of Responsibility` suffix."""
+    named = frame.assign(aor=frame["aor"].map(lambda v: short_aor(v) if isinstance(v, str) else v))
+    return ranked_counts(named, "aor", top)
+
+
+def facility_counts(frame: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
+    """Records per facility with the facility's state (its most frequent one), largest first."""
+    ranked = ranked_counts(frame, "facility", top)
+    where = frame.assign(facility=_labelled(frame["facility"]), state=_labelled(frame["state"]))
+    usual_state = where.groupby("facility")["state"].agg(lambda s: s.value_counts().index[0])
+    ranked.insert(1, "state", ranked["facility"].map(usual_state))
+    return ranked
+
+
+def shares_by_fiscal_year(frame: pd.DataFrame, column: str, labels: Mapping[str, str] | None = None,
+                          order: Iterable[str] | None = None) -> pd.DataFrame:
+    """Long frame of (fiscal_year, category, count, share of that year's records); categories in
+    `order` first (those present), then others by overall count; missing values `Not recorded`."""
+    categories = _labelled(frame[column], labels)
+    counts = pd.crosstab(frame["fiscal_year"], categories)
+    overall = counts.sum().sort_values(ascending=False, kind="stable")
+    preferred = [c for c in (order or []) if c in counts.columns]
+    ordered = preferred + [c for c in overall.index if c not in preferred and c != NOT_RECORDED]
+    ordered += [NOT_RECORDED] if NOT_RECORDED in counts.columns else []
+    counts = counts[ordered]
+    long = counts.rename_axis(columns=None).reset_index().melt(id_vars="fiscal_year", var_name="category",
+                                                               value_name="count")
+    long["share"] = _share(long["count"], long.groupby("fiscal_year")["count"].transform("sum"))
+    long["category"] = pd.Categorical(long["category"], categories=ordered, ordered=True)
+    return long.sort_values(["fiscal_year", "category"]).reset_index(drop=True)
+
+
+def criminality_shares(frame: pd.DataFrame) -> pd.DataFrame:
+    """Criminality categories (ICE's three, readable labels) by fiscal year."""
+    return shares_by_fiscal_year(frame, "criminality", CRIMINALITY_LABELS, CRIMINALITY_LABELS.values())
+
+
+def wide_shares(long: pd.DataFrame, value: str = "share") -> pd.DataFrame:
+    """Fiscal years as rows, categories as columns (in their order), from a `shares_by_fiscal_year` frame."""
+    wide = long.pivot(index="fiscal_year", columns="category", values=value)
+    wide.columns = [str(c) for c in wide.columns]
+    return wide.fillna(0)
+
+
+# ---------------------------------------------------------------- encounters ending in a detainer
+
+
+def ending_in_detainer(encounters: pd.DataFrame) -> pd.DataFrame:
+    """Encounters whose processing disposition is `Detainer` (spacing and case folded)."""
+    disposition = encounters["processing_disposition"].astype("string").str.strip().str.casefold()
+    return encounters[(disposition == ENCOUNTER_DETAINER.casefold()).fillna(False)].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class IssuedMeasure:
+    """What notebook 02 counts: detainers prepared, or (without a detainers table) encounters
+    ending in a detainer. `noun` is used in every title, caption and sentence."""
+
+    table: str
+    date_column: str
+    noun: str
+
+    @property
+    def from_encounters(self) -> bool:
+        return self.table == "encounters"
+
+    def load(self, ctx: ReportContext) -> pd.DataFrame:
+        if self.from_encounters:
+            return ending_in_detainer(ctx.load(self.table, ["aor", self.date_column, "processing_disposition"]))
+        return ctx.load(self.table)
+
+
+DETAINERS_PREPARED = IssuedMeasure("detainers", PREPARE_DATE, "detainers prepared")
+ENCOUNTERS_ENDING_IN_DETAINER = IssuedMeasure("encounters", "event_date", "encounters ending in a detainer")
+
+
+def issued_measure(ctx: ReportContext) -> IssuedMeasure:
+    """Detainers prepared if the release has them; else encounters ending in a detainer, if they
+    can be limited to the report's geography; else the section stops with one sentence."""
+    from analysis.report.context import SectionSkipped
+
+    if ctx.has("detainers", [PREPARE_DATE]) or not ctx.has("encounters", ["processing_disposition", "event_date"]):
+        ctx.require("detainers", [PREPARE_DATE], why="the analysis of detainers issued")
+        return DETAINERS_PREPARED
+    if not ctx.can_filter("encounters"):
+        sentence = (f"This release has no detainers table, and its encounters table has no "
+                    f"{ctx.geography_filter_column('encounters')} column, so encounters ending in a detainer cannot "
+                    f"be limited to {ctx.params.geography} and this section is skipped rather than show national numbers.")
+        ctx.say(f"*{sentence}*")
+        raise SectionSkipped(sentence)
+    return ENCOUNTERS_ENDING_IN_DETAINER
+
+
+def stop_if_empty(ctx: ReportContext, frame: pd.DataFrame, what: str) -> None:
+    """Stop the section with one sentence when the report's filters leave no records."""
+    if len(frame):
+        return
+    from analysis.report.context import SectionSkipped
+
+    years = ""
+    if ctx.params.fy_start or ctx.params.fy_end:
+        years = f" in FY{ctx.params.fy_start or '…'} to FY{ctx.params.fy_end or '…'}"
+    sentence = f"The release has no {what} for {ctx.params.geography}{years}, so this section is skipped."
+    ctx.say(f"*{sentence}*")
+    raise SectionSkipped(sentence)
+
+
+# ---------------------------------------------------------------- outcomes
+
+
+def lift_reason_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Detainers per lift reason exactly as recorded (a blank reason is `(blank)`), with the
+    outcome bucket each reason is grouped into."""
+    reasons = frame[LIFT_REASON].astype("string").str.strip()
+    reasons = reasons.mask(reasons == "", pd.NA).fillna(BLANK_REASON)
+    counts = reasons.value_counts().rename_axis("lift_reason").reset_index(name="count")
+    counts["bucket"] = lift_bucket(counts["lift_reason"].mask(counts["lift_reason"] == BLANK_REASON)).astype(str)
+    return _rank(counts, "count", "lift_reason")[["lift_reason", "bucket", "count"]]
+
+
+def bucket_by_fiscal_year(frame: pd.DataFrame) -> pd.DataFrame:
+    """Long frame of (fiscal_year, bucket, label, count, share) in the order of definitions.BUCKETS;
+    every bucket present in any year appears in every year (zero where absent)."""
+    buckets = lift_bucket(frame[LIFT_REASON])
+    counts = pd.crosstab(frame["fiscal_year"], buckets)
+    present = [b for b in BUCKETS if b in counts.columns]
+    counts = counts.reindex(columns=present, fill_value=0)
+    long = counts.rename_axis(columns=None).reset_index().melt(id_vars="fiscal_year", var_name="bucket",
+                                                               value_name="count")
+    long["label"] = long["bucket"].map(BUCKETS)
+    long["share"] = _share(long["count"], long.groupby("fiscal_year")["count"].transform("sum"))
+    long["bucket"] = pd.Categorical(long["bucket"], categories=present, ordered=True)
+    long = long.sort_values(["fiscal_year", "bucket"]).reset_index(drop=True)
+    long["bucket"] = long["bucket"].astype(str)
+    return long[["fiscal_year", "bucket", "label", "count", "share"]]
+
+
+def declined_mask(frame: pd.DataFrame, definition: str) -> np.ndarray:
+    """True where the detainer counts as declined under `definition` (positional, like frame's rows)."""
+    return is_declined(frame[LIFT_REASON], definition).to_numpy()
+
+
+def declined_by_fiscal_year(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per fiscal year: detainers, declined under each definition, and the share declined."""
+    table = pd.DataFrame({"fiscal_year": frame["fiscal_year"].astype(int),
+                          "declined_strict": declined_mask(frame, "strict"),
+                          "declined_broad": declined_mask(frame, "broad")})
+    out = table.groupby("fiscal_year").agg(detainers=("declined_strict", "size"),
+                                           declined_strict=("declined_strict", "sum"),
+                                           declined_broad=("declined_broad", "sum")).reset_index()
+    out[["declined_strict", "declined_broad"]] = out[["declined_strict", "declined_broad"]].astype(int)
+    out["rate_strict"] = _share(out["declined_strict"], out["detainers"])
+    out["rate_broad"] = _share(out["declined_broad"], out["detainers"])
+    return out
+
+
+def _declines_by(frame: pd.DataFrame, column: str, definition: str) -> pd.DataFrame:
+    """Per value of `column`: detainers, declined, decline rate, and share of all declines."""
+    table = pd.DataFrame({column: _labelled(frame[column]), "declined": declined_mask(frame, definition)})
+    out = table.groupby(column).agg(detainers=("declined", "size"), declined=("declined", "sum")).reset_index()
+    out["declined"] = out["declined"].astype(int)
+    out["decline_rate"] = _share(out["declined"], out["detainers"])
+    out["share_of_declines"] = _share(out["declined"], out["declined"].sum())
+    return _rank(out, "declined", column)
+
+
+def state_decline_shares(frame: pd.DataFrame, definition: str) -> pd.DataFrame:
+    """Each state's declines, its share of all declines, its detainers and decline rate."""
+    out = _declines_by(frame, "state", definition)
+    out.insert(1, "name", out["state"].map(lambda code: STATES[code][0] if code in STATES else code))
+    return out
+
+
+def facility_declines(frame: pd.DataFrame, definition: str) -> pd.DataFrame:
+    """Facilities ranked by declines, with their state, detainers and decline rate."""
+    out = _declines_by(frame, "facility", definition)
+    where = pd.DataFrame({"facility": _labelled(frame["facility"]), "state": _labelled(frame["state"])})
+    usual_state = where.groupby("facility")["state"].agg(lambda s: s.value_counts().index[0])
+    out.insert(1, "state", out["facility"].map(usual_state))
+    return out
+
+
+def facilities_by_decline_rate(declines: pd.DataFrame, min_detainers: int = MIN_FACILITY_DETAINERS,
+                               top: int | None = None) -> pd.DataFrame:
+    """Facilities with at least `min_detainers` detainers, highest decline rate first (ties: more
+    declines first, then name), from a `facility_declines` frame."""
+    eligible = declines[declines["detainers"] >= min_detainers]
+    ranked = eligible.sort_values(["decline_rate", "declined", "facility"], ascending=[False, False, True],
+                                  kind="stable").reset_index(drop=True)
+    return ranked.head(top) if top else ranked
+
+
+def declined_profile(frame: pd.DataFrame, definition: str, categories: pd.Series) -> pd.DataFrame:
+    """Categories (one per record, same index as `frame`) of the declined detainers: count and share."""
+    chosen = _labelled(categories[declined_mask(frame, definition)])
+    counts = chosen.value_counts().rename_axis("category").reset_index(name="declined")
+    counts["share"] = _share(counts["declined"], counts["declined"].sum())
+    return _rank(counts, "declined", "category")
+
+
+def criminality_of_declined(frame: pd.DataFrame, definition: str) -> pd.DataFrame:
+    labels = frame["criminality"].map(lambda v: CRIMINALITY_LABELS.get(v, v) if isinstance(v, str) else v)
+    return declined_profile(frame, definition, labels)
+
+
+def convictions_of_declined(frame: pd.DataFrame, definition: str,
+                            rules: convictions.Rules | None = None) -> pd.DataFrame:
+    codes = frame["msc_charge_code"] if "msc_charge_code" in frame else None
+    categories = convictions.categorise(frame["msc_charge"], codes, rules)
+    return declined_profile(frame, definition, categories)
+
+
+def days_to_lift(frame: pd.DataFrame) -> pd.Series:
+    """Days from prepare date to lift date (NaN where either is missing)."""
+    prepared = pd.to_datetime(frame[PREPARE_DATE], errors="coerce")
+    lifted = pd.to_datetime(frame[LIFT_DATE], errors="coerce")
+    return (lifted - prepared).dt.days.astype(float)
+
+
+def days_to_lift_by_bucket(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per outcome bucket: detainers with both dates, median and quartiles of days to lift, and
+    how many had a lift date before the prepare date (left out of the statistics)."""
+    days = days_to_lift(frame)
+    table = pd.DataFrame({"bucket": lift_bucket(frame[LIFT_REASON]).astype(str), "days": days})
+    rows = []
+    for bucket in [b for b in BUCKETS if b in set(table["bucket"])]:
+        values = table.loc[table["bucket"] == bucket, "days"].dropna()
+        valid = values[values >= 0]
+        rows.append({
+            "bucket": bucket, "label": BUCKETS[bucket], "lifted": int(len(valid)),
+            "q1": float(np.percentile(valid, 25)) if len(valid) else float("nan"),
+            "median": float(valid.median()) if len(valid) else float("nan"),
+            "q3": float(np.percentile(valid, 75)) if len(valid) else float("nan"),
+            "negative": int((values < 0).sum()),
+        })
+    out = pd.DataFrame(rows, columns=["bucket", "label", "lifted", "q1", "median", "q3", "negative"])
+    return out[out["lifted"] + out["negative"] > 0].reset_index(drop=True)
+
+
+def days_to_lift_groups(frame: pd.DataFrame, min_records: int = 1) -> dict[str, np.ndarray]:
+    """Valid days to lift per bucket label (buckets with at least `min_records` values), for a figure."""
+    days = days_to_lift(frame)
+    table = pd.DataFrame({"bucket": lift_bucket(frame[LIFT_REASON]).astype(str), "days": days}).dropna()
+    table = table[table["days"] >= 0]
+    groups = {}
+    for bucket, label in BUCKETS.items():
+        values = table.loc[table["bucket"] == bucket, "days"].to_numpy()
+        if len(values) >= max(min_records, 1):
+            groups[label] = values
+    return groups

@@ -1,0 +1,1 @@
+"""Raw release files -> parquet tables and a manifest. `ingest()` is the entry point."""

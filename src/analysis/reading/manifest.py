@@ -1,0 +1,137 @@
+"""manifest.json: what a processed release holds, where it came from, and what cleaning removed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from analysis.errors import ReleaseError
+from analysis.vocab.columns import PROVENANCE_COLUMNS
+from analysis.vocab.kinds import KIND_BY_NAME
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from analysis.reading.parts import TableParts
+
+MANIFEST_NAME = "manifest.json"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_record(path: Path, raw_dir: Path) -> dict:
+    return {"path": path.relative_to(raw_dir).as_posix(), "bytes": path.stat().st_size, "sha256": sha256_of(path)}
+
+
+def read_manifest(out_dir: Path) -> dict:
+    path = out_dir / MANIFEST_NAME
+    if not path.is_file():
+        raise ReleaseError(f"no processed data; run `analysis ingest {out_dir.name}` first", file=path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ReleaseError(f"manifest is not valid JSON ({exc}); re-run ingest with --force", file=path) from None
+
+
+def _null_counts(file: pq.ParquetFile) -> dict[str, int]:
+    """Null count of every column from the row-group statistics: nothing read but the footer."""
+    counts: dict[str, int] = {}
+    metadata = file.metadata
+    for group in range(metadata.num_row_groups):
+        for index in range(metadata.num_columns):
+            column = metadata.row_group(group).column(index)
+            name = column.path_in_schema
+            stats = column.statistics
+            if stats is None or not stats.has_null_count:
+                counts[name] = -1  # unknown: counted from the data below
+            elif counts.get(name, 0) >= 0:
+                counts[name] = counts.get(name, 0) + stats.null_count
+    return counts
+
+
+def _fiscal_year_coverage(years_and_dates: pa.Table, date_column: str) -> dict[str, dict[str, str]]:
+    """First and last event date within each fiscal year: what tells a partial year."""
+    grouped = years_and_dates.group_by("fiscal_year").aggregate([(date_column, "min"), (date_column, "max")])
+    coverage = {}
+    for row in grouped.to_pylist():
+        first, last = row[f"{date_column}_min"], row[f"{date_column}_max"]
+        if row["fiscal_year"] is not None and first is not None:
+            coverage[str(row["fiscal_year"])] = {"first": first.isoformat(), "last": last.isoformat()}
+    return dict(sorted(coverage.items()))
+
+
+def table_summary(name: str, path: Path, parts: TableParts) -> dict:
+    """The manifest entry of one written table, read a column at a time (bounded memory at any
+    size); `_warnings` is taken out by the caller."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    file = pq.ParquetFile(path)
+    schema = file.schema_arrow
+    total = file.metadata.num_rows
+    kind = KIND_BY_NAME.get(name)
+    date_column = kind.date_column if kind and kind.date_column in schema.names else None
+    years = pq.read_table(path, columns=["fiscal_year"] + ([date_column] if date_column else []))
+    counts = pc.value_counts(years.column("fiscal_year").combine_chunks()).to_pylist()
+    by_year = dict(sorted((str(c["values"]), int(c["counts"])) for c in counts if c["values"] is not None))
+    without_year = sum(int(c["counts"]) for c in counts if c["values"] is None)
+    duplicates = total - pc.count_distinct(pq.read_table(path, columns=["row_hash"]).column("row_hash")).as_py()
+    warnings: list[str] = []
+    if not parts.known_kind:
+        warnings.append(f"table {name!r}: not a known table kind; kept as its own table")
+    if without_year:
+        warnings.append(f"table {name!r}: {without_year:,} records without a fiscal year (event date missing)")
+    nulls = _null_counts(file)
+    columns = {}
+    for schema_field in schema:
+        column = schema_field.name
+        if column in PROVENANCE_COLUMNS:
+            continue
+        stats = parts.stats.get(column)
+        null_count = nulls.get(column, -1)
+        if null_count < 0:
+            null_count = pq.read_table(path, columns=[column]).column(column).null_count
+        entry = {
+            "type": str(schema_field.type),
+            "nulls": null_count,
+            "redacted": stats.redacted if stats else 0,
+            "na_literal": stats.na_literal if stats else 0,
+            "source_names": stats.source_names if stats else [],
+        }
+        if stats and (stats.unparsed or stats.out_of_range):
+            entry["unparsed"] = stats.unparsed
+            entry["out_of_range"] = stats.out_of_range
+            entry["unparsed_examples"] = stats.unparsed_examples
+            warnings.append(
+                f"table {name!r} column {column!r}: {stats.unparsed:,} values not understood and "
+                f"{stats.out_of_range:,} out of range; set to missing (e.g. {stats.unparsed_examples[:2]})"
+            )
+        columns[column] = entry
+    period = None
+    coverage: dict[str, dict[str, str]] = {}
+    if date_column:
+        bounds = pc.min_max(years.column(date_column))
+        if bounds["min"].is_valid:
+            period = {"column": date_column, "first": bounds["min"].as_py().isoformat(), "last": bounds["max"].as_py().isoformat()}
+        coverage = _fiscal_year_coverage(years, date_column)
+    return {
+        "rows": total,
+        "rows_by_fiscal_year": by_year,
+        "rows_without_fiscal_year": without_year,
+        "fiscal_year_source": sorted(parts.fiscal_year_sources),
+        "likely_duplicates": duplicates,
+        "period": period,
+        "fiscal_year_coverage": coverage,
+        "known_kind": parts.known_kind,
+        "columns": columns,
+        "_warnings": warnings,
+    }

@@ -1,0 +1,72 @@
+"""The cleaned batches of one table while a release is read, before they become one parquet file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from analysis.reading.cleaning import ColumnStats
+from analysis.vocab.columns import PROVENANCE_COLUMNS
+
+SPILL_ROWS = 2_000_000  # a table's batches stay in memory up to this many rows, then go to part files
+
+
+@dataclass
+class TableParts:
+    """The cleaned batches of one table, merged into one parquet file at the end. Batches stay
+    in memory while the table is small; past SPILL_ROWS each is written to a part file in the
+    staging folder, so memory holds about one batch, never a whole large release."""
+
+    folder: Path
+    parts: list[Path | pa.Table] = field(default_factory=list)
+    schemas: list[pa.Schema] = field(default_factory=list)
+    stats: dict[str, ColumnStats] = field(default_factory=dict)
+    fiscal_year_sources: set[str] = field(default_factory=set)
+    known_kind: bool = True
+
+    def add(self, table: pa.Table, stats: dict[str, ColumnStats], fy_source: str) -> None:
+        self.parts.append(table)
+        self.schemas.append(table.schema)
+        if sum(p.num_rows for p in self.parts if isinstance(p, pa.Table)) > SPILL_ROWS:
+            self._spill()
+        self.fiscal_year_sources.add(fy_source)
+        for name, column_stats in stats.items():
+            self.stats.setdefault(name, ColumnStats()).add(column_stats)
+
+    def _spill(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for index, part in enumerate(self.parts):
+            if isinstance(part, pa.Table):
+                path = self.folder / f"part-{index:05d}.parquet"
+                pq.write_table(part, path, compression="lz4")
+                self.parts[index] = path
+
+    def drop_last(self, count: int) -> None:
+        """Forget the last `count` parts (a sheet that must be read again)."""
+        for _ in range(count):
+            part = self.parts.pop()
+            if isinstance(part, Path):
+                part.unlink()
+            self.schemas.pop()
+
+    def write(self, path: Path) -> None:
+        """Merge the parts into one parquet file: columns missing from a part become nulls; data
+        columns in order of first appearance, provenance last."""
+        fields: dict[str, pa.Field] = {}
+        for schema in self.schemas:
+            for schema_field in schema:
+                fields.setdefault(schema_field.name, schema_field)
+        order = [n for n in fields if n not in PROVENANCE_COLUMNS] + list(PROVENANCE_COLUMNS)
+        schema = pa.schema([fields[n] for n in order])
+        with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+            for index, part in enumerate(self.parts):
+                table = pq.read_table(part) if isinstance(part, Path) else part
+                for missing in (n for n in order if n not in table.column_names):
+                    table = table.append_column(fields[missing], pa.nulls(table.num_rows, fields[missing].type))
+                writer.write_table(table.select(order).cast(schema), row_group_size=1 << 20)
+                if isinstance(part, Path):
+                    part.unlink()
+                self.parts[index] = Path()  # written: let the batch go

@@ -1,0 +1,214 @@
+"""The declared schema of every processed table, checked before a table is published.
+
+A processed table holds its data columns, typed by name (`*_date` -> date32, the integer
+columns of `columns.INTEGER_COLUMNS` -> int32, every other data column -> string), then the
+provenance columns with fixed types. A table of a known kind must hold its kind's required
+columns. Columns drift between releases, so a data column the schema does not name is
+allowed, typed by the same rule.
+
+Hard failures (`ValidationError`, naming table, column and example values): a column of the
+wrong type, a required or provenance column missing, provenance values missing, repeated
+column names, or a row count that differs from the records counted sheet by sheet.
+
+Warnings (returned, for the manifest): values outside a column's known categories
+(reported with counts and examples, never dropped), dates outside a plausible range, and
+records whose event date falls outside the fiscal year their sheet's title names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from analysis.errors import AnalysisError
+from analysis.reading.cleaning import fiscal_years
+from analysis.vocab.columns import INTEGER_COLUMNS, PROVENANCE_COLUMNS, is_date_column
+from analysis.vocab.definitions import CRIMINALITY_LABELS, LIFT_REASON_BUCKET
+from analysis.vocab.geography import AORS, STATES, aor_label
+from analysis.vocab.kinds import KIND_BY_NAME
+
+EXAMPLES = 3
+TERRITORIES = frozenset({"PR", "GU", "VI", "MP", "AS"})
+CATEGORIES: dict[str, frozenset[str]] = {
+    "gender": frozenset({"Male", "Female", "Unknown"}),
+    "criminality": frozenset(CRIMINALITY_LABELS),
+    "detainer_lift_reason": frozenset(LIFT_REASON_BUCKET),
+    "state": frozenset(STATES) | TERRITORIES,
+    # "HQ" is ICE headquarters: a real AOR value with no territory of its own
+    "aor": frozenset({aor_label(a) for a in AORS} | set(AORS) | {"HQ Area of Responsibility", "HQ"}),
+}
+EARLIEST_EVENT = dt.date(1950, 1, 1)
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
+STRING_TYPES = (pa.string(), pa.large_string())
+
+
+class ValidationError(AnalysisError):
+    """A processed table does not match its declared schema: a bug or a damaged input, never published."""
+
+
+@dataclass(frozen=True)
+class ProvenanceColumn:
+    name: str
+    types: tuple[pa.DataType, ...]
+    nullable: bool
+
+
+PROVENANCE = (
+    ProvenanceColumn("fiscal_year", (pa.int16(),), nullable=True),
+    ProvenanceColumn("source_file", (pa.dictionary(pa.int32(), pa.string()), pa.string()), nullable=False),
+    ProvenanceColumn("source_sheet", (pa.dictionary(pa.int32(), pa.string()), pa.string()), nullable=True),
+    ProvenanceColumn("source_row", (pa.int32(),), nullable=False),
+    ProvenanceColumn("row_hash", (pa.uint64(),), nullable=False),
+)
+assert tuple(p.name for p in PROVENANCE) == PROVENANCE_COLUMNS
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def expected_type(column: str) -> pa.DataType:
+    """The type the schema declares for a data column, from its canonical name."""
+    if is_date_column(column):
+        return pa.date32()
+    if column in INTEGER_COLUMNS:
+        return pa.int32()
+    return pa.string()
+
+
+def validate(table_name: str, table: pa.Table, sheets_rows: int) -> list[str]:
+    """Check a processed table against its declared schema; `sheets_rows` is the sum of the
+    records its sheets held (manifest `sheets[].rows`). Returns warnings; raises
+    ValidationError on a hard failure."""
+    check_structure(table_name, table)
+    check_row_count(table_name, table, sheets_rows)
+    warnings: list[str] = []
+    for column in table.column_names:
+        if column in CATEGORIES:
+            warnings += unknown_categories(table_name, column, table.column(column))
+        if is_date_column(column):
+            warnings += implausible_dates(table_name, column, table.column(column))
+    if "birth_year" in table.column_names:
+        warnings += implausible_birth_years(table_name, table.column("birth_year"))
+    warnings += fiscal_year_mismatches(table_name, table)
+    return warnings
+
+
+# ---------------------------------------------------------------- hard failures
+
+
+def _fail(table_name: str, column: str | None, message: str) -> ValidationError:
+    where = f"table {table_name!r}" + (f" column {column!r}" if column else "")
+    return ValidationError(f"{where}: {message}")
+
+
+def _examples(values: pa.ChunkedArray | pa.Array, mask: pa.ChunkedArray | pa.Array | None = None) -> list:
+    chosen = values if mask is None else pc.filter(values, mask)
+    found = pc.unique(pc.drop_null(chosen)).to_pylist()[:EXAMPLES]
+    return [v.isoformat() if isinstance(v, dt.date) else (v[:40] if isinstance(v, str) else v) for v in found]
+
+
+def check_structure(table_name: str, table: pa.Table) -> None:
+    names = table.column_names
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise _fail(table_name, repeated[0], f"appears {names.count(repeated[0])} times; column names must be unique")
+    for column in PROVENANCE:
+        _check_provenance(table_name, table, column)
+    kind = KIND_BY_NAME.get(table_name)
+    for required in kind.required if kind else ():
+        if required not in names:
+            raise _fail(table_name, required, f"missing: a {table_name} table cannot do without it")
+    for column in names:
+        if column in PROVENANCE_COLUMNS:
+            continue
+        wanted, found = expected_type(column), table.schema.field(column).type
+        if found != wanted and not (wanted == pa.string() and found in STRING_TYPES):
+            raise _fail(
+                table_name, column, f"is {found}, the schema declares {wanted} (e.g. {_examples(table.column(column))})"
+            )
+
+
+def _check_provenance(table_name: str, table: pa.Table, column: ProvenanceColumn) -> None:
+    if column.name not in table.column_names:
+        raise _fail(table_name, column.name, "missing: every processed table carries its provenance columns")
+    found = table.schema.field(column.name).type
+    if found not in column.types:
+        raise _fail(table_name, column.name, f"is {found}, the schema declares {column.types[0]}")
+    values = table.column(column.name)
+    if not column.nullable and values.null_count:
+        row = pc.index(pc.is_null(values), True).as_py()
+        raise _fail(table_name, column.name, f"{values.null_count:,} missing value(s), the first in record {row + 1:,}")
+    if column.name == "source_row" and table.num_rows:
+        low = pc.min(values).as_py()
+        if low is not None and low < 1:
+            raise _fail(table_name, column.name, f"holds row number {low}; rows are numbered from 1")
+
+
+def check_row_count(table_name: str, table: pa.Table, sheets_rows: int) -> None:
+    if table.num_rows != sheets_rows:
+        raise _fail(
+            table_name,
+            None,
+            f"{table.num_rows:,} rows, but its sheets held {sheets_rows:,} records (manifest sheets[].rows); "
+            "records were lost or duplicated on the way",
+        )
+
+
+# ---------------------------------------------------------------- warnings
+
+
+def unknown_categories(table_name: str, column: str, values: pa.ChunkedArray) -> list[str]:
+    """Values outside the known categories (compared without case or extra spaces): counted
+    and shown, and left in the table."""
+    known = {" ".join(v.split()).lower() for v in CATEGORIES[column]}
+    counts = pc.value_counts(values.combine_chunks()).to_pylist()
+    unknown = [(c["values"], c["counts"]) for c in counts if c["values"] is not None
+               and " ".join(str(c["values"]).split()).lower() not in known]
+    if not unknown:
+        return []
+    unknown.sort(key=lambda pair: (-pair[1], str(pair[0])))
+    total = sum(n for _, n in unknown)
+    shown = ", ".join(f"{value[:40]!r} ({n:,})" for value, n in unknown[:EXAMPLES])
+    more = f" and {len(unknown) - EXAMPLES} more" if len(unknown) > EXAMPLES else ""
+    return [f"table {table_name!r} column {column!r}: {total:,} value(s) outside the known categories, kept as they "
+            f"are: {shown}{more}"]
+
+
+def implausible_dates(table_name: str, column: str, values: pa.ChunkedArray) -> list[str]:
+    earliest = EARLIEST_BIRTH if column.startswith("birth") else EARLIEST_EVENT
+    latest = today()
+    low, high = pa.scalar(earliest, pa.date32()), pa.scalar(latest, pa.date32())
+    outside = pc.fill_null(pc.or_(pc.less(values, low), pc.greater(values, high)), False)
+    count = int(pc.sum(pc.cast(outside, pa.int64())).as_py() or 0)
+    if not count:
+        return []
+    return [f"table {table_name!r} column {column!r}: {count:,} date(s) before {earliest.isoformat()} or after "
+            f"{latest.isoformat()} (e.g. {_examples(values, outside)}); kept, check them"]
+
+
+def implausible_birth_years(table_name: str, values: pa.ChunkedArray) -> list[str]:
+    outside = pc.fill_null(pc.or_(pc.less(values, EARLIEST_BIRTH.year), pc.greater(values, today().year)), False)
+    count = int(pc.sum(pc.cast(outside, pa.int64())).as_py() or 0)
+    if not count:
+        return []
+    return [f"table {table_name!r} column 'birth_year': {count:,} year(s) before {EARLIEST_BIRTH.year} or after "
+            f"{today().year} (e.g. {_examples(values, outside)}); kept, check them"]
+
+
+def fiscal_year_mismatches(table_name: str, table: pa.Table) -> list[str]:
+    """Records whose event date lies outside the fiscal year given to them (by their sheet's title)."""
+    kind = KIND_BY_NAME.get(table_name)
+    if kind is None or kind.date_column not in table.column_names or table.num_rows == 0:
+        return []
+    dates = table.column(kind.date_column)
+    from_dates = fiscal_years(dates)
+    differs = pc.fill_null(pc.not_equal(from_dates, table.column("fiscal_year")), False)
+    count = int(pc.sum(pc.cast(differs, pa.int64())).as_py() or 0)
+    if not count:
+        return []
+    return [f"table {table_name!r} column {kind.date_column!r}: {count:,} record(s) dated outside the fiscal year "
+            f"their sheet names (e.g. {_examples(dates, differs)}); their fiscal year is the sheet's"]

@@ -1,0 +1,1 @@
+"""Notebook context, execution, cache, assembly and rendering of a report."""

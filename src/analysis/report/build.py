@@ -1,0 +1,380 @@
+"""`analysis report`: execute the notebooks with papermill, assemble their outputs into one
+Markdown document, and render it to PDF (pandoc -> Typst -> typst) and self-contained HTML.
+
+Notebooks run in file-name order with the same parameters. Every output lands in a staging
+folder first and is moved into `reports/<id>/` only when all of it succeeded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from importlib import resources
+from multiprocessing import get_context
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from analysis.atomic import swap_into_place
+from analysis.errors import ReportError
+from analysis.fingerprint import digest, library_fingerprint
+from analysis.paths import ReleaseLocation, display_path, notebooks_dir, processed_dir, project_root, reports_dir
+from analysis.progress import Progress
+from analysis.reading.ingest import ingest
+from analysis.reading.manifest import MANIFEST_NAME
+from analysis.report.cache import notebook_key, with_cached_outputs
+from analysis.report.outputs import OUTPUT_KEY
+from analysis.report.parameters import ReportParameters
+
+if TYPE_CHECKING:  # nbformat takes seconds to import; a no-op build never needs it
+    import nbformat
+
+KERNEL_NAME = "ice-detainers"
+KERNEL_DISPLAY_NAME = "Python (ICE detainers)"
+SKIP_EXCEPTION = "SectionSkipped"
+PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"  # the banner cells papermill adds around a failure
+CACHE_DIR = ".cache"
+MAX_PARALLEL = 4  # each notebook has its own kernel process; more than the cores only adds contention
+# Above this many records a kernel's tables take gigabytes: run one notebook at a time so two
+# kernels never hold a large release at once (memory, not cores, is then the limit).
+LARGE_RELEASE_ROWS = 3_000_000
+
+
+@dataclass
+class Assembly:
+    """Markdown being assembled, with figure and table counters and the files they produced."""
+
+    out_dir: Path
+    suffix: str
+    figures: int = 0
+    tables: int = 0
+    parts: list[str] = field(default_factory=list)
+
+    def figure(self, meta: dict, data: dict) -> None:
+        self.figures += 1
+        stem = f"fig{self.figures:02d}-{meta['name']}"
+        folder = self.out_dir / "figures"
+        folder.mkdir(exist_ok=True)
+        import base64
+
+        (folder / f"{stem}.svg").write_text(data["image/svg+xml"], encoding="utf-8")
+        (folder / f"{stem}.png").write_bytes(base64.b64decode(data["image/png"]))
+        caption = f"Figure {self.figures}. {meta['caption']}. Source: {meta['source']}."
+        self.parts.append(f"![{escape_md(caption)}](figures/{stem}.svg){{width=100%}}")
+
+    def table(self, meta: dict) -> None:
+        self.tables += 1
+        stem = f"tab{self.tables:02d}-{meta['name']}"
+        folder = self.out_dir / "tables"
+        folder.mkdir(exist_ok=True)
+        (folder / f"{stem}.csv").write_text(meta["csv"], encoding="utf-8")
+        caption = f"Table {self.tables}. {meta['caption']}. Source: {meta['source']}."
+        self.parts.append(f"{meta['markdown']}\n\n: {escape_md(caption)}")
+
+    def notebook(self, nb: nbformat.NotebookNode) -> None:
+        """A notebook's prose and outputs; a section that stopped with SectionSkipped ends at its
+        one-sentence reason (the headings and prose after it described what was not run)."""
+        for cell in nb.cells:
+            tags = cell.get("metadata", {}).get("tags", [])
+            if {"parameters", "injected-parameters", PAPERMILL_ERROR_TAG} & set(tags):
+                continue
+            if cell.cell_type == "markdown":
+                self.parts.append(cell.source)
+            elif cell.cell_type == "code":
+                for output in cell.get("outputs", []):
+                    self.output(output)
+                if any(o.get("ename") == SKIP_EXCEPTION for o in cell.get("outputs", [])):
+                    return
+
+    def output(self, output: dict) -> None:
+        if output.get("output_type") not in ("display_data", "execute_result"):
+            return  # code, logs, warnings and errors stay in the executed notebook only
+        meta = output.get("metadata", {}).get(OUTPUT_KEY)
+        if meta and meta.get("kind") == "figure":
+            self.figure(meta, output["data"])
+        elif meta and meta.get("kind") == "table":
+            self.table(meta)
+        elif "text/markdown" in output.get("data", {}):
+            self.parts.append(output["data"]["text/markdown"])
+
+    def markdown(self) -> str:
+        return "\n\n".join(part.strip() for part in self.parts if part.strip()) + "\n"
+
+
+def escape_md(text: str) -> str:
+    return text.replace("[", "\\[").replace("]", "\\]")
+
+
+def ensure_kernel() -> None:
+    """Register the project's kernel in this environment if it is not there yet."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel:
+        from ipykernel.kernelspec import install
+
+        install(kernel_name=KERNEL_NAME, display_name=KERNEL_DISPLAY_NAME, prefix=sys.prefix)
+
+
+def list_notebooks() -> list[Path]:
+    found = sorted(notebooks_dir().glob("[0-9]*.ipynb"))
+    if not found:
+        raise ReportError("no notebooks to run (expected files such as 01_release_overview.ipynb)", file=notebooks_dir())
+    return found
+
+
+def execute(source: Path, target: Path, params: ReportParameters, keep_failed_in: Path) -> nbformat.NotebookNode:
+    """Run one notebook with papermill; a `SectionSkipped` stop is a normal, short section.
+    A failing notebook is copied, executed as far as it got, into `keep_failed_in`."""
+    import nbformat
+    import papermill as pm
+
+    try:
+        pm.execute_notebook(
+            str(source), str(target), parameters=params.as_dict(), kernel_name=KERNEL_NAME,
+            cwd=str(source.parent), progress_bar=False, log_output=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        if exc.ename != SKIP_EXCEPTION:
+            keep_failed_in.mkdir(parents=True, exist_ok=True)
+            kept = keep_failed_in / source.name
+            shutil.copy2(target, kept)
+            raise ReportError(
+                f"failed in {describe_cell(nbformat.read(kept, as_version=4))}: {exc.ename}: {exc.evalue} "
+                f"(executed notebook kept at {display_path(kept)}; the previous report is unchanged)",
+                file=display_path(source),
+            ) from None
+    return nbformat.read(target, as_version=4)
+
+
+def describe_cell(executed: nbformat.NotebookNode) -> str:
+    """`code cell 2 (`raise ValueError(...)`)` for the cell whose output is an error: numbered
+    among the notebook's own code cells (papermill's injected parameters not counted), with
+    the first line of its source."""
+    code_number = 0
+    for cell in executed.cells:
+        if cell.cell_type != "code" or "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            continue
+        code_number += 1
+        if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
+            first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+            return f"code cell {code_number} (`{first[:60]}{'…' if len(first) > 60 else ''}`)"
+    return "a cell"
+
+
+def report_metadata(manifest: dict, params: ReportParameters) -> dict[str, str]:
+    periods = [info["period"] for info in manifest["tables"].values() if info.get("period")]
+    period = (f"{min(p['first'] for p in periods)} to {max(p['last'] for p in periods)}" if periods else "not stated")
+    titles = list(dict.fromkeys(s["title"] for s in manifest["sheets"] if s["title"]))
+    source_title = "; ".join(titles[:3]) + (f"; and {len(titles) - 3} more" if len(titles) > 3 else "")
+    years = "all in the release"
+    if params.fy_start or params.fy_end:
+        years = f"FY{params.fy_start or '…'} to FY{params.fy_end or '…'}"
+    declined = {"strict": "strict: lift reason 'Detainer Declined by LEA'",
+                "broad": "broad: declined by LEA, insufficient notice, or early release"}[params.declined_definition]
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    run_day = dt.datetime.fromtimestamp(int(epoch), dt.UTC).date() if epoch else dt.datetime.now(dt.UTC).date()
+    return {
+        "title": "ICE detainers and enforcement",
+        "subtitle": f"What release {manifest['release']} shows: {params.geography}",
+        "release": manifest["release"],
+        "foia": ", ".join(manifest.get("foia_numbers") or []) or "not stated in the release",
+        "source_title": source_title or "not stated",
+        "period": period,
+        "as_of": ", ".join(manifest.get("as_of") or []) or "not stated in the release",
+        "geography": params.geography,
+        "years": years,
+        "declined": declined,
+        "run_date": run_day.isoformat(),
+        "synthetic": "true" if manifest.get("synthetic") else "false",
+    }
+
+
+def render_pdf(markdown: str, meta: dict[str, str], build: Path) -> bytes:
+    import pypandoc
+    import typst
+
+    body = pypandoc.convert_text(markdown, "typst", format="markdown", extra_args=["--wrap=none"])
+    body = body.replace("align(center)[#table(", "align(left)[#table(")  # tables align with their captions
+    template = resources.files("analysis").joinpath("report/templates/report.typ").read_text(encoding="utf-8")
+    source = build / "report.typ"
+    source.write_text(template + "\n" + body, encoding="utf-8")
+    try:
+        return typst.compile(str(source), root=str(build), sys_inputs=meta, ignore_system_fonts=True)
+    except Exception as exc:  # noqa: BLE001 - typst reports errors as its own exception types
+        raise ReportError(f"typst could not compile the report: {str(exc).splitlines()[0]}", file=str(source)) from None
+
+
+def render_html(markdown: str, meta: dict[str, str], build: Path) -> str:
+    import pypandoc
+
+    css = resources.files("analysis").joinpath("report/templates/report.css").read_text(encoding="utf-8")
+    (build / "report.css").write_text(css, encoding="utf-8")
+    (build / "before.html").write_text(html_title_block(meta), encoding="utf-8")
+    return pypandoc.convert_text(
+        markdown, "html5", format="markdown",
+        extra_args=["--standalone", "--embed-resources", "--toc", "--toc-depth=2", "--number-sections",
+                    f"--metadata=pagetitle:{meta['title']}: {meta['release']}", "--css=report.css",
+                    "--include-before-body=before.html", f"--resource-path={build}", "--wrap=none"],
+        cworkdir=str(build),
+    )
+
+
+def html_title_block(meta: dict[str, str]) -> str:
+    rows = [("Release", meta["release"]), ("FOIA number", meta["foia"]), ("Produced as", meta["source_title"]),
+            ("Period covered", meta["period"]), ("Data as of", meta["as_of"]), ("Geography", meta["geography"]),
+            ("Fiscal years", meta["years"]), ("Declined detainers", meta["declined"]), ("Report run", meta["run_date"])]
+    table = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    banner = ('<div class="synthetic">SYNTHETIC DATA: every record in this report was invented by the '
+              "package's sample generator. No number here describes real people, jails or agencies.</div>"
+              if meta["synthetic"] == "true" else "")
+    return (f'{banner}<header class="title-block"><h1 class="title">{html.escape(meta["title"])}</h1>'
+            f'<p class="subtitle">{html.escape(meta["subtitle"])}</p><table>{table}</table></header>\n')
+
+
+def build_report(location: ReleaseLocation, params: ReportParameters, *, force: bool = False,
+                 progress: Progress | None = None) -> Path:
+    """Ingest if needed, run the notebooks whose inputs changed, and write report{suffix}.pdf/.html
+    with figures, tables and executed notebooks. Returns the PDF's path."""
+    progress = progress or Progress(quiet=True)
+    manifest = ingest(location, force=force, progress=progress)
+    os.environ["ANALYSIS_ROOT"] = str(project_root())  # the kernels find the same project
+    out = reports_dir(params.release)
+    suffix = params.suffix
+    label = f"report {params.release}{suffix}"
+    manifest_bytes = (processed_dir(params.release) / MANIFEST_NAME).read_bytes()
+    sources = {path: json.loads(path.read_text(encoding="utf-8")) for path in list_notebooks()}
+    keys = {path: notebook_key(nb, params.as_dict(), manifest_bytes) for path, nb in sources.items()}
+    meta = report_metadata(manifest, params)
+    report_key = digest(*[item for path in sources for item in (path.name, keys[path], path.read_bytes())],
+                        json.dumps(meta, sort_keys=True), library_fingerprint())
+    key_file = out / CACHE_DIR / f"report{suffix}.key"
+    outputs = [out / f"report{suffix}.pdf", out / f"report{suffix}.html"]
+    if not force and key_file.is_file() and key_file.read_text() == report_key and all(p.is_file() for p in outputs):
+        progress.say(f"{label}: up to date ({display_path(outputs[0])})")
+        return outputs[0]
+    out.mkdir(parents=True, exist_ok=True)
+    build = out / f".build{suffix}-{os.getpid()}"
+    shutil.rmtree(build, ignore_errors=True)
+    (build / "notebooks").mkdir(parents=True)
+    failure_note = out / f"FAILED{suffix}.txt"
+    try:
+        records = sum(info["rows"] for info in manifest["tables"].values())
+        parallel = 1 if records > LARGE_RELEASE_ROWS else MAX_PARALLEL
+        executed = run_notebooks(sources, keys, params, build, out, force=force, progress=progress, label=label,
+                                 parallel=parallel)
+        assembly = Assembly(build, suffix)
+        for path in sources:
+            assembly.notebook(executed[path])
+        with progress.step(f"{label}: PDF and HTML"):
+            pdf = render_pdf(assembly.markdown(), meta, build)
+            page = render_html(assembly.markdown(), meta, build)
+        (build / f"report{suffix}.pdf").write_bytes(pdf)
+        (build / f"report{suffix}.html").write_text(page, encoding="utf-8")
+        publish(build, out, suffix)
+        failure_note.unlink(missing_ok=True)
+        shutil.rmtree(out / f"failed{suffix}", ignore_errors=True)
+        key_file.write_text(report_key)
+    except ReportError as error:
+        failure_note.write_text(error.one_line() + "\n", encoding="utf-8")
+        raise
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    return outputs[0]
+
+
+def run_notebooks(sources: dict[Path, dict], keys: dict[Path, str], params: ReportParameters,
+                  build: Path, out: Path, *, force: bool, progress: Progress, label: str,
+                  parallel: int = MAX_PARALLEL) -> dict[Path, nbformat.NotebookNode]:
+    """Executed notebooks, from the cache where a notebook's key is unchanged, otherwise run
+    (in parallel across the machine's cores). Each is also written to build/notebooks/."""
+    import nbformat
+
+    cache = out / CACHE_DIR / "notebooks"
+    cache.mkdir(parents=True, exist_ok=True)
+    suffix = params.suffix
+    total = len(sources)
+    executed: dict[Path, nbformat.NotebookNode] = {}
+    to_run = []
+    for index, path in enumerate(sources, start=1):
+        hit = cache / f"{path.stem}{suffix}.{keys[path][:24]}.ipynb"
+        if hit.is_file() and not force:
+            executed[path] = with_cached_outputs(sources[path], nbformat.read(hit, as_version=4))
+            progress.say(f"{label}: [{index}/{total}] {path.name}: cached")
+        else:
+            to_run.append(path)
+    if to_run:
+        ensure_kernel()
+    for path in execute_all(to_run, params, build, out / f"failed{suffix}", progress, label, total, list(sources),
+                            parallel):
+        executed[path] = nbformat.read(build / "notebooks" / path.name, as_version=4)
+        for stale in cache.glob(f"{path.stem}{suffix}.*.ipynb"):
+            stale.unlink()
+        shutil.copy2(build / "notebooks" / path.name, cache / f"{path.stem}{suffix}.{keys[path][:24]}.ipynb")
+    for path, notebook in executed.items():
+        nbformat.write(notebook, build / "notebooks" / path.name)
+    return executed
+
+
+def _execute_one(source: str, target: str, params: dict, failed_dir: str) -> float:
+    """Worker: run one notebook; returns seconds taken (a ReportError propagates)."""
+    started = time.perf_counter()
+    execute(Path(source), Path(target), ReportParameters(**params), Path(failed_dir))
+    return time.perf_counter() - started
+
+
+def execute_all(paths: list[Path], params: ReportParameters, build: Path, failed_dir: Path, progress: Progress,
+                label: str, total: int, order: list[Path], parallel: int = MAX_PARALLEL) -> list[Path]:
+    """Run notebooks, several at once when the machine has the cores; all run to the end, and the
+    first failure in file-name order is raised."""
+    if not paths:
+        return []
+    workers = min(len(paths), os.cpu_count() or 1, parallel)
+    errors: dict[Path, ReportError] = {}
+    jobs = {path: (str(path), str(build / "notebooks" / path.name), params.as_dict(), str(failed_dir)) for path in paths}
+
+    def finished(path: Path, seconds: float | None, error: ReportError | None) -> None:
+        position = order.index(path) + 1
+        if error is None:
+            progress.say(f"{label}: [{position}/{total}] {path.name}: executed in {seconds:.1f} s")
+        else:
+            errors[path] = error
+            progress.say(f"{label}: [{position}/{total}] {path.name}: FAILED")
+
+    if workers == 1:
+        for path in paths:
+            try:
+                finished(path, _execute_one(*jobs[path]), None)
+            except ReportError as error:
+                finished(path, None, error)
+    else:
+        progress.say(f"{label}: running {len(paths)} notebook(s), {workers} at a time")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_execute_one, *jobs[path]): path for path in paths}
+            for future in as_completed(futures):
+                try:
+                    finished(futures[future], future.result(), None)
+                except ReportError as error:
+                    finished(futures[future], None, error)
+    if errors:
+        raise errors[min(errors, key=order.index)]
+    return paths
+
+
+def publish(build: Path, out: Path, suffix: str) -> None:
+    """Move finished outputs into place: folders by rename, files by atomic replace."""
+    for folder in ("figures", "tables", "notebooks"):
+        final = out / f"{folder}{suffix}"
+        staged = build / folder
+        if not staged.exists():
+            staged.mkdir()
+        swap_into_place(staged, final)
+    for name in (f"report{suffix}.pdf", f"report{suffix}.html"):
+        os.replace(build / name, out / name)

@@ -1,0 +1,1 @@
+"""The SYNTHETIC sample release."""
