@@ -20,12 +20,12 @@ from analysis.errors import InputFileError, ReleaseError
 from analysis.fingerprint import reader_fingerprint
 from analysis.paths import ReleaseLocation, display_path
 from analysis.progress import Progress
-from analysis.reading.cleaning import clean_columns, fiscal_years, row_hashes
+from analysis.reading.cleaning import SET_MISSING_KEYS, ColumnStats, clean_columns, fiscal_years, row_hashes
 from analysis.reading.manifest import MANIFEST_NAME, table_summary
 from analysis.reading.parts import TableParts
 from analysis.reading.sheets import RawSheet, Restart, SkippedSheet, open_sheets
 from analysis.reading.validation import CATEGORIES, check_structure, validate
-from analysis.vocab.columns import PROVENANCE_COLUMNS, is_date_column
+from analysis.vocab.columns import NON_DATA_COLUMNS, PROVENANCE_COLUMNS, is_date_column
 from analysis.vocab.kinds import KIND_BY_NAME, detect_kind, other_table_name, single_fiscal_year
 
 
@@ -92,7 +92,7 @@ def validate_written(table_name: str, path: Path, sheet_rows: int) -> list[str]:
     types are checked from the schema alone), so memory stays bounded at any size."""
     schema = pq.read_schema(path)
     check_structure(table_name, schema.empty_table())
-    needed = [n for n in schema.names if n in PROVENANCE_COLUMNS or n in CATEGORIES or is_date_column(n) or n == "birth_year"]
+    needed = [n for n in schema.names if n in NON_DATA_COLUMNS or n in CATEGORIES or is_date_column(n) or n == "birth_year"]
     return validate(table_name, pq.read_table(path, columns=needed), sheet_rows)
 
 
@@ -108,13 +108,17 @@ def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Pat
     table_name = ""
     fy_source = "none"
     fiscal_year: int | None = None
+    sheet_stats: dict[str, ColumnStats] = {}
     for item in sheet.batches():
         if isinstance(item, Restart):
             tables[table_name].drop_last(added)
             rows = added = 0
+            sheet_stats = {}
             continue
         raw, row_numbers = item
         columns, stats = clean_columns(raw, sheet.layout.header)
+        for name, column_stats in stats.items():
+            sheet_stats.setdefault(name, ColumnStats()).add(column_stats)
         keep = _non_blank_rows(columns, raw.num_rows)
         if keep is not None:
             columns = {name: pc.filter(values, keep) for name, values in columns.items()}
@@ -142,7 +146,19 @@ def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Pat
         "fiscal_year": fiscal_year,
         "fiscal_year_source": fy_source,
         "columns": [h for h in sheet.layout.header if h],
+        "set_missing": set_missing_counts(sheet_stats),
     }
+
+
+def set_missing_counts(stats: dict[str, ColumnStats]) -> dict[str, dict[str, int]]:
+    """Per column, the values cleaning set to missing in one sheet (non-zero counts only): what lets a
+    combined release that uses some of a production's sheets count its redactions exactly."""
+    counts = {}
+    for name, column_stats in stats.items():
+        found = {key: getattr(column_stats, key) for key in SET_MISSING_KEYS if getattr(column_stats, key)}
+        if found:
+            counts[name] = found
+    return counts
 
 
 def _sheet_identity(sheet: RawSheet, columns: dict[str, pa.Array]) -> tuple[str | None, str, int | None]:

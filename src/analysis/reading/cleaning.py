@@ -26,6 +26,9 @@ EXCEL_EPOCH_OFFSET = 25569  # days from 1899-12-30 (Excel's day 0) to 1970-01-01
 PLAUSIBLE_DATES = (dt.date(1900, 1, 1), dt.date(2100, 12, 31))
 
 
+SET_MISSING_KEYS = ("redacted", "na_literal", "unparsed", "out_of_range")  # what cleaning counts per column
+
+
 @dataclass
 class ColumnStats:
     """What cleaning found in one column; summed over sheets into the manifest.

@@ -25,7 +25,13 @@ import pyarrow.compute as pc
 
 from analysis.errors import AnalysisError
 from analysis.reading.cleaning import fiscal_years
-from analysis.vocab.columns import INTEGER_COLUMNS, PROVENANCE_COLUMNS, is_date_column
+from analysis.vocab.columns import (
+    INTEGER_COLUMNS,
+    NON_DATA_COLUMNS,
+    PRODUCTION_COLUMN,
+    PROVENANCE_COLUMNS,
+    is_date_column,
+)
 from analysis.vocab.definitions import CRIMINALITY_LABELS, LIFT_REASON_BUCKET
 from analysis.vocab.geography import AORS, STATES, aor_label
 from analysis.vocab.kinds import KIND_BY_NAME
@@ -64,6 +70,7 @@ PROVENANCE = (
     ProvenanceColumn("row_hash", (pa.uint64(),), nullable=False),
 )
 assert tuple(p.name for p in PROVENANCE) == PROVENANCE_COLUMNS
+PRODUCTION = ProvenanceColumn(PRODUCTION_COLUMN, (pa.dictionary(pa.int32(), pa.string()), pa.string()), nullable=False)
 
 
 def today() -> dt.date:
@@ -118,12 +125,14 @@ def check_structure(table_name: str, table: pa.Table) -> None:
         raise _fail(table_name, repeated[0], f"appears {names.count(repeated[0])} times; column names must be unique")
     for column in PROVENANCE:
         _check_provenance(table_name, table, column)
+    if PRODUCTION_COLUMN in names:  # a combined release's tables only
+        _check_provenance(table_name, table, PRODUCTION)
     kind = KIND_BY_NAME.get(table_name)
     for required in kind.required if kind else ():
         if required not in names:
             raise _fail(table_name, required, f"missing: a {table_name} table cannot do without it")
     for column in names:
-        if column in PROVENANCE_COLUMNS:
+        if column in NON_DATA_COLUMNS:
             continue
         wanted, found = expected_type(column), table.schema.field(column).type
         if found != wanted and not (wanted == pa.string() and found in STRING_TYPES):
