@@ -732,6 +732,15 @@ def categories_frame(comparison: ReleaseComparison) -> pd.DataFrame:
         ["Table", "Column", "Value", "Change", "Records"]]
 
 
+def recodes_frame(comparison: ReleaseComparison) -> pd.DataFrame:
+    """Value pairs of coded columns among records that match on every other column, largest first."""
+    rows = [{"Table": name, "Column": r.column, "Previous value": MISSING_VALUE if r.previous is None else r.previous,
+             "Current value": MISSING_VALUE if r.current is None else r.current, "Records": r.records,
+             "Fiscal years": year_runs(list(r.years))}
+            for name, table in comparison.tables.items() if table.records for r in table.records.recodes]
+    return pd.DataFrame(rows, columns=["Table", "Column", "Previous value", "Current value", "Records", "Fiscal years"])
+
+
 def revisions_frame(comparison: ReleaseComparison, limit: int = 15, min_cell: int = 1) -> pd.DataFrame:
     frames = []
     for name, table in comparison.tables.items():

@@ -107,7 +107,7 @@ def is_combined(location: ReleaseLocation) -> bool:
 def production_locations(location: ReleaseLocation) -> list[ReleaseLocation]:
     """The productions `combines:` names, resolved; a mistake is one line naming release.yml."""
     assert location.raw_dir is not None
-    config_file = location.raw_dir / RELEASE_FILE
+    config_file = display_path(location.raw_dir / RELEASE_FILE)
     entries = location.config.get(COMBINES)
     if not isinstance(entries, list) or len(entries) < 2 or not all(isinstance(e, str) and e.strip() for e in entries):
         raise ReleaseError("`combines:` must list at least two productions (release ids or folder paths)", file=config_file)
