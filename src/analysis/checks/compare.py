@@ -18,7 +18,8 @@ Both releases must be ingested. Per table the comparison reports:
 
 Record matching. ICE releases carry no identifier that is stable across releases (the anonymized
 identifier links rows within one release only) and redact many fields, so records are matched on
-their content: the fiscal year plus every data column the two releases share. Identical rows are
+their content: the fiscal year plus every data column the two releases share (identifiers only
+where both releases number people alike, see `same_numbering`). Identical rows are
 paired as a multiset (two identical rows in one release and three in the other leave one added).
 Among the rest, a dropped and an added record that agree on every shared column but one are
 paired as one *changed* record, trying the shared columns in order. What remains is dropped or
@@ -52,6 +53,7 @@ from analysis.vocab.geography import short_aor
 
 CODED_MAX_DISTINCT = 250  # countries of citizenship (~200 seen) are coded; jail names (thousands) are not
 POSSIBLE_RENAME_OVERLAP = 0.5
+SAME_NUMBERING_SHARE = 0.5
 NEVER_SHOWN = frozenset({"anonymized_identifier"})  # values never listed, whatever their cardinality
 NOT_RECORDED = "(not recorded)"
 MISSING_VALUE = "(missing)"
@@ -279,15 +281,23 @@ def compare_table(name: str, current: str, previous: str, new: dict, old: dict) 
         comparison.revisions = revisions_by_area(
             _area_frame(old_data, comparison.geography), _area_frame(new_data, comparison.geography)
         )
-    matched = [c for c in shared if not is_identifier(c)]
+    matched = [c for c in shared if not is_identifier(c) or same_numbering(old_data.column(c), new_data.column(c))]
     key = ["fiscal_year", *matched]
     comparison.records = record_changes(_as_categories(old_data, key), _as_categories(new_data, key), matched, coded)
     return comparison
 
 
 def is_identifier(column: str) -> bool:
-    """Anonymized identifiers link rows within one release only: never a basis to match records across two."""
     return "identifier" in column
+
+
+def same_numbering(old: pa.ChunkedArray, new: pa.ChunkedArray) -> bool:
+    """Whether two releases' identifiers come from one numbering (most values of the smaller set in the
+    other, as when a production is sent again). Anonymized identifiers are assigned afresh in each
+    production (and qualified by production in a combined release): then they are no basis to match
+    records on."""
+    before, after = (set(pc.unique(_as_text(v)).drop_null().to_pylist()) for v in (old, new))
+    return bool(before and after) and len(before & after) >= SAME_NUMBERING_SHARE * min(len(before), len(after))
 
 
 def years_table(old: dict, new: dict, table: str) -> pd.DataFrame:
@@ -402,14 +412,26 @@ def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     return pd.util.hash_pandas_object(frame[columns], index=False)
 
 
-def _pairs(old_keys: pd.Series, new_keys: pd.Series) -> pd.DataFrame:
-    """Rows of equal keys paired one to one (the k-th of a key in one with the k-th in the other):
-    labels `old` and `new`, one row per pair."""
-    def numbered(keys: pd.Series) -> pd.DataFrame:
-        return pd.DataFrame({"key": keys.to_numpy(), "n": keys.groupby(keys).cumcount().to_numpy(), "row": keys.index})
+def _pairs(old_keys: pd.Series, new_keys: pd.Series, old_order: pd.Series | None = None,
+           new_order: pd.Series | None = None) -> pd.DataFrame:
+    """Rows of equal keys paired one to one (the k-th of a key in one with the k-th in the other, in
+    `order` where given, smallest first): labels `old` and `new`, one row per pair."""
+    def numbered(keys: pd.Series, order: pd.Series | None) -> pd.DataFrame:
+        frame = pd.DataFrame({"key": keys.to_numpy(), "row": keys.index,
+                              "order": 0 if order is None else order.reindex(keys.index).to_numpy()})
+        frame = frame.sort_values(["key", "order"], kind="stable")
+        frame["n"] = frame.groupby("key").cumcount()
+        return frame[["key", "n", "row"]]
 
-    return numbered(old_keys).merge(numbered(new_keys), on=["key", "n"], suffixes=("_old", "_new")).rename(
+    return numbered(old_keys, old_order).merge(numbered(new_keys, new_order), on=["key", "n"],
+                                               suffixes=("_old", "_new")).rename(
         columns={"row_old": "old", "row_new": "new"})[["old", "new"]]
+
+
+def _rarity(values: pd.Series) -> pd.Series:
+    """Minus how often each row's value occurs: pairing the commonest values first keeps a recode's
+    records together when a dropped record looks like one of them in every other column."""
+    return -values.map(values.value_counts(dropna=False)).fillna(0).astype(int)
 
 
 def _unmatched(old_keys: pd.Series, new_keys: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -437,7 +459,8 @@ def record_changes(old: pd.DataFrame, new: pd.DataFrame, columns: list[str], cod
                 break
             rest = [c for c in key if c != column]
             old_sub, new_sub = old[old_left], new[new_left]
-            pairs = _pairs(_row_hashes(old_sub, rest), _row_hashes(new_sub, rest))
+            pairs = _pairs(_row_hashes(old_sub, rest), _row_hashes(new_sub, rest),
+                           _rarity(old_sub[column]), _rarity(new_sub[column]))
             if len(pairs):
                 changed_by_column[column] = len(pairs)
                 changed_rows.append(old.loc[pairs["old"], "fiscal_year"])
