@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,10 +131,11 @@ def production_locations(location: ReleaseLocation) -> list[ReleaseLocation]:
     return found
 
 
-def ingest_combined(location: ReleaseLocation, *, force: bool = False, progress: Progress | None = None) -> dict:
-    """Ingest every production if needed, then build the combined release unless it is current."""
+def ingest_combined(location: ReleaseLocation, ingest: Callable[..., dict], *, force: bool = False,
+                    progress: Progress | None = None) -> dict:
+    """Ingest every production if needed (with `ingest`, the entry point in reading/ingest.py), then
+    build the combined release unless it is current."""
     from analysis.locking import release_lock
-    from analysis.reading.ingest import ingest
 
     progress = progress or Progress(quiet=True)
     locations = production_locations(location)

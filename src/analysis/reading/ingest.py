@@ -25,7 +25,7 @@ def ingest(location: ReleaseLocation, *, force: bool = False, progress: Progress
     if "combines" in location.config:  # a series built from other productions (reading/combine.py)
         from analysis.reading.combine import ingest_combined
 
-        return ingest_combined(location, force=force, progress=progress)
+        return ingest_combined(location, ingest, force=force, progress=progress)
     files = list_data_files(location.raw_dir)
     if not files:
         raise ReleaseError(
