@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from analysis.errors import InputFileError, ReleaseError
 from analysis.fingerprint import reader_fingerprint
 from analysis.paths import ReleaseLocation, display_path
 from analysis.progress import Progress
-from analysis.reading.cleaning import clean_columns, fiscal_years, row_hashes
+from analysis.reading.cleaning import ColumnStats, clean_columns, fiscal_years, row_hashes
+from analysis.reading.files import listing_warnings
 from analysis.reading.manifest import MANIFEST_NAME, table_summary
 from analysis.reading.parts import TableParts
 from analysis.reading.sheets import RawSheet, Restart, SkippedSheet, open_sheets
@@ -40,7 +42,7 @@ def build_tables(
         tables: dict[str, TableParts] = {}
         sheets: list[dict] = []
         skipped: list[dict] = []
-        warnings: list[str] = []
+        warnings: list[str] = listing_warnings(location.raw_dir)
         for index, path in enumerate(files, start=1):
             name = path.relative_to(location.raw_dir).as_posix()
             with progress.step(f"ingest {location.release_id}: [{index}/{len(files)}] {name}"):
@@ -108,10 +110,12 @@ def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Pat
     table_name = ""
     fy_source = "none"
     fiscal_year: int | None = None
+    dates = _DateTally()
     for item in sheet.batches():
         if isinstance(item, Restart):
             tables[table_name].drop_last(added)
             rows = added = 0
+            dates = _DateTally()
             continue
         raw, row_numbers = item
         columns, stats = clean_columns(raw, sheet.layout.header)
@@ -121,12 +125,14 @@ def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Pat
             row_numbers = [n for n, k in zip(row_numbers, keep.to_pylist(), strict=True) if k]
         if not table_name:
             kind_name, table_name, fiscal_year = _sheet_identity(sheet, columns)
+        dates.add(kind_name, columns, stats)
         table, fy_source = _with_provenance(sheet, columns, row_numbers, kind_name, fiscal_year)
         parts = tables.setdefault(table_name, TableParts(parts_folder / table_name))
         parts.known_kind = table_name in KIND_BY_NAME
         parts.add(table, stats, fy_source)
         rows += table.num_rows
         added += 1
+    dates.check(sheet)
     return {
         "file": sheet.name,
         "sheet": sheet.sheet,
@@ -143,6 +149,35 @@ def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Pat
         "fiscal_year_source": fy_source,
         "columns": [h for h in sheet.layout.header if h],
     }
+
+
+@dataclass
+class _DateTally:
+    """A sheet's event dates understood and not: a sheet whose every date fails (an unknown format)
+    would give no record a date, so it is refused rather than read as records without dates."""
+
+    column: str | None = None
+    parsed: int = 0
+    failed: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, kind_name: str | None, columns: dict[str, pa.Array], stats: dict[str, ColumnStats]) -> None:
+        kind = KIND_BY_NAME.get(kind_name or "")
+        if kind is None or kind.date_column not in columns:
+            return
+        self.column = kind.date_column
+        values, column_stats = columns[kind.date_column], stats[kind.date_column]
+        self.parsed += len(values) - values.null_count
+        self.failed += column_stats.unparsed + column_stats.out_of_range
+        self.examples = (self.examples + column_stats.unparsed_examples)[:3]
+
+    def check(self, sheet: RawSheet) -> None:
+        if self.failed and not self.parsed:
+            raise InputFileError(
+                f"none of its {self.failed:,} dates could be read (not understood or out of range, e.g. "
+                f"{self.examples}); dates are read as M/D/YYYY, M/D/YY, YYYY-MM-DD or Excel serial numbers",
+                file=sheet.name, sheet=sheet.sheet, column=self.column,
+            )
 
 
 def _sheet_identity(sheet: RawSheet, columns: dict[str, pa.Array]) -> tuple[str | None, str, int | None]:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from analysis.reading.cleaning import ColumnStats
     from analysis.reading.parts import TableParts
 
 MANIFEST_NAME = "manifest.json"
@@ -69,6 +70,27 @@ def _fiscal_year_coverage(years_and_dates: pa.Table, date_column: str) -> dict[s
     return dict(sorted(coverage.items()))
 
 
+def _cleaning_notes(table: str, column: str, stats: ColumnStats | None, entry: dict) -> list[str]:
+    """Counts of what cleaning changed besides redactions, put in the column's manifest entry
+    (only when there is something to count) and said as warnings."""
+    if stats is None:
+        return []
+    notes = []
+    where = f"table {table!r} column {column!r}"
+    if stats.excel_errors:
+        entry["excel_errors"] = stats.excel_errors
+        notes.append(f"{where}: {stats.excel_errors:,} Excel error value(s) (#N/A, #REF!, #VALUE!, ...) set to missing")
+    if stats.two_digit_years:
+        entry["two_digit_years"] = stats.two_digit_years
+        notes.append(f"{where}: {stats.two_digit_years:,} date(s) written with a two-digit year (M/D/YY), read as "
+                     "Excel does: 00-29 as 2000-2029, 30-99 as 1930-1999")
+    if stats.respelled:
+        entry["respelled"] = stats.respelled
+        notes.append(f"{where}: {stats.respelled:,} value(s) written in another case or spelling made canonical "
+                     f"(e.g. {', '.join(stats.respelled_examples)})")
+    return notes
+
+
 def table_summary(name: str, path: Path, parts: TableParts) -> dict:
     """The manifest entry of one written table, read a column at a time (bounded memory at any
     size); `_warnings` is taken out by the caller."""
@@ -115,6 +137,7 @@ def table_summary(name: str, path: Path, parts: TableParts) -> dict:
                 f"table {name!r} column {column!r}: {stats.unparsed:,} values not understood and "
                 f"{stats.out_of_range:,} out of range; set to missing (e.g. {stats.unparsed_examples[:2]})"
             )
+        warnings += _cleaning_notes(name, column, stats, entry)
         columns[column] = entry
     period = None
     coverage: dict[str, dict[str, str]] = {}

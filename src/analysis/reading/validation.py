@@ -27,18 +27,16 @@ from analysis.errors import AnalysisError
 from analysis.reading.cleaning import fiscal_years
 from analysis.vocab.columns import INTEGER_COLUMNS, PROVENANCE_COLUMNS, is_date_column
 from analysis.vocab.definitions import CRIMINALITY_LABELS, LIFT_REASON_BUCKET
-from analysis.vocab.geography import AORS, STATES, aor_label
+from analysis.vocab.geography import AORS, HQ_AOR, STATES, TERRITORIES, aor_label
 from analysis.vocab.kinds import KIND_BY_NAME
 
 EXAMPLES = 3
-TERRITORIES = frozenset({"PR", "GU", "VI", "MP", "AS"})
 CATEGORIES: dict[str, frozenset[str]] = {
     "gender": frozenset({"Male", "Female", "Unknown"}),
     "criminality": frozenset(CRIMINALITY_LABELS),
     "detainer_lift_reason": frozenset(LIFT_REASON_BUCKET),
     "state": frozenset(STATES) | TERRITORIES,
-    # "HQ" is ICE headquarters: a real AOR value with no territory of its own
-    "aor": frozenset({aor_label(a) for a in AORS} | set(AORS) | {"HQ Area of Responsibility", "HQ"}),
+    "aor": frozenset({aor_label(a) for a in (*AORS, HQ_AOR)} | {*AORS, HQ_AOR}),
 }
 EARLIEST_EVENT = dt.date(1950, 1, 1)
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
