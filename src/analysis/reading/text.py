@@ -13,7 +13,7 @@ import pyarrow.csv as pacsv
 
 from analysis.errors import InputFileError
 from analysis.reading.layout import SCAN_ROWS, Layout, find_layout
-from analysis.reading.records import MAX_CELL_CHARS, RawSheet, Restart, checked_batch
+from analysis.reading.records import MAX_CELL_CHARS, RawSheet, Restart, checked_batch, total_row, total_row_note
 from analysis.reading.safety import (
     is_gzip,
 )
@@ -103,8 +103,9 @@ def text_sheet(path: Path, name: str, head: bytes) -> RawSheet:
     def batches() -> Iterator[tuple[pa.Table, list[int]] | Restart]:
         for attempt in _encodings_from(encoding):
             yielded = False
+            totals: list[tuple[int | None, str, list[str]]] = []
             try:
-                for table, rows in _text_batches(path, name, layout, delimiter, attempt):
+                for table, rows in _text_batches(path, name, layout, delimiter, attempt, totals=totals):
                     yield checked_batch(sheet, table, rows, first=not yielded)
                     yielded = True
             except _WrongEncoding:
@@ -112,6 +113,7 @@ def text_sheet(path: Path, name: str, head: bytes) -> RawSheet:
                 if yielded:
                     yield Restart(attempt)
                 continue
+            sheet.warnings.extend(total_row_note(sheet, *total, sheet.records_seen) for total in totals)
             if attempt != encoding:
                 sheet.encoding = attempt
             if attempt not in ("utf8", "utf-16"):
@@ -137,8 +139,17 @@ class _WrongEncoding(Exception):
     pass
 
 
+def _short_total_row(text: str, delimiter: str) -> tuple[str, list[str]] | None:
+    try:
+        cells = next(csv.reader([text[:SNIFF_LINE_CHARS]], delimiter=delimiter), [])
+    except csv.Error:
+        return None
+    return total_row([cell or None for cell in cells])
+
+
 def _text_batches(
-    path: Path, name: str, layout: Layout, delimiter: str, encoding: str, *, threads: bool = True
+    path: Path, name: str, layout: Layout, delimiter: str, encoding: str, *, threads: bool = True,
+    totals: list[tuple[int | None, str, list[str]]] | None = None,
 ) -> Iterator[tuple[pa.Table, list[int]]]:
     """The records of a delimited text file, streamed in batches of about BATCH_ROWS rows, so a
     file of millions of rows is never in memory at once. Always yields at least one batch."""
@@ -146,6 +157,9 @@ def _text_batches(
     bad_rows: list[tuple[int, int]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
+        if totals is not None and (total := _short_total_row(row.text, delimiter)):
+            totals.append((row.number, *total))
+            return "skip"  # a total row typed with fewer fields: said as a warning by the caller
         bad_rows.append((row.number if row.number is not None else -1, row.actual_columns))
         return "skip"  # recorded, and reported as an error below
 
