@@ -22,6 +22,7 @@ from analysis.fingerprint import reader_fingerprint
 from analysis.paths import ReleaseLocation, display_path
 from analysis.progress import Progress
 from analysis.reading.cleaning import ColumnStats, clean_columns, fiscal_years, row_hashes
+from analysis.reading.duplicates import Duplicates, SheetRecords
 from analysis.reading.files import listing_warnings
 from analysis.reading.manifest import MANIFEST_NAME, table_summary
 from analysis.reading.parts import TableParts
@@ -43,6 +44,7 @@ def build_tables(
         sheets: list[dict] = []
         skipped: list[dict] = []
         warnings: list[str] = listing_warnings(location.raw_dir)
+        duplicates = Duplicates(tables, sheets, skipped, warnings)
         for index, path in enumerate(files, start=1):
             name = path.relative_to(location.raw_dir).as_posix()
             with progress.step(f"ingest {location.release_id}: [{index}/{len(files)}] {name}"):
@@ -53,6 +55,7 @@ def build_tables(
                     info = read_sheet(item, tables, staging / "parts")
                     warnings.extend(item.warnings)
                     sheets.append(info)
+                    duplicates.admit(info)
                     if info["rows"] == 0:
                         warnings.append(f"{name}{_sheet_label(item.sheet)}: header row but no records")
         if not tables:
@@ -105,17 +108,17 @@ def _sheet_label(sheet: str | None) -> str:
 def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Path) -> dict:
     """Clean one sheet batch by batch into the parts of its table; returns the sheet's manifest entry."""
     rows = 0
-    added = 0
     kind_name: str | None = None
     table_name = ""
     fy_source = "none"
     fiscal_year: int | None = None
     dates = _DateTally()
+    records = SheetRecords()
     for item in sheet.batches():
         if isinstance(item, Restart):
-            tables[table_name].drop_last(added)
-            rows = added = 0
-            dates = _DateTally()
+            tables[table_name].remove_sheet((sheet.name, sheet.sheet))
+            rows = 0
+            dates, records = _DateTally(), SheetRecords()
             continue
         raw, row_numbers = item
         columns, stats = clean_columns(raw, sheet.layout.header)
@@ -129,11 +132,13 @@ def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Pat
         table, fy_source = _with_provenance(sheet, columns, row_numbers, kind_name, fiscal_year)
         parts = tables.setdefault(table_name, TableParts(parts_folder / table_name))
         parts.known_kind = table_name in KIND_BY_NAME
-        parts.add(table, stats, fy_source)
+        parts.add(table, stats, fy_source, sheet=(sheet.name, sheet.sheet))
+        records.add(table, kind_name, fiscal_year)
         rows += table.num_rows
-        added += 1
     dates.check(sheet)
     return {
+        "_records": records,  # taken out by `Duplicates.admit`
+        **({"hidden": True} if sheet.hidden else {}),
         "file": sheet.name,
         "sheet": sheet.sheet,
         "table": table_name,
