@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from analysis.errors import InputFileError
+from analysis.reading.cellerrors import error_cells, put_back
 from analysis.reading.layout import SCAN_ROWS, find_layout
 from analysis.reading.records import RawSheet, Restart, SkippedSheet, checked_batch
 from analysis.reading.safety import PASSWORD_MESSAGE
@@ -81,7 +82,7 @@ class _Workbook:
             with native_stderr_silenced():
                 if self._calamine is not None:
                     data = self._calamine.get_sheet_by_name(sheet)
-                    raw = data.iter_rows() if limit else data.to_python(skip_empty_area=False)
+                    raw = data.to_python(skip_empty_area=False, nrows=limit)  # from A1, as the whole sheet is read
                 else:
                     raw = self._openpyxl[sheet].iter_rows(values_only=True)
                 out: list[list[str | None]] = []
@@ -141,6 +142,7 @@ def _workbook_failure(calamine_error: BaseException, openpyxl_error: BaseExcepti
 
 def workbook_sheets(path: Path, name: str) -> Iterator[RawSheet | SkippedSheet]:
     book = _Workbook(path, name)
+    hidden = hidden_sheet_names(book)
     for sheet in book.sheet_names:
         head = book.rows(sheet, limit=SCAN_ROWS + 10)
         if not any(cell for row in head for cell in row):
@@ -152,6 +154,7 @@ def workbook_sheets(path: Path, name: str) -> Iterator[RawSheet | SkippedSheet]:
         layout = find_layout(head, file=name, sheet=sheet)
         raw_sheet = RawSheet(path, name, sheet, layout, lambda: iter(()))
         raw_sheet.batches = _sheet_reader(book, raw_sheet)
+        raw_sheet.hidden = sheet in hidden
         yield raw_sheet
 
 
@@ -161,7 +164,7 @@ def _sheet_reader(book: _Workbook, raw_sheet: RawSheet) -> Callable[[], Iterator
     assert sheet is not None
 
     def read() -> Iterator[tuple[pa.Table, list[int]] | Restart]:
-        rows = book.rows(sheet)[layout.header_index + 1 :]
+        rows = with_error_values(book, sheet, book.rows(sheet))[layout.header_index + 1 :]
         width = len(layout.header)
         for offset, row in enumerate(rows):
             extra = [cell for cell in row[width:] if cell is not None]
@@ -177,3 +180,22 @@ def _sheet_reader(book: _Workbook, raw_sheet: RawSheet) -> Callable[[], Iterator
         yield checked_batch(raw_sheet, pa.table(columns), list(range(first, first + len(rows))))
 
     return read
+
+
+def hidden_sheet_names(book: _Workbook) -> set[str]:
+    """The sheets Excel does not show (hidden or 'very hidden'). They are read like the others:
+    hiding is presentation, and a hidden sheet may hold the only copy of its records; one that
+    repeats another sheet is counted once (`duplicates`)."""
+    if book._calamine is not None:
+        from python_calamine import SheetVisibleEnum
+
+        return {meta.name for meta in book._calamine.sheets_metadata if meta.visible != SheetVisibleEnum.Visible}
+    return {name for name in book.sheet_names if book._openpyxl[name].sheet_state != "visible"}
+
+
+def with_error_values(book: _Workbook, sheet: str, rows: list[list[str | None]]) -> list[list[str | None]]:
+    """The rows with the text of their Excel error cells put back where calamine read blanks
+    (`cellerrors`); openpyxl gives that text itself."""
+    if book._calamine is not None:
+        put_back(rows, error_cells(book.path, sheet))
+    return rows
