@@ -74,12 +74,14 @@ def checked_batch(sheet: RawSheet, table: pa.Table, rows: list[int], *, first: b
         sheet.records_seen = 0
     _refuse_second_export(sheet, table, rows)
     table, rows = _drop_repeated_headers(sheet, table, rows)
-    table, rows = _drop_total_rows(sheet, table, rows)
+    filled = _cells_filled(table)
+    blank = _count_true(pc.equal(filled, 0))
+    table, rows = _drop_total_rows(sheet, table, rows, filled)
     _check_cell_sizes(sheet, table, rows)
     if first:
         sheet.warnings.extend(f"{where(sheet)}: {note}" for note in header_notes(sheet.layout.header))
     sheet.warnings.extend(_unnamed_columns_with_values(sheet, table))
-    sheet.records_seen += table.num_rows - _count_true(pc.equal(_cells_filled(table), 0))
+    sheet.records_seen += table.num_rows - blank  # blank rows are not records (total rows are never blank)
     return table, rows
 
 
@@ -197,13 +199,12 @@ def _refuse_second_export(sheet: RawSheet, table: pa.Table, rows: list[int]) -> 
             )
 
 
-def _drop_total_rows(sheet: RawSheet, table: pa.Table, rows: list[int]) -> tuple[pa.Table, list[int]]:
+def _drop_total_rows(sheet: RawSheet, table: pa.Table, rows: list[int], filled: pa.Array) -> tuple[pa.Table, list[int]]:
     """A row whose first value is `Total` or `Grand Total` (a spreadsheet's sum under the records) is
     not a record: dropped, and said with its value; a single count in it is checked against the
     records above it."""
     if table.num_rows == 0 or table.num_columns == 0:
         return table, rows
-    filled = _cells_filled(table)
     few = pc.less_equal(filled, max(2, table.num_columns // 2))
     if not _count_true(few):
         return table, rows
