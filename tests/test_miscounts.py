@@ -301,9 +301,21 @@ def _wide(text: str) -> bytes:
     return struct.pack("<I", len(text)) + text.encode("utf-16-le")
 
 
+XLSB_ERROR_CODES = {"#NULL!": 0x00, "#DIV/0!": 0x07, "#VALUE!": 0x0F, "#REF!": 0x17, "#NAME?": 0x1D, "#NUM!": 0x24,
+                    "#N/A": 0x2A}
+
+
+def _xlsb_cell(column: int, value: object) -> bytes:
+    """An inline-string cell (BrtCellSt), or an error cell (BrtCellError) for an Excel error's text."""
+    place = struct.pack("<I", column) + b"\0" * 4
+    if value in XLSB_ERROR_CODES:
+        return _record(0x03, place + bytes([XLSB_ERROR_CODES[str(value)]]))
+    return _record(0x06, place + _wide(str(value)))
+
+
 def write_xlsb(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
     """A minimal binary workbook (.xlsb, MS-XLSB): a workbook part listing the sheets, and each
-    sheet's cells as inline-string records."""
+    sheet's cells as inline-string records (error cells for Excel's error texts)."""
     bundle = b"".join(_record(0x9C, struct.pack("<II", 0, i + 1) + _wide(f"rId{i + 1}") + _wide(name))
                       for i, name in enumerate(sheets))
     relations = "".join(f'<Relationship Id="rId{i + 1}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
@@ -319,8 +331,7 @@ def write_xlsb(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
             body = _record(0x81) + _record(0x94, struct.pack("<4I", 0, len(rows) - 1, 0, width - 1)) + _record(0x91)
             for number, row in enumerate(rows):
                 body += _record(0x00, struct.pack("<I", number) + b"\0" * 13)
-                body += b"".join(_record(0x06, struct.pack("<I", column) + b"\0" * 4 + _wide(str(value)))
-                                 for column, value in enumerate(row) if value is not None)
+                body += b"".join(_xlsb_cell(column, value) for column, value in enumerate(row) if value is not None)
             archive.writestr(f"xl/worksheets/sheet{index}.bin", body + _record(0x92) + _record(0x82))
     return path
 
@@ -434,6 +445,23 @@ def test_excel_error_cells_in_a_workbook_are_missing_and_counted(project: Path) 
         "missing",
         "table 'arrests' column 'citizenship': 2 Excel error value(s) (#N/A, #REF!, #VALUE!, ...) set to missing",
     ]
+
+
+def test_excel_error_cells_in_a_binary_workbook_are_missing_and_counted(project: Path) -> None:
+    folder = release_dir(project)
+    rows = [arrest("10/1/2020", "#N/A"), arrest("10/2/2020", "#NUM!"), arrest("10/3/2020")]
+    write_xlsb(folder / "arrests.xlsb", {"FY2021": [[TITLE], HEADER, *rows]})
+    manifest, table = ingested(project, folder)
+    assert table["citizenship"] == [None, None, "MEXICO"]
+    assert manifest["tables"]["arrests"]["columns"]["citizenship"]["excel_errors"] == 2
+
+
+def test_error_cells_are_placed_where_a_writer_leaves_out_cell_references() -> None:
+    from analysis.reading.cellerrors import _errors_in
+
+    xml = ('<sheetData><row><c t="s"><v>0</v></c><c t="e"><v>#REF!</v></c></row><row r="5"><c/>'
+           '<c t="e"><f>A1/0</f><v>#DIV/0!</v></c></row></sheetData>')
+    assert _errors_in(xml) == {(0, 1): "#REF!", (4, 1): "#DIV/0!"}
 
 
 @pytest.mark.parametrize("error", ["#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!"])

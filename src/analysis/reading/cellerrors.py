@@ -1,21 +1,24 @@
 """Excel error cells (`#N/A`, `#REF!`, ...) that python-calamine reads as blanks.
 
-calamine turns an error cell into an empty one, so a column of `#N/A` would look complete but
-empty, with no count. For .xlsx/.xlsm workbooks this module finds the error cells in the
-sheet's XML (`<c r="B5" t="e"><v>#N/A</v></c>`), and the reader puts their text back, so
-cleaning counts them per column like redactions (`cleaning.excel_errors`). A sheet without
-error cells costs one pass over its compressed XML looking for `t="e"`.
+calamine turns an error cell into an empty one, so a column of `#N/A` would look empty, with
+no count. This module finds the error cells of .xlsx/.xlsm sheets in their XML
+(`<c r="B5" t="e"><v>#N/A</v></c>`) and of .xlsb sheets in their records (BrtCellError,
+BrtFmlaError), and the reader puts their text back, so cleaning counts them per column like
+redactions (`cleaning.excel_errors`). An .xlsx sheet without error cells costs one pass over its
+XML looking for `t="e"`; an .xlsb sheet, one walk over its records.
 
-Not covered: legacy .xls and binary .xlsb workbooks, whose error cells calamine also reads as
-blanks and which no fallback reader here can open (see docs/bad-input.md). openpyxl and .ods
-workbooks give an error cell's text as it is.
+Not covered: legacy .xls workbooks, whose error cells calamine also reads as blanks and which
+no fallback reader here can open (see docs/bad-input.md). openpyxl and .ods workbooks give an
+error cell's text as it is.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
+import struct
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -29,18 +32,27 @@ _ANY_CELL_OR_ROW = re.compile(r"<(?:\w+:)?(row|c)\b([^>]*?)(/?)>", re.S)
 _ATTRIBUTE = re.compile(r"([\w:]+)=[\"']([^\"']*)[\"']")
 _CELL_BODY = re.compile(r"(.*?)</(?:\w+:)?c>", re.S)
 _VALUE = re.compile(r"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+# BIFF12 record types (MS-XLSB 2.3) and error codes (2.5.97.2)
+_ROW_HEADER, _END_SHEET_DATA, _BUNDLE_SHEET, _END_BUNDLE_SHEETS = 0x0000, 0x0092, 0x009C, 0x0090
+_ERROR_RECORDS = (0x0003, 0x000B)  # BrtCellError, BrtFmlaError
+_BINARY_ERROR_CODES = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?", 0x24: "#NUM!",
+                       0x2A: "#N/A", 0x2B: "#GETTING_DATA"}
 
 
 def error_cells(path: Path, sheet: str) -> dict[Position, str]:
-    """The error cells of one sheet of an .xlsx/.xlsm workbook, by position; empty for other formats."""
+    """The error cells of one sheet of an .xlsx/.xlsm/.xlsb workbook, by position; empty for other formats."""
     try:
         with zipfile.ZipFile(path) as archive:
-            part = _sheet_part(archive, sheet)
+            names = set(archive.namelist())
+            if "xl/workbook.bin" in names:
+                part = _sheet_part(archive, sheet, "xl/workbook.bin")
+                return _binary_errors(archive.read(part)) if part in names else {}
+            part = _sheet_part(archive, sheet, "xl/workbook.xml")
             if part is None or not _has_error_cells(archive, part):
                 return {}
             xml = archive.read(part).decode("utf-8", errors="replace")
-    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError):
-        return {}  # not an .xlsx, or parts the readers would have refused already
+    except (zipfile.BadZipFile, KeyError, OSError, ElementTree.ParseError, struct.error, UnicodeDecodeError):
+        return {}  # not such a workbook, or parts the readers would have refused already
     return _errors_in(xml)
 
 
@@ -59,23 +71,84 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _sheet_part(archive: zipfile.ZipFile, sheet: str) -> str | None:
-    """The zip member holding `sheet`: workbook.xml names the sheet's relationship id, the
+def _sheet_part(archive: zipfile.ZipFile, sheet: str, workbook_part: str) -> str | None:
+    """The zip member holding `sheet`: the workbook part names the sheet's relationship id, the
     workbook's relationships name its part."""
-    if "xl/workbook.xml" not in archive.namelist():
+    names = archive.namelist()
+    if workbook_part not in names:
         return None
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    relation = next((value for element in workbook.iter() if _local(element.tag) == "sheet"
-                     and element.get("name") == sheet
-                     for key, value in element.attrib.items() if _local(key) == "id"), None)
-    if relation is None or "xl/_rels/workbook.xml.rels" not in archive.namelist():
+    relation = (_binary_relation(archive.read(workbook_part), sheet) if workbook_part.endswith(".bin")
+                else _xml_relation(archive.read(workbook_part), sheet))
+    rels_part = f"xl/_rels/{workbook_part.rsplit('/', 1)[-1]}.rels"
+    if relation is None or rels_part not in names:
         return None
-    relations = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    relations = ElementTree.fromstring(archive.read(rels_part))
     target = next((element.get("Target") for element in relations.iter()
                    if _local(element.tag) == "Relationship" and element.get("Id") == relation), None)
     if not target:
         return None
     return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+
+
+def _xml_relation(workbook: bytes, sheet: str) -> str | None:
+    root = ElementTree.fromstring(workbook)
+    return next((value for element in root.iter() if _local(element.tag) == "sheet" and element.get("name") == sheet
+                 for key, value in element.attrib.items() if _local(key) == "id"), None)
+
+
+def _records(data: bytes) -> Iterator[tuple[int, int, int]]:
+    """BIFF12 records (MS-XLSB 2.1.4): (type, start of data, size); type and size are 7-bit
+    variable-length numbers."""
+    at, end = 0, len(data)
+    while at < end:
+        kind = data[at]
+        at += 1
+        if kind & 0x80:
+            kind = (kind & 0x7F) | ((data[at] & 0x7F) << 7)
+            at += 1
+        size = shift = 0
+        for _ in range(4):
+            byte = data[at]
+            at += 1
+            size |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        yield kind, at, size
+        at += size
+
+
+def _wide_string(data: bytes, at: int) -> tuple[str, int]:
+    length = struct.unpack_from("<I", data, at)[0]
+    return data[at + 4 : at + 4 + 2 * length].decode("utf-16-le"), at + 4 + 2 * length
+
+
+def _binary_relation(workbook: bytes, sheet: str) -> str | None:
+    """The relationship id of `sheet` from its BrtBundleSh record (state, tab id, relation id, name)."""
+    for kind, at, _ in _records(workbook):
+        if kind == _BUNDLE_SHEET:
+            relation, after = _wide_string(workbook, at + 8)
+            if _wide_string(workbook, after)[0] == sheet:
+                return relation
+        elif kind == _END_BUNDLE_SHEETS:
+            break
+    return None
+
+
+def _binary_errors(data: bytes) -> dict[Position, str]:
+    """Error cells of a binary sheet: BrtCellError and BrtFmlaError records (column, style, then
+    the error code), each in the row of the BrtRowHdr before it."""
+    errors: dict[Position, str] = {}
+    row = 0
+    for kind, at, _ in _records(data):
+        if kind == _ROW_HEADER:
+            row = struct.unpack_from("<I", data, at)[0]
+        elif kind in _ERROR_RECORDS:
+            column = struct.unpack_from("<I", data, at)[0]
+            errors[(row, column)] = _BINARY_ERROR_CODES.get(data[at + 8], "#N/A")
+        elif kind == _END_SHEET_DATA:
+            break
+    return errors
 
 
 def _has_error_cells(archive: zipfile.ZipFile, part: str) -> bool:
