@@ -394,6 +394,14 @@ def test_two_exports_concatenated_in_one_text_file_are_refused_at_the_second(pro
                  "header row among the records)", "split the file")
 
 
+def test_second_export_whose_banners_have_no_delimiters_is_refused_at_its_first_line(project: Path, capsys) -> None:
+    folder = release_dir(project)
+    (folder / "arrests.txt").write_text(text_of(records(3)) + text_of(records(2, 2021), "ERO Administrative Arrests FY2022"))
+    ingest_error(project, folder, capsys, "arrests.txt, row 9: has 1 fields where the header has 4",
+                 "this one is a line of text with no delimiter (a title? a second export pasted below the first "
+                 "must be a file of its own)")
+
+
 def test_two_exports_pasted_in_one_sheet_are_refused_at_the_second(project: Path, capsys) -> None:
     folder = release_dir(project)
     book(folder / "arrests.xlsx", {"All": [[TITLE], HEADER, *records(3), [], ["ERO Administrative Arrests FY2022"],

@@ -154,13 +154,14 @@ def _text_batches(
     """The records of a delimited text file, streamed in batches of about BATCH_ROWS rows, so a
     file of millions of rows is never in memory at once. Always yields at least one batch."""
     width = len(layout.header)
-    bad_rows: list[tuple[int, int]] = []
+    bad_rows: list[tuple[int, int, bool]] = []  # row, fields, whether the line holds no delimiter at all
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
         if totals is not None and (total := _short_total_row(row.text, delimiter)):
             totals.append((row.number, *total))
             return "skip"  # a total row typed with fewer fields: said as a warning by the caller
-        bad_rows.append((row.number if row.number is not None else -1, row.actual_columns))
+        plain = not any(d in row.text for d in DELIMITERS)
+        bad_rows.append((row.number if row.number is not None else -1, row.actual_columns, plain))
         return "skip"  # recorded, and reported as an error below
 
     column_names = [f"c{i}" for i in range(width)]
@@ -206,13 +207,15 @@ def _text_batches(
     except (OSError, EOFError, zlib.error) as exc:
         raise InputFileError(f"truncated or corrupt file ({str(exc).splitlines()[0]})", file=name) from None
     if bad_rows:
-        number, found = min(bad_rows)
+        number, found, plain = min(bad_rows)
         if number < 0 and threads:  # only a single-threaded parse knows row numbers: read again for the message
             for _ in _text_batches(path, name, layout, delimiter, encoding, threads=False):
                 pass
         raise InputFileError(
             f"has {found} fields where the header has {width} ({len(bad_rows)} such row(s)); "
-            f"the rows do not all use the delimiter {delimiter!r} of the header row",
+            f"the rows do not all use the delimiter {delimiter!r} of the header row"
+            + ("; this one is a line of text with no delimiter (a title? a second export pasted below the first "
+               "must be a file of its own)" if plain else ""),
             file=name,
             row=number if number >= 0 else None,  # pyarrow counts physical lines from 1, skipped ones included
         )
