@@ -26,7 +26,7 @@ from tests.test_bad_input import (
     run,
     write_workbook,
 )
-from tests.test_hostile_input import ingested
+from tests.test_hostile_input import compound_file, ingested
 
 TITLE = "ERO Administrative Arrests FY2021"
 HEADER = ARREST_HEADER.split("|")
@@ -462,6 +462,58 @@ def test_excel_error_cells_in_a_binary_workbook_are_missing_and_counted(project:
     manifest, table = ingested(project, folder)
     assert table["citizenship"] == [None, None, "MEXICO"]
     assert manifest["tables"]["arrests"]["columns"]["citizenship"]["excel_errors"] == 2
+
+
+def _biff(kind: int, data: bytes = b"") -> bytes:
+    return struct.pack("<HH", kind, len(data)) + data
+
+
+def write_xls(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    """A minimal legacy workbook (.xls: BIFF8 records in an OLE2 compound file). Text goes to the
+    shared strings; an Excel error text becomes a BoolErr error cell, or, written as ("=", error),
+    a formula whose cached result is that error."""
+    codes = {"#NULL!": 0x00, "#DIV/0!": 0x07, "#VALUE!": 0x0F, "#REF!": 0x17, "#NAME?": 0x1D, "#NUM!": 0x24, "#N/A": 0x2A}
+    strings: list[str] = []
+
+    def cell(row: int, column: int, value: object) -> bytes:
+        place = struct.pack("<HHH", row, column, 15)
+        if isinstance(value, tuple):  # a formula (=1/0) with its cached error
+            cached = bytes([2, 0, codes[value[1]], 0, 0, 0, 0xFF, 0xFF])
+            return _biff(0x0006, place + cached + struct.pack("<HI", 0, 0) + struct.pack("<H", 0))
+        if value in codes:
+            return _biff(0x0205, place + bytes([codes[str(value)], 1]))
+        strings.append(str(value))
+        return _biff(0x00FD, place + struct.pack("<I", len(strings) - 1))
+
+    def bof(kind: int) -> bytes:
+        return _biff(0x0809, struct.pack("<HHHHII", 0x0600, kind, 0x0DBB, 0x07CC, 0, 6))
+
+    bodies = [bof(0x10) + b"".join(cell(r, c, v) for r, row in enumerate(rows) for c, v in enumerate(row)
+                                   if v is not None) + _biff(0x000A) for rows in sheets.values()]
+    table = _biff(0x00FC, struct.pack("<II", len(strings), len(strings))
+                  + b"".join(struct.pack("<HB", len(t), 1) + t.encode("utf-16-le") for t in strings))
+
+    def globals_part(offsets: list[int]) -> bytes:
+        bound = b"".join(_biff(0x0085, struct.pack("<IBBBB", offset, 0, 0, len(name), 1) + name.encode("utf-16-le"))
+                         for name, offset in zip(sheets, offsets, strict=True))
+        return bof(0x05) + _biff(0x0042, struct.pack("<H", 1200)) + bound + table + _biff(0x000A)
+
+    start = len(globals_part([0] * len(sheets)))
+    offsets = [start + sum(len(b) for b in bodies[:i]) for i in range(len(bodies))]
+    path.write_bytes(compound_file([("Workbook", globals_part(offsets) + b"".join(bodies))]))
+    return path
+
+
+def test_excel_error_cells_in_a_legacy_xls_workbook_are_missing_and_counted(project: Path) -> None:
+    folder = release_dir(project)
+    rows = [arrest("10/1/2020", "#N/A"), arrest("10/2/2020"), ["Seattle Area of Responsibility", "10/3/2020",
+                                                              ("=", "#DIV/0!"), "CUBA"]]
+    write_xls(folder / "arrests.xls", {"Notes": [["a note"]], "FY2021": [[TITLE], HEADER, *rows]})
+    manifest, table = ingested(project, folder)
+    assert table["citizenship"] == [None, "MEXICO", "CUBA"]
+    assert table["apprehension_method"] == ["Located", "Located", None]
+    columns = manifest["tables"]["arrests"]["columns"]
+    assert (columns["citizenship"]["excel_errors"], columns["apprehension_method"]["excel_errors"]) == (1, 1)
 
 
 def test_error_cells_are_placed_where_a_writer_leaves_out_cell_references() -> None:

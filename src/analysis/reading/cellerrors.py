@@ -7,9 +7,9 @@ BrtFmlaError), and the reader puts their text back, so cleaning counts them per 
 redactions (`cleaning.excel_errors`). An .xlsx sheet without error cells costs one pass over its
 XML looking for `t="e"`; an .xlsb sheet, one walk over its records.
 
-Not covered: legacy .xls workbooks, whose error cells calamine also reads as blanks and which
-no fallback reader here can open (see docs/bad-input.md). openpyxl and .ods workbooks give an
-error cell's text as it is.
+Legacy .xls workbooks: the workbook stream is taken out of its OLE2 container and its BoolErr
+and FORMULA records (cached error results) are read. openpyxl and .ods workbooks give an error
+cell's text as it is.
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ import posixpath
 import re
 import struct
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import lru_cache, partial
 from pathlib import Path
 from xml.etree import ElementTree
+
+from analysis.reading.safety import OLE2_MAGIC
 
 Position = tuple[int, int]  # 0-based row and column, from A1
 
@@ -40,7 +43,15 @@ _BINARY_ERROR_CODES = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "
 
 
 def error_cells(path: Path, sheet: str) -> dict[Position, str]:
-    """The error cells of one sheet of an .xlsx/.xlsm/.xlsb workbook, by position; empty for other formats."""
+    """The error cells of one sheet of an .xlsx/.xlsm/.xlsb/.xls workbook, by position; empty for other formats."""
+    with path.open("rb") as handle:
+        legacy = handle.read(len(OLE2_MAGIC)) == OLE2_MAGIC
+    if legacy:
+        try:
+            status = path.stat()
+            return _legacy_errors(_legacy_stream(path, status.st_size, status.st_mtime_ns), sheet)
+        except (struct.error, IndexError, ValueError, KeyError):
+            return {}  # a damaged container calamine read anyway: nothing to add
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
@@ -197,4 +208,99 @@ def _errors_by_order(xml: str) -> dict[Position, str]:
             body = _CELL_BODY.match(xml, match.end())
             value = _VALUE.search(body.group(1)) if body else None
             errors[(row, column)] = value.group(1) if value else "#N/A"
+    return errors
+
+
+# ---------------------------------------------------------------- legacy .xls (BIFF8 in an OLE2 compound file)
+
+_END_OF_CHAIN = 0xFFFFFFFE
+_BOUND_SHEET, _BIFF_EOF, _BOOL_ERR, _FORMULA = 0x0085, 0x000A, 0x0205, 0x0006
+_BIFF_ERROR_CODES = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?", 0x24: "#NUM!",
+                     0x2A: "#N/A"}
+
+
+@lru_cache(maxsize=1)
+def _legacy_stream(path: Path, size: int, modified: int) -> bytes:
+    """The workbook stream of an .xls, kept while its sheets are read one after another."""
+    return _ole2_stream(path.read_bytes(), ("Workbook", "Book"))
+
+
+def _ole2_stream(data: bytes, names: tuple[str, ...]) -> bytes:
+    """One stream of an OLE2 compound file (MS-CFB): the sector allocation table from the header's
+    DIFAT (and DIFAT sectors), the directory, then the stream's chain (in the mini stream if small)."""
+    sector = 1 << struct.unpack_from("<H", data, 30)[0]
+    mini_sector = 1 << struct.unpack_from("<H", data, 32)[0]
+    fat_count, first_directory = struct.unpack_from("<II", data, 44)
+    mini_cutoff, first_mini_fat, _, first_difat, _ = struct.unpack_from("<5I", data, 56)
+    fat_sectors = [n for n in struct.unpack_from("<109I", data, 76) if n < _END_OF_CHAIN]
+    difat, per_sector = first_difat, sector // 4 - 1
+    while difat < _END_OF_CHAIN and len(fat_sectors) < fat_count:
+        difat_entries = struct.unpack_from(f"<{per_sector + 1}I", data, (difat + 1) * sector)
+        fat_sectors += [n for n in difat_entries[:per_sector] if n < _END_OF_CHAIN]
+        difat = difat_entries[per_sector]
+    fat = [n for s in fat_sectors[:fat_count] for n in struct.unpack_from(f"<{sector // 4}I", data, (s + 1) * sector)]
+
+    def chain(start: int, table: list[int], read: Callable[[int], bytes]) -> bytes:
+        parts, seen = [], set()
+        while start < _END_OF_CHAIN and start not in seen and start < len(table):
+            seen.add(start)
+            parts.append(read(start))
+            start = table[start]
+        return b"".join(parts)
+
+    def big(n: int) -> bytes:
+        return data[(n + 1) * sector : (n + 2) * sector]
+
+    directory = chain(first_directory, fat, big)
+    entries = [directory[i : i + 128] for i in range(0, len(directory) - 127, 128)]
+    root_start, root_size = struct.unpack_from("<IQ", entries[0], 116)
+    for entry in entries:
+        length = struct.unpack_from("<H", entry, 64)[0]
+        name = entry[: max(length - 2, 0)].decode("utf-16-le", errors="replace")
+        if name in names and entry[66] == 2:  # a stream
+            start, size = struct.unpack_from("<IQ", entry, 116)
+            if size >= mini_cutoff:
+                return chain(start, fat, big)[:size]
+            mini_stream = chain(root_start, fat, big)[:root_size]
+            mini_fat_bytes = chain(first_mini_fat, fat, big)
+            mini_fat = list(struct.unpack_from(f"<{len(mini_fat_bytes) // 4}I", mini_fat_bytes))
+            return chain(start, mini_fat, partial(_piece, mini_stream, mini_sector))[:size]
+    raise KeyError("no workbook stream")
+
+
+def _piece(data: bytes, size: int, number: int) -> bytes:
+    return data[number * size : (number + 1) * size]
+
+
+def _biff_records(stream: bytes, at: int = 0) -> Iterator[tuple[int, int, int]]:
+    while at + 4 <= len(stream):
+        kind, size = struct.unpack_from("<HH", stream, at)
+        yield kind, at + 4, size
+        at += 4 + size
+
+
+def _legacy_errors(stream: bytes, sheet: str) -> dict[Position, str]:
+    """Error cells of one sheet of a BIFF8 workbook stream: BoolErr records flagged as errors, and
+    formulas whose cached result is an error. BoundSheet8 records give each sheet's offset."""
+    offset = None
+    for kind, at, _size in _biff_records(stream):
+        if kind == _BOUND_SHEET:
+            length, wide = stream[at + 6], stream[at + 7] & 1
+            raw = stream[at + 8 : at + 8 + length * (2 if wide else 1)]
+            if raw.decode("utf-16-le" if wide else "latin-1") == sheet:
+                offset = struct.unpack_from("<I", stream, at)[0]
+        elif kind == _BIFF_EOF:
+            break
+    if offset is None:
+        return {}
+    errors: dict[Position, str] = {}
+    for kind, at, size in _biff_records(stream, offset):
+        if kind == _BOOL_ERR and size >= 8 and stream[at + 7] == 1:
+            row, column = struct.unpack_from("<HH", stream, at)
+            errors[(row, column)] = _BIFF_ERROR_CODES.get(stream[at + 6], "#N/A")
+        elif kind == _FORMULA and size >= 14 and stream[at + 6] == 2 and stream[at + 12 : at + 14] == b"\xff\xff":
+            row, column = struct.unpack_from("<HH", stream, at)
+            errors[(row, column)] = _BIFF_ERROR_CODES.get(stream[at + 8], "#N/A")
+        elif kind == _BIFF_EOF:
+            break
     return errors
