@@ -124,6 +124,22 @@ def test_hidden_sheet_repeating_a_visible_one_is_counted_once(project: Path) -> 
         "counted once, from arrests.xlsx sheet 'FY2021'"]
 
 
+def test_hidden_sheets_read_by_the_fallback_reader_are_found_too(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import python_calamine
+
+    def unreadable(*args: object, **kwargs: object) -> None:
+        raise ValueError("calamine cannot read this workbook")
+
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", unreadable)
+    folder = release_dir(project)
+    rows = [[TITLE], HEADER, *records(5)]
+    book(folder / "arrests.xlsx", {"FY2021": rows, "Copy": rows}, hidden=("Copy",))
+    manifest, _ = ingested(project, folder)
+    assert manifest["tables"]["arrests"]["rows"] == 5
+    assert [s["sheet"] for s in manifest["skipped_sheets"]] == ["Copy"]
+    assert warnings_of(manifest, "(hidden) holds the same 5 arrests records")
+
+
 def test_hidden_sheet_with_records_of_its_own_is_read_and_said(project: Path) -> None:
     folder = release_dir(project)
     book(folder / "arrests.xlsx", {"FY2021": [[TITLE], HEADER, *records(5)],
