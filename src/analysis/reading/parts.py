@@ -25,14 +25,17 @@ class TableParts:
     schemas: list[pa.Schema] = field(default_factory=list)
     stats: dict[str, ColumnStats] = field(default_factory=dict)
     fiscal_year_sources: set[str] = field(default_factory=set)
+    date_columns: list[str] = field(default_factory=list)  # the columns that dated its sheets, first seen first
     known_kind: bool = True
 
-    def add(self, table: pa.Table, stats: dict[str, ColumnStats], fy_source: str) -> None:
+    def add(self, table: pa.Table, stats: dict[str, ColumnStats], fy_source: str, dated_by: str | None = None) -> None:
         self.parts.append(table)
         self.schemas.append(table.schema)
         if sum(p.num_rows for p in self.parts if isinstance(p, pa.Table)) > SPILL_ROWS:
             self._spill()
         self.fiscal_year_sources.add(fy_source)
+        if dated_by and dated_by not in self.date_columns:
+            self.date_columns.append(dated_by)
         for name, column_stats in stats.items():
             self.stats.setdefault(name, ColumnStats()).add(column_stats)
 

@@ -28,6 +28,7 @@ class RawSheet:
     delimiter: str | None = None
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)  # filled in while reading: what was tolerated, for the manifest
+    reader: str | None = None  # what read it: calamine or openpyxl (workbooks), pyarrow (text)
 
     def read(self) -> tuple[pa.Table, list[int]]:
         """The whole sheet at once (ingest streams `batches` instead)."""
@@ -55,6 +56,18 @@ class SkippedSheet:
     name: str
     sheet: str | None
     reason: str
+
+
+@dataclass
+class NoteSheet:
+    """A sheet of ICE's own: its totals (`summary`) or its notes (`footnotes`); not records,
+    kept as the text of its rows (every row from A1) for the manifest."""
+
+    name: str
+    sheet: str
+    role: str  # "summary" or "footnotes"
+    rows: list[list[str | None]]
+    reader: str
 
 
 
