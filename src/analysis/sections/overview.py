@@ -18,7 +18,7 @@ BLOCK = "Summary block"
 FISCAL_YEAR = "Fiscal year"
 ICE = "ICE's total"
 RECORDS = "Records"
-DIFFERENCE = "Difference"
+DIFFERENCE = "Records minus ICE"
 ALL_YEARS = "All years"
 COUNT_COLUMNS = [ICE, RECORDS]
 _PUNCTUATION = frozenset(string.punctuation)
@@ -50,19 +50,18 @@ def _labels(comparisons: list[dict]) -> list[str]:
     return labels
 
 
-def _signed(difference: int | None, *counts: int | None, min_cell: int) -> str:
-    """A difference with its sign; hidden where a count beside it is a small cell."""
+def _shown_difference(difference: int | None, *counts: int | None, min_cell: int) -> int | None:
+    """The difference, or None where a count beside it is a small cell (it would reveal it)."""
     if difference is None or any(c is not None and 0 < c < min_cell for c in counts):
-        return "–"
-    return f"{difference:+,}" if difference else "0"
+        return None
+    return difference
 
 
 def ice_totals_frame(manifest: dict, min_cell: int = 1) -> pd.DataFrame | None:
     """ICE's totals beside the records: per block (or count column) of ICE's Summary sheets, one
     row per fiscal year and one for all years, with ICE's total, the records and records minus
-    ICE. None when the release has no Summary totals. Counts stay numbers, for the report's
-    small-cell rule; the difference is text with its sign. One row per block and year, so any
-    number of blocks fits the page."""
+    ICE (missing where a small cell would be revealed). None when the release has no Summary
+    totals. One row per block and year, so any number of blocks fits the page."""
     comparisons = manifest.get("ice_totals_vs_records") or []
     if not comparisons:
         return None
@@ -74,11 +73,11 @@ def ice_totals_frame(manifest: dict, min_cell: int = 1) -> pd.DataFrame | None:
                 FISCAL_YEAR: ALL_YEARS if found["fiscal_year"] is None else found["label"],
                 ICE: found["ice"],
                 RECORDS: found["records"],
-                DIFFERENCE: _signed(found["difference"], found["ice"], found["records"], min_cell=min_cell),
+                DIFFERENCE: _shown_difference(found["difference"], found["ice"], found["records"], min_cell=min_cell),
             })
     frame = pd.DataFrame(rows)
-    frame[ICE] = frame[ICE].astype("Int64")
-    frame[RECORDS] = frame[RECORDS].astype("Int64")
+    for column in (ICE, RECORDS, DIFFERENCE):
+        frame[column] = frame[column].astype("Int64")
     return frame
 
 
