@@ -381,6 +381,26 @@ def test_summary_blocks_are_matched_to_sheets_by_title_and_to_sheets_or_tables_b
     assert found[4]["years"] == [{"label": "FY2019", "fiscal_year": 2019, "ice": 9, "records": None, "difference": None}]
 
 
+def test_a_block_with_a_missing_count_has_no_total_over_all_years() -> None:
+    from analysis.reading.summary import comparison_warning, reconcile, summary_blocks
+    from analysis.sections import overview as release_notes
+
+    sheets = [{"file": "x.xlsx", "sheet": "Removals", "table": "removals", "title": "ICE Removals", "rows": 3,
+               "rows_by_fiscal_year": {"2018": 1, "2019": 2}, "fiscal_year_source": "departed_date"}]
+    tables = {"removals": {"rows": 3, "rows_by_fiscal_year": {"2018": 1, "2019": 2}}}
+    blocks, _ = summary_blocks([["ICE Removals"], ["Fiscal Year", "Total"], ["FY2018", "1"], ["FY2019", None]],
+                               file="x.xlsx", sheet="Summary")
+    entry = reconcile(blocks, sheets, tables)[0]
+    assert entry["all_years"] == {"label": "all years", "fiscal_year": None, "ice": None, "records": 3, "difference": None}
+    assert comparison_warning(entry) == (
+        "x.xlsx sheet 'Summary', block 'ICE Removals', column 'Total': ICE's totals differ from the records of sheet "
+        "'Removals' in 0 of 1 fiscal years (records minus ICE's total: FY2019 2 records, no total from ICE); all "
+        "years: 3 records, no total from ICE; the records are kept as they are")
+    manifest = {"sheets": sheets, "tables": tables, "ice_totals_vs_records": [entry]}
+    assert "ICE gives no total over all years to compare. They equal the records in every fiscal year (1 of 1)." in (
+        release_notes.ice_totals_sentence(manifest) or "")
+
+
 def test_ices_totals_are_kept_compared_and_differences_printed_never_adjusted(project: Path, capsys) -> None:
     folder = release(project)
     seattle_like(folder)

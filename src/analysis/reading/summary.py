@@ -141,8 +141,9 @@ def _comparison(block: dict, column: str, sheets: list[dict], tables: dict[str, 
     for key in sorted(by_year):  # records in years ICE's block does not list
         years.append(_difference(f"FY{key}", int(key), None, by_year[key]))
     ice_total = (block["totals"] or {}).get(column)
-    if ice_total is None:
-        ice_total = sum(row["values"][column] or 0 for row in block["years"])
+    listed = [row["values"][column] for row in block["years"]]
+    if ice_total is None and None not in listed:  # ICE's own Total row, else the sum of a complete column
+        ice_total = sum(listed)
     return {"file": block["file"], "sheet": block["sheet"], "title": block["title"], "column": column,
             "compared_with": compared_with, "years": years,
             "all_years": _difference("all years", None, ice_total, records["rows"] if records else None)}
@@ -196,11 +197,15 @@ def comparison_warning(entry: dict) -> str | None:
     records = f"sheet {target['sheet']!r}" if target["sheet"] else f"the {target['table']} table"
     listed = [y for y in entry["years"] if y["ice"] is not None]
     years = ", ".join(f"{y['label']} {_signed(y['difference'])}" if y["ice"] is not None
-                      else f"{y['label']} {y['records']:,} records not in ICE's totals" for y in differing)
+                      else f"{y['label']} {y['records']:,} records, no total from ICE" for y in differing)
     in_years = (f"in {len([y for y in differing if y['ice'] is not None])} of {len(listed)} fiscal years "
                 f"(records minus ICE's total: {years})") if differing else "in no fiscal year"
-    all_years = (f"equal ({total['records']:,})" if total["difference"] == 0 else
-                 f"{total['records']:,} records, ICE {total['ice']:,} ({_signed(total['difference'])})")
+    if total["ice"] is None:
+        all_years = f"{total['records']:,} records, no total from ICE"
+    elif total["difference"] == 0:
+        all_years = f"equal ({total['records']:,})"
+    else:
+        all_years = f"{total['records']:,} records, ICE {total['ice']:,} ({_signed(total['difference'])})"
     return (f"{where}, column {entry['column']!r}: ICE's totals differ from the records of {records} {in_years}; "
             f"all years: {all_years}; the records are kept as they are")
 

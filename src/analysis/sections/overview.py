@@ -108,6 +108,9 @@ def ice_totals_sentence(manifest: dict, min_cell: int = 1) -> str | None:
 
 
 def _all_years_sentence(compared: list[dict], labels: dict[int, str], min_cell: int) -> str:
+    compared = [e for e in compared if e["all_years"]["difference"] is not None]
+    if not compared:
+        return "ICE gives no total over all years to compare."
     totals = [e["all_years"] for e in compared]
     if all(t["difference"] == 0 for t in totals):
         shown = " and ".join(format_count(t["records"], min_cell) for t in totals)
