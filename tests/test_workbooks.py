@@ -447,8 +447,8 @@ def test_the_overview_table_and_sentence_put_ices_totals_beside_the_records(proj
         "shown as ICE published them beside the records of this release. Over all years they differ from the "
         "records (Expedited Removals: 3 records, ICE 4). They differ from the records in 3 of 4 fiscal-year totals, "
         "each by 1 record. The records are counted by the fiscal year of their departed date; the difference is "
-        "records minus ICE's total, and neither number is adjusted to match the other. ICE's own explanation of how "
-        "it counts is quoted from its Footnotes in the data notes of the appendix.")
+        "records minus ICE's total, and neither number is adjusted to match the other. ICE's own notes on its data, "
+        "from its Footnotes sheet, are quoted in the data notes of the appendix.")
     small = release_notes.ice_totals_frame(manifest, min_cell=3)
     assert small is not None  # a difference would reveal a small cell beside it: not shown
     assert small["Records minus ICE"].astype(object).where(small["Records minus ICE"].notna(), None).tolist() == [

@@ -102,7 +102,7 @@ def ice_totals_sentence(manifest: dict, min_cell: int = 1) -> str | None:
         parts.append(f"The records are counted by {_basis([_dated_by(manifest, e) for e in compared])}; the "
                      "difference is records minus ICE's total, and neither number is adjusted to match the other.")
     if manifest.get("ice_footnotes"):
-        parts.append("ICE's own explanation of how it counts is quoted from its Footnotes in the data notes of the "
+        parts.append("ICE's own notes on its data, from its Footnotes sheet, are quoted in the data notes of the "
                      "appendix.")
     return " ".join(parts)
 
