@@ -91,6 +91,15 @@ def _cleaning_notes(table: str, column: str, stats: ColumnStats | None, entry: d
     return notes
 
 
+def table_date_column(name: str, sheet_date_columns: list[str], columns: list[str]) -> str | None:
+    """The column that dates a table: of the columns that dated its sheets, the one its kind
+    prefers (removal date before departed date), else the first seen."""
+    kind = KIND_BY_NAME.get(name)
+    preferred = [c for c in kind.date_columns if c in sheet_date_columns] if kind else []
+    candidates = [c for c in preferred + sheet_date_columns if c in columns]
+    return candidates[0] if candidates else None
+
+
 def table_summary(name: str, path: Path, parts: TableParts) -> dict:
     """The manifest entry of one written table, read a column at a time (bounded memory at any
     size); `_warnings` is taken out by the caller."""
@@ -100,8 +109,7 @@ def table_summary(name: str, path: Path, parts: TableParts) -> dict:
     file = pq.ParquetFile(path)
     schema = file.schema_arrow
     total = file.metadata.num_rows
-    kind = KIND_BY_NAME.get(name)
-    date_column = kind.date_column if kind and kind.date_column in schema.names else None
+    date_column = table_date_column(name, parts.date_columns, schema.names)
     years = pq.read_table(path, columns=["fiscal_year"] + ([date_column] if date_column else []))
     counts = pc.value_counts(years.column("fiscal_year").combine_chunks()).to_pylist()
     by_year = dict(sorted((str(c["values"]), int(c["counts"])) for c in counts if c["values"] is not None))
@@ -110,6 +118,11 @@ def table_summary(name: str, path: Path, parts: TableParts) -> dict:
     warnings: list[str] = []
     if not parts.known_kind:
         warnings.append(f"table {name!r}: not a known table kind; kept as its own table")
+    if len(parts.date_columns) > 1:
+        warnings.append(
+            f"table {name!r}: its sheets are dated by different columns ({', '.join(parts.date_columns)}); each "
+            f"record's fiscal year follows its own sheet's, first and last dates are those of {date_column!r}"
+        )
     if without_year:
         warnings.append(f"table {name!r}: {without_year:,} records without a fiscal year (event date missing)")
     nulls = _null_counts(file)
@@ -151,6 +164,7 @@ def table_summary(name: str, path: Path, parts: TableParts) -> dict:
         "rows_by_fiscal_year": by_year,
         "rows_without_fiscal_year": without_year,
         "fiscal_year_source": sorted(parts.fiscal_year_sources),
+        "dated_by": date_column,
         "likely_duplicates": duplicates,
         "period": period,
         "fiscal_year_coverage": coverage,

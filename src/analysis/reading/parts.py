@@ -25,18 +25,22 @@ class TableParts:
     schemas: list[pa.Schema] = field(default_factory=list)
     stats: dict[str, ColumnStats] = field(default_factory=dict)
     fiscal_year_sources: set[str] = field(default_factory=set)
+    date_columns: list[str] = field(default_factory=list)  # the columns that dated its sheets, first seen first
     known_kind: bool = True
     # which sheet each part came from, and each sheet's own stats: a sheet can be taken out again
     owners: list[object] = field(default_factory=list)
     sheet_stats: dict[object, tuple[dict[str, ColumnStats], set[str]]] = field(default_factory=dict)
     spilled: int = 0
 
-    def add(self, table: pa.Table, stats: dict[str, ColumnStats], fy_source: str, sheet: object = None) -> None:
+    def add(self, table: pa.Table, stats: dict[str, ColumnStats], fy_source: str, sheet: object = None,
+            dated_by: str | None = None) -> None:
         self.parts.append(table)
         self.schemas.append(table.schema)
         self.owners.append(sheet)
         if sum(p.num_rows for p in self.parts if isinstance(p, pa.Table)) > SPILL_ROWS:
             self._spill()
+        if dated_by and dated_by not in self.date_columns:
+            self.date_columns.append(dated_by)
         own_stats, own_sources = self.sheet_stats.setdefault(sheet, ({}, set()))
         for target, sources in ((self.stats, self.fiscal_year_sources), (own_stats, own_sources)):
             sources.add(fy_source)

@@ -35,6 +35,7 @@ class RawSheet:
     warnings: list[str] = field(default_factory=list)  # filled in while reading: what was tolerated, for the manifest
     records_seen: int = 0  # records passed on so far (what a total row's count is checked against)
     hidden: bool = False  # a workbook sheet Excel does not show
+    reader: str | None = None  # what read it: calamine or openpyxl (workbooks), pyarrow (text)
 
     def read(self) -> tuple[pa.Table, list[int]]:
         """The whole sheet at once (ingest streams `batches` instead)."""
@@ -62,6 +63,18 @@ class SkippedSheet:
     name: str
     sheet: str | None
     reason: str
+
+
+@dataclass
+class NoteSheet:
+    """A sheet of ICE's own: its totals (`summary`) or its notes (`footnotes`); not records,
+    kept as the text of its rows (every row from A1) for the manifest."""
+
+    name: str
+    sheet: str
+    role: str  # "summary" or "footnotes"
+    rows: list[list[str | None]]
+    reader: str
 
 
 

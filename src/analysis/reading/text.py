@@ -98,7 +98,8 @@ def _sniff_layout(text: str, name: str) -> tuple[str, Layout]:
 def text_sheet(path: Path, name: str, head: bytes) -> RawSheet:
     text, encoding = _decode(head)
     delimiter, layout = _sniff_layout(text, name)
-    sheet = RawSheet(path, name, None, layout, lambda: iter(()), delimiter=delimiter, encoding=encoding)
+    sheet = RawSheet(path, name, None, layout, lambda: iter(()), delimiter=delimiter, encoding=encoding,
+                     reader="pyarrow")
 
     def batches() -> Iterator[tuple[pa.Table, list[int]] | Restart]:
         for attempt in _encodings_from(encoding):

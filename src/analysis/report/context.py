@@ -25,6 +25,7 @@ from analysis.reading.safety import neutral_cell
 from analysis.report.outputs import OUTPUT_KEY
 from analysis.report.parameters import ReportParameters
 from analysis.vocab.geography import aor_label
+from analysis.vocab.kinds import KIND_BY_NAME
 
 
 class SectionSkipped(Exception):
@@ -71,6 +72,13 @@ class ReportContext:
     def has(self, table: str, columns: Iterable[str] = ()) -> bool:
         info = self.manifest["tables"].get(table)
         return info is not None and all(c in info["columns"] for c in columns)
+
+    def date_column(self, table: str) -> str | None:
+        """The column whose dates place `table`'s records in fiscal years (manifest `dated_by`):
+        `departed_date` for removals that have no removal date."""
+        info = self.manifest["tables"].get(table) or {}
+        kind = KIND_BY_NAME.get(table)
+        return info.get("dated_by") or (kind.date_column if kind else None)
 
     def source(self, table: str) -> str:
         """The source line: `ICE release <id>, table <name>` (or another named source in the release)."""

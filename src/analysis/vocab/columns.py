@@ -29,7 +29,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "facility_code": ("Detainer Facility Code", "Detention Facility Code", "Facility Code"),
     "criminality": ("Detainer Criminality", "Detainer Prepared Criminality", "Criminality"),
     "threat_level": ("Detainer Threat Level", "Detainer Prepared Threat Level", "Threat Level"),
-    "msc_charge": ("MSC Charge", "Most Serious Conviction Charge", "Most Serious Conviction (MSC) Charge"),
+    "msc_charge": (
+        "MSC Charge", "Most Serious Conviction Charge", "Most Serious Conviction (MSC) Charge", "Most Serious Conviction",
+    ),
     "msc_charge_code": ("MSC Charge Code", "Most Serious Conviction Charge Code"),
     "msc_sentence_days": ("MSC Sentence Days", "Sentence Days"),
     "current_program": ("TOA Current Program", "TOD Final Program"),
