@@ -34,6 +34,7 @@ from analysis.report.parameters import ReportParameters
 
 if TYPE_CHECKING:  # nbformat takes seconds to import; a no-op build never needs it
     import nbformat
+    from traitlets.config import Config
 
 KERNEL_NAME = "ice-detainers"
 KERNEL_DISPLAY_NAME = "Python (ICE detainers)"
@@ -130,6 +131,18 @@ def list_notebooks() -> list[Path]:
     return found
 
 
+def kernel_config() -> Config:
+    """Configuration of the kernel manager papermill starts: it provisions CurveZMQ keys, so the
+    kernel's TCP sockets are encrypted. Without them ipykernel warns on stderr, in the middle of the
+    report's progress output, that it runs "over TCP without encryption": a warning nobody running
+    a report can act on. ("auto": keys whenever pyzmq and the kernelspec support them.)"""
+    import zmq
+    from traitlets.config import Config
+
+    policy = "auto" if zmq.has("curve") else "disabled"
+    return Config({"KernelManager": {"transport_encryption": policy}})
+
+
 def execute(source: Path, target: Path, params: ReportParameters, keep_failed_in: Path) -> nbformat.NotebookNode:
     """Run one notebook with papermill; a `SectionSkipped` stop is a normal, short section.
     A failing notebook is copied, executed as far as it got, into `keep_failed_in`."""
@@ -139,7 +152,7 @@ def execute(source: Path, target: Path, params: ReportParameters, keep_failed_in
     try:
         pm.execute_notebook(
             str(source), str(target), parameters=params.as_dict(), kernel_name=KERNEL_NAME,
-            cwd=str(source.parent), progress_bar=False, log_output=False,
+            cwd=str(source.parent), progress_bar=False, log_output=False, config=kernel_config(),
         )
     except pm.PapermillExecutionError as exc:
         if exc.ename != SKIP_EXCEPTION:
