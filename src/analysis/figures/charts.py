@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from analysis.figures import alt
 from analysis.figures.style import (
     MUTED,
     PALETTE,
@@ -123,7 +124,18 @@ def tile_map(values: Mapping[str, float], *, title: str, subtitle: str, legend_l
     _value_axis(bar.ax.xaxis, value_format)
     bar.ax.tick_params(labelsize=7)
     bar.outline.set_visible(False)
+    _tile_map_alt(fig, title, values, legend_label, value_format)
     return _finish(fig, ax, title, subtitle, source, note)
+
+
+def _tile_map_alt(fig: Figure, title: str, values: Mapping[str, float], legend_label: str, value_format: str) -> None:
+    shown = sorted(((float(v), code) for code, v in values.items() if code in STATES and not pd.isna(v)),
+                   key=lambda item: (-item[0], item[1]))
+    numbers: list[alt.Part] = [share_text(v) if value_format == "share" else v for v, _code in shown]
+    grey = len(STATES) - len(shown)
+    alt.attach(fig, title, f"Map of the 50 states and DC, one equal tile each, shaded by {alt.noun(legend_label)}: ",
+               *alt.ranking([STATES[code][0] for _v, code in shown], numbers),
+               f"; {grey} grey without a value." if grey else ".")
 
 
 def cmap_mappable(cmap, norm: Normalize):
@@ -157,7 +169,22 @@ def monthly_series(monthly: pd.DataFrame, *, title: str, subtitle: str, y_label:
     ax.xaxis.set_minor_locator(mdates.MonthLocator())
     label_axes(ax, x="Month (ticks at the start of each fiscal year)", y=y_label)
     ax.legend(loc="lower left", fontsize=8, frameon=False)
+    hatched = ", ".join(f"FY{fy}" for fy in sorted(set(partial_years)))
+    alt.attach(fig, title, f"Line chart of {alt.noun(series_label)} per calendar month, ",
+               *month_extremes(months, monthly["count"]),
+               f"; the months of partial fiscal years ({hatched}) are hatched." if hatched else ".")
     return _finish(fig, ax, title, subtitle, source, note)
+
+
+def month_extremes(months: pd.Series, counts: pd.Series) -> list[alt.Part]:
+    """`October 2020 to March 2025: highest 312 in March 2023, lowest 4 in October 2020` (first month on ties)."""
+    values = counts.to_numpy(dtype=float)
+    if not len(values):
+        return ["no months with records"]
+    dates = list(pd.to_datetime(months))
+    high, low = int(np.argmax(values)), int(np.argmin(values))
+    return [f"{dates[0]:%B %Y} to {dates[-1]:%B %Y}: highest ", values[high], f" in {dates[high]:%B %Y}, lowest ",
+            values[low], f" in {dates[low]:%B %Y}"]
 
 
 def fiscal_year_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]], partial: Sequence[bool], *,
@@ -182,6 +209,11 @@ def fiscal_year_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]
     ax.set_ylim(0, max(tallest, 1.0) * (1.15 + 0.12 * (count + any(partial)) if count > 1 or any(partial) else 1.15))
     label_axes(ax, x="Fiscal year (1 October to 30 September)", y=y_label)
     _legend_with_partial(ax, partial, show_series=count > 1)
+    parts: list[alt.Part] = [f"Bar chart of {alt.noun(y_label)} per fiscal year"]
+    for i, (name, values) in enumerate(series.items()):
+        parts += [(f"; {alt.one_line(name)}: " if i else f", {alt.one_line(name)}: ") if count > 1 else ": ",
+                  *alt.listing([alt.one_line(label) for label in labels], list(values))]
+    alt.attach(fig, title, *parts, ".")
     return _finish(fig, ax, title, subtitle, source, note)
 
 
@@ -214,7 +246,17 @@ def stacked_shares(shares: pd.DataFrame, labels: Sequence[str], partial: Sequenc
         handles.append(Patch(facecolor="white", edgecolor=MUTED, hatch=PARTIAL_HATCH))
         names.append("partial fiscal year")
     ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False)
+    alt.attach(fig, title, *stacked_shares_alt(shares, labels))
     return _finish(fig, ax, title, subtitle, source, note)
+
+
+def stacked_shares_alt(shares: pd.DataFrame, labels: Sequence[str]) -> list[alt.Part]:
+    """Each category's share in the first and the last fiscal year shown."""
+    rows = [0, len(shares) - 1] if len(shares) > 1 else [0]
+    years = [f"{alt.one_line(labels[row])}: " + ", ".join(
+        f"{alt.one_line(column)} {share_text(shares.iloc[row][column])}" for column in shares.columns) for row in rows]
+    span = "first and last fiscal year" if len(rows) > 1 else "fiscal year"
+    return [f"Stacked bars of each fiscal year's shares by category ({len(shares)} years); {span}: ", "; ".join(years), "."]
 
 
 # ---------------------------------------------------------------- rankings and distributions
@@ -244,6 +286,10 @@ def ranked_bars(labels: Sequence[str], values: Sequence[float], *, title: str, s
     ax.set_xlabel(x_label)
     _value_axis(ax.xaxis, value_format)
     ax.margins(x=0.12)
+    numbers: list[alt.Part] = list(value_labels) if value_labels else [
+        share_text(v, 1) if value_format == "share" else v for v in values]
+    alt.attach(fig, title, f"Horizontal bars of {alt.noun(x_label)}, largest first: ",
+               *alt.ranking([alt.one_line(label) for label in labels], numbers), ".")
     return _finish(fig, ax, title, subtitle, source, note)
 
 
@@ -273,6 +319,13 @@ def box_by_group(groups: Mapping[str, Sequence[float]], *, title: str, subtitle:
     ax.xaxis.set_major_formatter(FuncFormatter(thousands))
     widest = max((float(np.percentile(v, 95)) for v in data if len(v)), default=1.0)
     ax.set_xlim(0, max(widest, 1.0) * 1.35)
+    parts: list[alt.Part] = [f"Box plots of {alt.noun(x_label)} by group"]
+    for name, values in zip(names, data, strict=True):
+        if len(values):
+            q1, median, q3 = np.percentile(values, [25, 50, 75])
+            parts += ["; " if len(parts) > 1 else ": ", f"{alt.one_line(name)}: median {median:,.0f}, middle half "
+                      f"{q1:,.0f} to {q3:,.0f} (n = ", len(values), ")"]
+    alt.attach(fig, title, *parts, ".")
     return _finish(fig, ax, title, subtitle, source, note)
 
 

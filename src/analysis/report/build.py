@@ -11,6 +11,7 @@ import datetime as dt
 import html
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from analysis.atomic import swap_into_place
 from analysis.errors import ReportError
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # nbformat takes seconds to import; a no-op build never needs
     from traitlets.config import Config
 
 KERNEL_NAME = "ice-detainers"
+PDF_STANDARD: Final = "ua-1"  # accessible PDF: tagged, every figure with alt text
 KERNEL_DISPLAY_NAME = "Python (ICE detainers)"
 SKIP_EXCEPTION = "SectionSkipped"
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"  # the banner cells papermill adds around a failure
@@ -56,6 +58,7 @@ class Assembly:
     figures: int = 0
     tables: int = 0
     parts: list[str] = field(default_factory=list)
+    alt_texts: dict[str, str] = field(default_factory=dict)  # figure path -> its alt text
 
     def figure(self, meta: dict, data: dict) -> None:
         self.figures += 1
@@ -67,7 +70,9 @@ class Assembly:
         (folder / f"{stem}.svg").write_text(data["image/svg+xml"], encoding="utf-8")
         (folder / f"{stem}.png").write_bytes(base64.b64decode(data["image/png"]))
         caption = f"Figure {self.figures}. {meta['caption']}. Source: {meta['source']}."
-        self.parts.append(f"![{escape_md(caption)}](figures/{stem}.svg){{width=100%}}")
+        path = f"figures/{stem}.svg"
+        self.alt_texts[path] = meta["alt"]
+        self.parts.append(f'![{escape_md(caption)}]({path}){{width=100% alt="{attribute_text(meta["alt"])}"}}')
 
     def table(self, meta: dict) -> None:
         self.tables += 1
@@ -110,6 +115,22 @@ class Assembly:
 
 def escape_md(text: str) -> str:
     return text.replace("[", "\\[").replace("]", "\\]")
+
+
+def attribute_text(text: str) -> str:
+    """Text as the value of a quoted pandoc attribute (`alt="..."`): taken literally, never as markup."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+ALT_INPUT = "alt:"  # sys.inputs key prefix of a figure's alt text, followed by the figure's path
+TYPST_IMAGE = re.compile(r'\bimage\(("figures/(?:[^"\\]|\\.)*")')
+
+
+def with_alt_texts(typst_body: str) -> str:
+    """Pandoc's Typst writer drops an image's alt text: give every `image(...)` an `alt:` read from
+    `sys.inputs` (so no data text is pasted into Typst code), keyed by the image path pandoc wrote."""
+    return TYPST_IMAGE.sub(lambda m: f'image({m.group(1)}, alt: sys.inputs.at("{ALT_INPUT}" + {m.group(1)})',
+                           typst_body)
 
 
 def ensure_kernel() -> None:
@@ -210,17 +231,22 @@ def report_metadata(manifest: dict, params: ReportParameters) -> dict[str, str]:
     }
 
 
-def render_pdf(markdown: str, meta: dict[str, str], build: Path) -> bytes:
+def render_pdf(markdown: str, meta: dict[str, str], build: Path, alt_texts: dict[str, str]) -> bytes:
     import pypandoc
     import typst
 
     body = pypandoc.convert_text(markdown, "typst", format="markdown", extra_args=["--wrap=none"])
     body = body.replace("align(center)[#table(", "align(left)[#table(")  # tables align with their captions
+    body = with_alt_texts(body)
     template = resources.files("analysis").joinpath("report/templates/report.typ").read_text(encoding="utf-8")
     source = build / "report.typ"
     source.write_text(template + "\n" + body, encoding="utf-8")
     try:
-        return typst.compile(str(source), root=str(build), sys_inputs=meta, ignore_system_fonts=True)
+        # PDF/UA-1: a tagged PDF (structure, reading order, document title and language) whose every
+        # figure has alt text; typst refuses to write it otherwise.
+        inputs = {**meta, **{f"{ALT_INPUT}{path}": text for path, text in alt_texts.items()}}
+        return typst.compile(str(source), root=str(build), sys_inputs=inputs, ignore_system_fonts=True,
+                             pdf_standards=PDF_STANDARD)
     except Exception as exc:  # noqa: BLE001 - typst reports errors as its own exception types
         raise ReportError(f"typst could not compile the report: {str(exc).splitlines()[0]}", file=str(source)) from None
 
@@ -287,7 +313,7 @@ def build_report(location: ReleaseLocation, params: ReportParameters, *, force: 
         for path in sources:
             assembly.notebook(executed[path])
         with progress.step(f"{label}: PDF and HTML"):
-            pdf = render_pdf(assembly.markdown(), meta, build)
+            pdf = render_pdf(assembly.markdown(), meta, build, assembly.alt_texts)
             page = render_html(assembly.markdown(), meta, build)
         (build / f"report{suffix}.pdf").write_bytes(pdf)
         (build / f"report{suffix}.html").write_text(page, encoding="utf-8")

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from IPython.display import Markdown, display
 
 from analysis.errors import ReleaseError
+from analysis.figures import alt as alt_text
 from analysis.figures.style import render
 from analysis.paths import processed_dir
 from analysis.reading.manifest import read_manifest
@@ -166,10 +167,22 @@ class ReportContext:
         display({"text/markdown": f"**{caption}**\n\n{markdown}\n\n*Source: {source}.*", "text/html": html},
                 raw=True, metadata=meta)
 
-    def show_figure(self, fig, *, name: str, caption: str, table: str) -> None:
-        """A numbered figure in the report; SVG and PNG files beside it."""
+    def alt(self, fig, *, drawn_bars: str | None = None) -> str:
+        """The alt text of `fig` (figures.alt: its finding, what it shows and its key numbers), counts
+        with small-cell suppression. The chart functions attach it; for a bar chart a notebook drew
+        itself, `drawn_bars` says what its bars show and they are described as drawn."""
+        if drawn_bars is not None:
+            alt_text.drawn_bars(fig, drawn_bars)
+        return alt_text.alt_of(fig).text(self.count)
+
+    def show_figure(self, fig, *, name: str, caption: str, table: str, alt: str) -> None:
+        """A numbered figure in the report; SVG and PNG files beside it. `alt` is its alternative
+        text (`self.alt(fig)`), for readers who cannot see it: required, plain text."""
+        if not alt.strip() or alt.strip() == caption.strip():
+            raise ValueError(f"figure {name!r} needs alt text saying what it shows, not its caption")
         svg, png = render(fig)
-        meta = {OUTPUT_KEY: {"kind": "figure", "name": name, "caption": caption, "source": self.source(table)}}
+        meta = {OUTPUT_KEY: {"kind": "figure", "name": name, "caption": caption, "source": self.source(table),
+                             "alt": " ".join(alt.split())}}
         display({"image/svg+xml": svg.decode("utf-8"), "image/png": base64.b64encode(png).decode("ascii")},
                 raw=True, metadata=meta)
 
