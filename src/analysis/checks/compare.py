@@ -40,7 +40,7 @@ import pyarrow.parquet as pq
 
 from analysis.errors import ReleaseError
 from analysis.figures import alt
-from analysis.figures.style import MUTED, PALETTE, add_source, label_axes, mark_partial_bars, new_figure
+from analysis.figures.style import MUTED, add_source, label_axes, mark_partial_bars, new_figure, series_colours
 from analysis.metrics.overview import partial_years
 from analysis.paths import processed_dir
 from analysis.reading.manifest import MANIFEST_NAME, read_manifest
@@ -611,10 +611,11 @@ def revision_figure(comparison: ReleaseComparison, source: str):
                          "fiscal years both releases cover")
     width = min(0.8 / len(revised), 0.4)
     drawn = []
+    colours = series_colours([name for name, _ in revised])
     for i, (name, table) in enumerate(revised):
         shared = table.years.set_index("fiscal_year").reindex(years)
         positions = [x + i * width for x in range(len(years))]
-        bars = ax.bar(positions, shared["difference"].fillna(0), width=width, label=name, color=PALETTE[i % len(PALETTE)])
+        bars = ax.bar(positions, shared["difference"].fillna(0), width=width, label=name, color=colours[i])
         is_partial = shared["previous_partial"].fillna(False) | shared["current_partial"].fillna(False)
         drawn.append((bars, [bool(p) for p in is_partial]))
     ax.legend(loc="upper left", fontsize=8)  # replaced by mark_partial_bars' legend when a year is partial

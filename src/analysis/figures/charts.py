@@ -24,6 +24,9 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from analysis.figures import alt
 from analysis.figures.style import (
     MUTED,
+    MUTED_SERIES,
+    NO_DATA,
+    OUTLINE,
     PALETTE,
     PARTIAL_HATCH,
     STYLE,
@@ -31,6 +34,7 @@ from analysis.figures.style import (
     label_axes,
     new_figure,
     percent,
+    series_colours,
     thousands,
     title_pad,
 )
@@ -107,7 +111,7 @@ def tile_map(values: Mapping[str, float], *, title: str, subtitle: str, legend_l
     for code, (_name, _aors, col, row) in STATES.items():
         value = values.get(code)
         level = None if value is None or pd.isna(value) else float(norm(float(value)))
-        colour = "#EEEEEE" if level is None else cmap(0.08 + 0.92 * level)
+        colour = NO_DATA if level is None else cmap(0.08 + 0.92 * level)
         ax.add_patch(Rectangle((col, -row), 0.92, 0.92, facecolor=colour, edgecolor="white", linewidth=1))
         ink = "white" if level is not None and level > 0.55 else "#222222"
         text = labels.get(code) if labels and code in labels else ("–" if level is None else fmt(value))
@@ -195,9 +199,10 @@ def fiscal_year_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]
     count = max(len(series), 1)
     width = 0.8 / count
     positions = np.arange(len(labels))
+    colours = series_colours(list(series))
     for i, (name, values) in enumerate(series.items()):
         offsets = positions + (i - (count - 1) / 2) * width
-        bars = ax.bar(offsets, list(values), width=width, color=PALETTE[i % len(PALETTE)], label=name)
+        bars = ax.bar(offsets, list(values), width=width, color=colours[i], label=name)
         for bar, value in zip(bars, values, strict=True):
             ax.annotate(format_count(value, min_cell), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=7)
@@ -220,13 +225,14 @@ def fiscal_year_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]
 def stacked_shares(shares: pd.DataFrame, labels: Sequence[str], partial: Sequence[bool], *, title: str,
                    subtitle: str, source: str, note: str | None = None, label_width: int = 38) -> Figure:
     """100% stacked bars: one per fiscal year (rows of `shares`), categories as columns in
-    order; shares of 5% or more are written on the bar; partial years hatched."""
+    order (`All other` and `Not recorded` in grey; beyond the palette's colours, the last
+    categories grouped as `All other`); shares of 5% or more are written on the bar; partial years hatched."""
+    shares = fold_categories(shares)
     fig, ax = _figure(title, height=4.0, subtitle=subtitle)
     positions = np.arange(len(shares))
     bottom = np.zeros(len(shares))
-    for i, column in enumerate(shares.columns):
+    for column, colour in zip(shares.columns, series_colours(list(shares.columns)), strict=True):
         values = shares[column].to_numpy(dtype=float)
-        colour = PALETTE[i % len(PALETTE)]
         bars = ax.bar(positions, values, bottom=bottom, width=0.65, color=colour, label=_wrap(column, label_width),
                       edgecolor="white", linewidth=0.5)
         _hatch(bars, partial)
@@ -248,6 +254,17 @@ def stacked_shares(shares: pd.DataFrame, labels: Sequence[str], partial: Sequenc
     ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False)
     alt.attach(fig, title, *stacked_shares_alt(shares, labels))
     return _finish(fig, ax, title, subtitle, source, note)
+
+
+def fold_categories(shares: pd.DataFrame, keep: int = len(PALETTE)) -> pd.DataFrame:
+    """At most `keep` categories (columns, in order) in colour: any after them are summed into
+    `All other`, which comes last but for `Not recorded`. Colour alone never has to tell two apart."""
+    named = [c for c in shares.columns if c not in MUTED_SERIES]
+    if len(named) <= keep:
+        return shares
+    grouped = named[keep:] + [c for c in shares.columns if c == "All other"]
+    folded = shares[named[:keep]].assign(**{"All other": shares[grouped].sum(axis=1)})
+    return folded.join(shares[[c for c in shares.columns if c == "Not recorded"]])
 
 
 def stacked_shares_alt(shares: pd.DataFrame, labels: Sequence[str]) -> list[alt.Part]:
@@ -303,7 +320,7 @@ def box_by_group(groups: Mapping[str, Sequence[float]], *, title: str, subtitle:
     data = [np.asarray(groups[name], dtype=float) for name in names]
     positions = np.arange(len(names))[::-1]
     ax.boxplot(data, positions=positions, orientation="horizontal", whis=(5, 95), showfliers=False, widths=0.55,
-               patch_artist=True, boxprops={"facecolor": PALETTE[4], "edgecolor": "#333333"},
+               patch_artist=True, boxprops={"facecolor": PALETTE[4], "edgecolor": OUTLINE},
                medianprops={"color": PALETTE[3], "linewidth": 1.8})
     ax.set_yticks(positions)
     ax.set_yticklabels([_wrap(name, label_width) for name in names], fontsize=7.5)

@@ -40,10 +40,6 @@ def _label_layout(labels: list[str], inches_per_row: float) -> tuple[list[str], 
     return wrapped, max(40, TITLE_WIDTH - int(widest * LABEL_RATIO)), height
 
 
-def _colour(position: int, name: str) -> str:
-    return figures.MUTED if name in ("All other", "Not recorded") else figures.PALETTE[position % len(figures.PALETTE)]
-
-
 def stacked_year_bars(table: pd.DataFrame, categories: list[str], partial: dict[int, bool], *, title: str,
                       subtitle: str, y_label: str) -> tuple[Figure, Axes]:
     """Bars per fiscal year, stacked by category; partial fiscal years hatched and labelled."""
@@ -52,9 +48,9 @@ def stacked_year_bars(table: pd.DataFrame, categories: list[str], partial: dict[
     flags = [partial.get(fy, False) for fy in years]
     positions = list(range(len(years)))
     bottom = pd.Series(0.0, index=table.index)
-    for i, category in enumerate(categories):
+    for category, colour in zip(categories, figures.series_colours(categories), strict=True):
         bars = ax.bar(positions, table[category], bottom=bottom, width=0.65, label=category,
-                      color=_colour(i, category), edgecolor="white", linewidth=0.4)
+                      color=colour, edgecolor="white", linewidth=0.4)
         for bar, is_partial in zip(bars, flags, strict=True):
             if is_partial:
                 bar.set_hatch(figures.PARTIAL_HATCH)
@@ -87,8 +83,8 @@ def monthly_lines(table: pd.DataFrame, series: list[str], partial: dict[int, boo
                   subtitle: str, y_label: str) -> tuple[Figure, Axes]:
     """One line per series over calendar months; the months of partial fiscal years shaded."""
     fig, ax = _figure(title, subtitle)
-    for i, name in enumerate(series):
-        ax.plot(table["month"], table[name], label=name, color=_colour(i, name), linewidth=1.6)
+    for name, colour in zip(series, figures.series_colours(series), strict=True):
+        ax.plot(table["month"], table[name], label=name, color=colour, linewidth=1.6)
     for fy, is_partial in sorted(partial.items()):
         if is_partial:
             start, end = fiscal_year_bounds(fy)
@@ -122,8 +118,8 @@ def horizontal_bars(labels: list[str], values: dict[str, list[float]], *, title:
     fig, ax = _figure(title, subtitle, height=height or fitted, title_width=title_width)
     positions = list(range(len(labels)))[::-1]
     left = [0.0] * len(labels)
-    for i, (name, numbers) in enumerate(values.items()):
-        ax.barh(positions, numbers, left=left, height=0.7, label=name, color=_colour(i, name))
+    for (name, numbers), colour in zip(values.items(), figures.series_colours(list(values)), strict=True):
+        ax.barh(positions, numbers, left=left, height=0.7, label=name, color=colour)
         left = [a + b for a, b in zip(left, numbers, strict=True)]
     ax.set_yticks(positions, labels)
     ax.grid(axis="y", visible=False)
