@@ -81,6 +81,19 @@ def test_every_figure_has_alt_text_in_the_html_and_the_tagged_pdf(rendered: Path
     assert tagging(out / "report.pdf") == {"marked": True, "structure": True, "language": "en", "pdf_ua": True}
 
 
+def test_codebook_beside_the_report_and_in_its_appendix(rendered: Path) -> None:
+    import csv
+
+    out = rendered / "reports/sample"
+    with (out / "codebook.csv").open(encoding="utf-8", newline="") as handle:
+        rows = {(r["Table"], r["Column"]): r for r in csv.DictReader(handle)}
+    assert rows[("detainers", "anonymized_identifier")]["Values"].endswith("not shown (identifier)")
+    assert rows[("detainers", "detainer_prepare_date")]["Type"] == "date"
+    assert rows[("detainers", "criminality")]["Values"].startswith("3 distinct values: ")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Codebook of the detainers table" in html and "Codebook of the arrests table" in html
+
+
 def _digest_tree(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file() and "notebooks" not in p.parts}

@@ -15,6 +15,7 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from importlib import resources
@@ -59,6 +60,7 @@ class Assembly:
     tables: int = 0
     parts: list[str] = field(default_factory=list)
     alt_texts: dict[str, str] = field(default_factory=dict)  # figure path -> its alt text
+    files: list[str] = field(default_factory=list)  # files published beside the report (the codebook)
 
     def figure(self, meta: dict, data: dict) -> None:
         self.figures += 1
@@ -83,6 +85,15 @@ class Assembly:
         caption = f"Table {self.tables}. {meta['caption']}. Source: {meta['source']}."
         self.parts.append(f"{meta['markdown']}\n\n: {escape_md(caption)}")
 
+    def file(self, meta: dict) -> None:
+        """A CSV published beside the report as `<name><suffix>.csv` (ReportContext.publish_csv)."""
+        stem, dot, extension = meta["name"].rpartition(".")
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", stem) or extension != "csv":
+            raise ReportError(f"a notebook asked to publish {meta['name']!r}: only plain names.csv are published")
+        name = f"{stem}{self.suffix}{dot}{extension}"
+        (self.out_dir / name).write_text(meta["csv"], encoding="utf-8")
+        self.files.append(name)
+
     def notebook(self, nb: nbformat.NotebookNode) -> None:
         """A notebook's prose and outputs; a section that stopped with SectionSkipped ends at its
         one-sentence reason (the headings and prose after it described what was not run)."""
@@ -106,6 +117,8 @@ class Assembly:
             self.figure(meta, output["data"])
         elif meta and meta.get("kind") == "table":
             self.table(meta)
+        elif meta and meta.get("kind") == "file":
+            self.file(meta)
         elif "text/markdown" in output.get("data", {}):
             self.parts.append(output["data"]["text/markdown"])
 
@@ -317,7 +330,7 @@ def build_report(location: ReleaseLocation, params: ReportParameters, *, force: 
             page = render_html(assembly.markdown(), meta, build)
         (build / f"report{suffix}.pdf").write_bytes(pdf)
         (build / f"report{suffix}.html").write_text(page, encoding="utf-8")
-        publish(build, out, suffix)
+        publish(build, out, suffix, assembly.files)
         failure_note.unlink(missing_ok=True)
         shutil.rmtree(out / f"failed{suffix}", ignore_errors=True)
         key_file.write_text(report_key)
@@ -407,7 +420,7 @@ def execute_all(paths: list[Path], params: ReportParameters, build: Path, failed
     return paths
 
 
-def publish(build: Path, out: Path, suffix: str) -> None:
+def publish(build: Path, out: Path, suffix: str, files: Sequence[str] = ()) -> None:
     """Move finished outputs into place: folders by rename, files by atomic replace."""
     for folder in ("figures", "tables", "notebooks"):
         final = out / f"{folder}{suffix}"
@@ -415,5 +428,5 @@ def publish(build: Path, out: Path, suffix: str) -> None:
         if not staged.exists():
             staged.mkdir()
         swap_into_place(staged, final)
-    for name in (f"report{suffix}.pdf", f"report{suffix}.html"):
+    for name in (*files, f"report{suffix}.pdf", f"report{suffix}.html"):
         os.replace(build / name, out / name)
