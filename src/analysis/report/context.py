@@ -158,7 +158,7 @@ class ReportContext:
         """A numbered table in the report (and a CSV beside it). `counts` columns get
         thousands separators and small-cell suppression; every cell is shown as text, and with
         `literal` (cells that hold text from the release) exactly as written, never as markup.
-        `wide` columns (long text) get twice the room of others in the PDF."""
+        `wide` columns (long text) get more room than others in the PDF."""
         counts = list(counts)
         shown = self.suppress(frame, counts).astype(object).where(frame.notna(), "")
         right = set(counts) | set(align_right)
@@ -228,7 +228,10 @@ def pipe_table(frame: pd.DataFrame, right: set[str], *, literal: bool = False,
     rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False, name=None)]
     # pandoc sizes the columns of a wide table by the dashes under each header: give each its content's width
     widths = [max([len(str(c))] + [len(str(v)) for v in frame[c]]) for c in frame.columns]
-    dashes = ["-" * max(3, min(w, 80 if c in wide else 40)) for c, w in zip(frame.columns, widths, strict=True)]
+    # beside a wide column, a short one still needs room for its bold header
+    narrowest = [len(str(c)) + 6 if wide else 3 for c in frame.columns]
+    dashes = ["-" * max(least, min(w, 60 if c in wide else 40))
+              for c, w, least in zip(frame.columns, widths, narrowest, strict=True)]
     rule = "|" + "|".join(f"{d}:" if c in right else f":{d}" for c, d in zip(frame.columns, dashes, strict=True)) + "|"
     return "\n".join([header, rule, *rows])
 
