@@ -105,3 +105,14 @@ def canonical_columns(headers: list[str]) -> list[str]:
             seen[name] = 1
         names.append(name)
     return names
+
+
+# Columns that identify a person, a case or an event (canonical names of the spellings ICE uses):
+# their values never appear in any output, only how many there are.
+IDENTIFIER_COLUMNS = frozenset({
+    "anonymized_identifier", "eid_subject_id", "eid_case_id", "alien_file_number", "event_number",
+})
+
+
+def is_identifier(canonical: str) -> bool:
+    return canonical in IDENTIFIER_COLUMNS or "identifier" in canonical
