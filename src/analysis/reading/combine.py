@@ -325,8 +325,12 @@ def combined_stats(table: str, productions: list[Production], per_sheet: Counter
         for column, entry in info["columns"].items():
             parts.stats.setdefault(_data_name(column), ColumnStats()).add(
                 ColumnStats(source_names=list(entry.get("source_names", [])),
-                            unparsed_examples=list(entry.get("unparsed_examples", []))))
+                            unparsed_examples=list(entry.get("unparsed_examples", [])),
+                            respelled_examples=list(entry.get("respelled_examples", []))))
         for sheet in (s for s in production.manifest["sheets"] if s["table"] == table):
+            dated_by = sheet.get("dated_by") or info.get("dated_by")
+            if dated_by and _data_name(dated_by) not in parts.date_columns:
+                parts.date_columns.append(_data_name(dated_by))
             key = (production.release_id, sheet["file"], sheet["sheet"])
             used, held = per_sheet[(*key, "used")], per_sheet[(*key, "held")]
             if not used:
