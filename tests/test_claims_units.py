@@ -461,7 +461,8 @@ RAW_ROWS = [
 ]
 
 
-def test_claims_on_an_ingested_release_with_ice_spellings_and_a_pending_charge_field(project: Path) -> None:
+def ingest_raw_release(project: Path) -> str:
+    """A pipe-delimited detainer file as ICE sends them (banners, header, redactions), ingested."""
     from analysis.paths import locate_release
     from analysis.reading.ingest import ingest
 
@@ -471,7 +472,11 @@ def test_claims_on_an_ingested_release_with_ice_spellings_and_a_pending_charge_f
                "ICE Detainers Prepared FY2023-FY2025"]
     lines = [f'"{b}"' if b else "" for b in banners] + ["|".join(RAW_HEADER)] + ["|".join(r) for r in RAW_ROWS]
     (folder / "DPR_FY2023-FY2025.txt").write_text("\n".join(lines) + "\n")
-    ingest(locate_release("dpr-test"))
+    return ingest(locate_release("dpr-test"))["release"]
+
+
+def test_claims_on_an_ingested_release_with_ice_spellings_and_a_pending_charge_field(project: Path) -> None:
+    ingest_raw_release(project)
     shipped = {c.id: c for c in load_claims()}
     expected = {"cis-2022-2025-santa-clara-main-jail": 3, "cis-2022-2025-homicide-santa-clara": 2,
                 "cis-2022-2025-cook-county": 1, "cis-2022-2025-fairfax": 0}
@@ -491,3 +496,26 @@ def test_claims_on_an_ingested_release_with_ice_spellings_and_a_pending_charge_f
     assert (result.verdict, result.value) == (REPRODUCED, 2)
     assert "1 of the 3 records counted have no anonymized identifier and are left out" in verdict_text(result)
     assert "(b)(6)" not in verdict_text(result) + spellings and "7F3A21" not in verdict_text(result) + spellings
+
+
+def test_the_claims_section_shows_the_spellings_each_named_facility_matched(project: Path, tmp_path: Path) -> None:
+    from analysis.report.build import ensure_kernel, execute
+    from analysis.report.context import OUTPUT_KEY
+    from analysis.report.parameters import ReportParameters
+
+    release_id = ingest_raw_release(project)
+    ensure_kernel()
+    name = "07_claims_check.ipynb"
+    nb = execute(project / "notebooks" / name, tmp_path / name, ReportParameters(release=release_id), tmp_path / "failed")
+    outputs = [o for cell in nb.cells for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    tables = {o["metadata"][OUTPUT_KEY]["name"]: o["metadata"][OUTPUT_KEY]["csv"] for o in outputs
+              if OUTPUT_KEY in o.get("metadata", {})}
+    cis = list(csv.reader(tables["claims-3-cis"].splitlines()))
+    assert cis[0] == ["Claim", "Published", "This release", "Verdict", "Definition used", "Matched spellings"]
+    cook = next(row for row in cis if row[0].startswith("Cook County Jail released"))
+    assert cook[-1] == "Cook County Jail: COOK COUNTY JAIL (1); patterns matching nothing here: " + ", ".join(
+        f"'{p.pattern}'" for p in load_facilities()["Cook County Jail"].patterns[1:])
+    prose = "\n".join(o["data"]["text/markdown"] for o in outputs
+                      if "text/markdown" in o.get("data", {}) and OUTPUT_KEY not in o.get("metadata", {}))
+    assert "the table lists every spelling of this release each one matched" in prose
