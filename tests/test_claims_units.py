@@ -519,3 +519,10 @@ def test_the_claims_section_shows_the_spellings_each_named_facility_matched(proj
     prose = "\n".join(o["data"]["text/markdown"] for o in outputs
                       if "text/markdown" in o.get("data", {}) and OUTPUT_KEY not in o.get("metadata", {}))
     assert "the table lists every spelling of this release each one matched" in prose
+
+
+def test_identifiers_redacted_in_every_record_give_no_count_of_people(shipped: dict[str, Claim]) -> None:
+    frame = detainer_frame(ROWS).assign(anonymized_identifier=None)
+    result = evaluate(shipped["cis-2014-people-released"], Release(frame, "2013-10-01", "2025-09-30"))
+    assert (result.verdict, result.value) == (CANNOT, None)
+    assert result.reason == "the 4 records counted have no anonymized identifier"

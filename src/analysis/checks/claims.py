@@ -705,8 +705,7 @@ def compute_measure(measure: Measure, data: ReleaseData) -> Computed:
             names = _list([f.name for f in facilities])
             return Computed(None, matches=matches, why=f"{NO_FACILITY} {names} (data/reference/facilities.csv)")
     if measure.unit is not None:
-        value, unit_notes = distinct_value(frame, measure, mask, counted)
-        return Computed(value, notes + unit_notes, matches)
+        return distinct_value(frame, measure, mask, counted, Computed(None, notes, matches))
     count = int(mask.sum())
     if measure.statistic == "share":
         return Computed(int(counted.sum()) / count if count else None, notes, matches)
@@ -750,20 +749,22 @@ def unit_keys(frame: pd.DataFrame, measure: Measure) -> pd.Series:
                      index=frame.index, dtype=object)
 
 
-def distinct_value(frame: pd.DataFrame, measure: Measure, mask: pd.Series,
-                   counted: pd.Series) -> tuple[float | None, list[str]]:
+def distinct_value(frame: pd.DataFrame, measure: Measure, mask: pd.Series, counted: pd.Series,
+                   computed: Computed) -> Computed:
     """Distinct units of the records counted; for a share, of the numerator's among the filters'."""
     keys = unit_keys(frame[mask], measure)
     whole = set(keys.dropna())
-    notes = unit_notes(measure)
     lacking = int(keys.isna().sum())
+    if keys.size and lacking == keys.size:  # e.g. identifiers redacted in every record: no count, not a zero
+        return replace(computed, why=f"the {lacking:,} records counted have no {unit_lack(measure)}")
+    notes = computed.notes + unit_notes(measure)
     if lacking:
         notes.append(f"{lacking:,} of the {len(keys):,} records counted have no {unit_lack(measure)} "
                      "and are left out")
     if measure.statistic != "share":
-        return len(whole), notes
+        return replace(computed, value=len(whole), notes=notes)
     part = set(keys[counted[mask]].dropna())
-    return (len(part) / len(whole) if whole else None), notes
+    return replace(computed, value=len(part) / len(whole) if whole else None, notes=notes)
 
 
 def unit_words(measure: Measure) -> str:
