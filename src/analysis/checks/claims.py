@@ -55,9 +55,9 @@ Statistics:
                 jurisdictions with `proxy: facility` or `proxy: city` (each with its state).
                 A share with a `unit` is a share of distinct units: units with a record passing the
                 numerator among units with a record passing the filters.
-Comparisons: `exact` (counts only), `at_least` (the release must hold at least the published value),
-`approximately` with `tolerance`: an absolute amount in the published unit (1000, or 0.01 for a
-share) or a percentage of the published value ("5%").
+Comparisons: `exact` (counts and distinct counts only), `at_least` (the release must hold at least
+the published value), `approximately` with `tolerance`: an absolute amount in the published unit
+(1000, or 0.01 for a share) or a percentage of the published value ("5%").
 
 A claim may name a `related_measure` (a measure plus `label` and `note`): computed only when the
 claim's own measure cannot be, and reported with the verdict "different measure", never
