@@ -23,15 +23,16 @@ from analysis.fingerprint import reader_fingerprint
 from analysis.paths import ReleaseLocation, display_path
 from analysis.progress import Progress
 from analysis.reading.cleaning import SET_MISSING_KEYS, ColumnStats, clean_columns, fiscal_years, row_hashes
+from analysis.reading.coded import decoded, missing_rows, rows_of
 from analysis.reading.duplicates import Duplicates, SheetRecords
 from analysis.reading.files import listing_warnings
 from analysis.reading.footnotes import footnotes
 from analysis.reading.manifest import MANIFEST_NAME, table_summary
 from analysis.reading.parts import TableParts
-from analysis.reading.records import where
+from analysis.reading.records import RowNumbers, where
 from analysis.reading.sheets import NoteSheet, RawSheet, Restart, SkippedSheet, open_sheets
 from analysis.reading.summary import comparison_warning, reconcile, summary_blocks
-from analysis.reading.validation import CATEGORIES, check_structure, validate
+from analysis.reading.validation import CATEGORIES, check_row_count, check_structure, table_warnings
 from analysis.vocab.columns import NON_DATA_COLUMNS, PROVENANCE_COLUMNS, canonical_columns, is_date_column
 from analysis.vocab.kinds import KIND_BY_NAME, detect_kind, other_table_name, single_fiscal_year
 
@@ -134,7 +135,10 @@ def validate_written(table_name: str, path: Path, sheet_rows: int) -> list[str]:
     schema = pq.read_schema(path)
     check_structure(table_name, schema.empty_table())
     needed = [n for n in schema.names if n in NON_DATA_COLUMNS or n in CATEGORIES or is_date_column(n) or n == "birth_year"]
-    return validate(table_name, pq.read_table(path, columns=needed), sheet_rows)
+    table = pq.read_table(path, columns=needed, read_dictionary=[n for n in needed if n in CATEGORIES])
+    check_structure(table_name, table.select([n for n in needed if n not in CATEGORIES]))
+    check_row_count(table_name, table, sheet_rows)
+    return table_warnings(table_name, table)
 
 
 def _sheet_label(sheet: str | None) -> str:
@@ -165,12 +169,14 @@ def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Pat
             sheet_stats.setdefault(name, ColumnStats()).add(column_stats)
         keep = _non_blank_rows(columns, raw.num_rows)
         if keep is not None:
-            columns = {name: pc.filter(values, keep) for name, values in columns.items()}
-            row_numbers = [n for n, k in zip(row_numbers, keep.to_pylist(), strict=True) if k]
+            columns = {name: values.filter(pa.array(keep)) for name, values in columns.items()}
+            row_numbers = row_numbers[keep]
         if identity is None:
             identity = _sheet_identity(sheet, columns)
-        dates.add(identity, columns, stats)
-        table, fy_source = _with_provenance(sheet, columns, row_numbers, identity)
+        hashes = row_hashes(columns)
+        values = {name: decoded(column) for name, column in columns.items()}
+        dates.add(identity, values, stats)
+        table, fy_source = _with_provenance(sheet, values, row_numbers, identity, hashes)
         parts = tables.setdefault(identity.table, TableParts(parts_folder / identity.table))
         parts.known_kind = identity.table in KIND_BY_NAME
         parts.add(table, stats, fy_source, sheet=(sheet.name, sheet.sheet), dated_by=identity.dated_by)
@@ -285,12 +291,12 @@ def _fiscal_year_counts(years: pa.ChunkedArray | pa.Array) -> dict[str, int]:
     return {str(c["values"]): int(c["counts"]) for c in counts if c["values"] is not None}
 
 
-def _with_provenance(sheet: RawSheet, columns: dict[str, pa.Array], row_numbers: list[int],
-                     identity: SheetIdentity) -> tuple[pa.Table, str]:
+def _with_provenance(sheet: RawSheet, columns: dict[str, pa.Array], row_numbers: RowNumbers,
+                     identity: SheetIdentity, hashes: pa.Array) -> tuple[pa.Table, str]:
     """The batch with its fiscal year, source file, sheet, row and row hash; and where the year came from."""
     rows = len(row_numbers)
     if identity.fiscal_year is not None:
-        fy_values, fy_source = pa.array([identity.fiscal_year] * rows, pa.int16()), "sheet title"
+        fy_values, fy_source = pa.array(np.full(rows, identity.fiscal_year, np.int16)), "sheet title"
     elif identity.dated_by and identity.dated_by in columns:
         fy_values, fy_source = fiscal_years(columns[identity.dated_by]), identity.dated_by
     else:
@@ -299,8 +305,8 @@ def _with_provenance(sheet: RawSheet, columns: dict[str, pa.Array], row_numbers:
         "fiscal_year": fy_values,
         "source_file": _constant(sheet.name, rows),
         "source_sheet": _constant(sheet.sheet, rows),
-        "source_row": pa.array(row_numbers, pa.int32()),
-        "row_hash": row_hashes(columns),
+        "source_row": pa.array(row_numbers.astype(np.int32)),
+        "row_hash": hashes,
     }
     assert tuple(provenance) == PROVENANCE_COLUMNS
     return pa.table({**columns, **provenance}), fy_source
@@ -312,13 +318,13 @@ def _constant(value: str | None, rows: int) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(indices, pa.array([value] if value is not None else [], pa.string()))
 
 
-def _non_blank_rows(columns: dict[str, pa.Array], num_rows: int) -> pa.Array | None:
+def _non_blank_rows(columns: dict[str, pa.DictionaryArray], num_rows: int) -> np.ndarray | None:
     """Mask of rows with at least one value, or None when no row is blank."""
     if not columns or num_rows == 0:
         return None
-    any_value = None
-    for values in columns.values():
-        valid = pc.is_valid(values)
-        any_value = valid if any_value is None else pc.or_(any_value, valid)
-    assert any_value is not None
-    return None if pc.all(any_value).as_py() else any_value
+    if any(missing_rows(column) == 0 for column in columns.values()):
+        return None  # a column with a value in every row
+    any_value = np.zeros(num_rows, bool)
+    for column in columns.values():
+        any_value |= rows_of(pc.is_valid(column.dictionary), column)
+    return None if any_value.all() else any_value
