@@ -7,7 +7,11 @@ import json
 import os
 import shutil
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +26,9 @@ from analysis.errors import InputFileError, ReleaseError
 from analysis.fingerprint import reader_fingerprint
 from analysis.paths import ReleaseLocation, display_path
 from analysis.progress import Progress
+from analysis.reading.ahead import FilesAhead
 from analysis.reading.cleaning import SET_MISSING_KEYS, ColumnStats, clean_columns, fiscal_years, row_hashes
-from analysis.reading.coded import decoded, missing_rows, rows_of
+from analysis.reading.coded import coded, missing_rows, rows_of
 from analysis.reading.duplicates import Duplicates, SheetRecords
 from analysis.reading.files import listing_warnings
 from analysis.reading.footnotes import footnotes
@@ -44,17 +49,21 @@ def build_tables(
     staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    try:
+    with ExitStack() as stack:
+        stack.callback(shutil.rmtree, staging, ignore_errors=True)
         tables: dict[str, TableParts] = {}
         sheets: list[dict] = []
         skipped: list[dict] = []
         note_sheets: list[NoteSheet] = []
         warnings: list[str] = listing_warnings(location.raw_dir)
+        stack.callback(_close_all, tables)  # stream files left open by an error
         duplicates = Duplicates(tables, sheets, skipped, warnings)
-        for index, path in enumerate(files, start=1):
-            name = path.relative_to(location.raw_dir).as_posix()
+        names = [path.relative_to(location.raw_dir).as_posix() for path in files]
+        files_ahead = FilesAhead([partial(_file_items, path, name) for path, name in zip(files, names, strict=True)])
+        stack.callback(files_ahead.close)
+        for index, (name, items) in enumerate(zip(names, files_ahead, strict=True), start=1):
             with progress.step(f"ingest {location.release_id}: [{index}/{len(files)}] {name}"):
-                for item in open_sheets(path, name):
+                for item in items:
                     if isinstance(item, SkippedSheet):
                         skipped.append({"file": item.name, "sheet": item.sheet, "reason": item.reason})
                         continue
@@ -62,7 +71,8 @@ def build_tables(
                         skipped.append({"file": item.name, "sheet": item.sheet, "reason": NOTE_SHEET_REASONS[item.role]})
                         note_sheets.append(item)
                         continue
-                    info = read_sheet(item, tables, staging / "parts")
+                    assert isinstance(item, RawSheet)
+                    info = read_sheet(item, tables, staging / "parts", _sheet_batches(items))
                     warnings.extend(item.warnings)
                     sheets.append(info)
                     duplicates.admit(info)
@@ -88,22 +98,47 @@ def build_tables(
             "ice_footnotes": [],
             "warnings": warnings,
         }
-        for table_name in sorted(tables):
-            with progress.step(f"ingest {location.release_id}: writing {table_name}.parquet"):
-                path = staging / f"{table_name}.parquet"
-                tables[table_name].write(path)
-                sheet_rows = sum(s["rows"] for s in sheets if s["table"] == table_name)
-                warnings.extend(validate_written(table_name, path, sheet_rows))
-                summary = table_summary(table_name, path, tables[table_name])
-                manifest["tables"][table_name] = summary
+        names = sorted(tables)
+        with progress.step(f"ingest {location.release_id}: writing {', '.join(f'{n}.parquet' for n in names)}"):
+            rows = {name: sum(s["rows"] for s in sheets if s["table"] == name) for name in names}
+            with ThreadPoolExecutor(max_workers=WRITERS) as pool:  # pyarrow writes without the GIL
+                written = list(pool.map(lambda name: _finish_table(name, tables[name], staging, rows[name]), names))
+            for name, (validation_warnings, summary) in zip(names, written, strict=True):
+                warnings.extend(validation_warnings)
+                manifest["tables"][name] = summary
                 warnings.extend(summary.pop("_warnings"))
         _read_note_sheets(note_sheets, manifest)
         shutil.rmtree(staging / "parts", ignore_errors=True)
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         swap_into_place(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return manifest
+
+
+def _close_all(tables: dict[str, TableParts]) -> None:
+    for parts in tables.values():
+        parts.close()
+
+
+_SHEET_END = object()  # after the last batch of a sheet, in the items of a file
+
+
+def _file_items(path: Path, name: str) -> Iterator[SkippedSheet | NoteSheet | RawSheet | PreparedBatch | Restart | object]:
+    """What ingest files from one file, in order: each sheet, and after a sheet of records its
+    prepared batches and _SHEET_END. Made in a reader thread (`ahead.FilesAhead`)."""
+    for item in open_sheets(path, name):
+        yield item
+        if isinstance(item, RawSheet):
+            yield from prepared_batches(item)
+            yield _SHEET_END
+
+
+def _sheet_batches(items: Iterator[object]) -> Iterator[PreparedBatch | Restart]:
+    """The batches of the sheet just met in a file's items."""
+    for item in items:
+        if item is _SHEET_END:
+            return
+        assert isinstance(item, PreparedBatch | Restart)
+        yield item
 
 
 NOTE_SHEET_REASONS = {
@@ -129,6 +164,17 @@ def _read_note_sheets(note_sheets: list[NoteSheet], manifest: dict) -> None:
     manifest["warnings"].extend(w for entry in comparisons if (w := comparison_warning(entry)))
 
 
+WRITERS = 2  # tables written at once
+
+
+def _finish_table(name: str, parts: TableParts, staging: Path, sheet_rows: int) -> tuple[list[str], dict]:
+    """Write one table's parquet file, validate it, and summarise it for the manifest."""
+    path = staging / f"{name}.parquet"
+    parts.write(path)
+    validation_warnings = validate_written(name, path, sheet_rows)
+    return validation_warnings, table_summary(name, path, parts)
+
+
 def validate_written(table_name: str, path: Path, sheet_rows: int) -> list[str]:
     """Validate a written table reading only the columns the checks look at (all columns'
     types are checked from the schema alone), so memory stays bounded at any size."""
@@ -145,8 +191,41 @@ def _sheet_label(sheet: str | None) -> str:
     return f" sheet {sheet!r}" if sheet else ""
 
 
-def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Path) -> dict:
-    """Clean one sheet batch by batch into the parts of its table; returns the sheet's manifest entry."""
+@dataclass
+class PreparedBatch:
+    """One batch of a sheet, cleaned, with its provenance columns: what the reader thread hands
+    to `read_sheet`."""
+
+    table: pa.Table  # data columns coded (`coded.py`), then the provenance columns
+    stats: dict[str, ColumnStats]
+    fy_source: str
+    identity: SheetIdentity
+
+
+def prepared_batches(sheet: RawSheet) -> Iterator[PreparedBatch | Restart]:
+    """The sheet's batches cleaned, blank rows dropped, hashed and given their provenance: the
+    work that depends on nothing but the sheet (done ahead, in a reader thread)."""
+    identity: SheetIdentity | None = None  # decided on the first batch read, kept if reading restarts
+    for item in sheet.batches():
+        if isinstance(item, Restart):
+            yield item
+            continue
+        raw, row_numbers = item
+        columns, stats = clean_columns(raw, sheet.layout.header)
+        keep = _non_blank_rows(columns, raw.num_rows)
+        if keep is not None:
+            columns = {name: values.filter(pa.array(keep)) for name, values in columns.items()}
+            row_numbers = row_numbers[keep]
+        if identity is None:
+            identity = _sheet_identity(sheet, columns)
+        table, fy_source = _with_provenance(sheet, columns, row_numbers, identity, row_hashes(columns))
+        yield PreparedBatch(table, stats, fy_source, identity)
+
+
+def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Path,
+               batches: Iterable[PreparedBatch | Restart] | None = None) -> dict:
+    """File one sheet's prepared batches (`prepared_batches`, read now unless given) into the parts
+    of its table; returns the sheet's manifest entry."""
     rows = 0
     identity: SheetIdentity | None = None
     fy_source = "none"
@@ -154,7 +233,7 @@ def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Pat
     dates = _DateTally()
     records = SheetRecords()
     sheet_stats: dict[str, ColumnStats] = {}
-    for item in sheet.batches():
+    for item in prepared_batches(sheet) if batches is None else batches:
         if isinstance(item, Restart):
             if identity is not None:
                 tables[identity.table].remove_sheet((sheet.name, sheet.sheet))
@@ -163,20 +242,10 @@ def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Pat
             dates, records = _DateTally(), SheetRecords()
             sheet_stats = {}
             continue
-        raw, row_numbers = item
-        columns, stats = clean_columns(raw, sheet.layout.header)
+        table, stats, fy_source, identity = item.table, item.stats, item.fy_source, item.identity
         for name, column_stats in stats.items():
             sheet_stats.setdefault(name, ColumnStats()).add(column_stats)
-        keep = _non_blank_rows(columns, raw.num_rows)
-        if keep is not None:
-            columns = {name: values.filter(pa.array(keep)) for name, values in columns.items()}
-            row_numbers = row_numbers[keep]
-        if identity is None:
-            identity = _sheet_identity(sheet, columns)
-        hashes = row_hashes(columns)
-        values = {name: decoded(column) for name, column in columns.items()}
-        dates.add(identity, values, stats)
-        table, fy_source = _with_provenance(sheet, values, row_numbers, identity, hashes)
+        dates.add(identity, table, stats)
         parts = tables.setdefault(identity.table, TableParts(parts_folder / identity.table))
         parts.known_kind = identity.table in KIND_BY_NAME
         parts.add(table, stats, fy_source, sheet=(sheet.name, sheet.sheet), dated_by=identity.dated_by)
@@ -241,13 +310,13 @@ class _DateTally:
     failed: int = 0
     examples: list[str] = field(default_factory=list)
 
-    def add(self, identity: SheetIdentity, columns: dict[str, pa.Array], stats: dict[str, ColumnStats]) -> None:
+    def add(self, identity: SheetIdentity, table: pa.Table, stats: dict[str, ColumnStats]) -> None:
         column = identity.dated_by
-        if identity.kind is None or column is None or column not in columns:
+        if identity.kind is None or column is None or column not in table.column_names:
             return
         self.column = column
-        values, column_stats = columns[column], stats[column]
-        self.parsed += len(values) - values.null_count
+        values, column_stats = coded(table.column(column)), stats[column]
+        self.parsed += len(values) - missing_rows(values)
         self.failed += column_stats.unparsed + column_stats.out_of_range
         self.examples = (self.examples + column_stats.unparsed_examples)[:3]
 
@@ -291,7 +360,7 @@ def _fiscal_year_counts(years: pa.ChunkedArray | pa.Array) -> dict[str, int]:
     return {str(c["values"]): int(c["counts"]) for c in counts if c["values"] is not None}
 
 
-def _with_provenance(sheet: RawSheet, columns: dict[str, pa.Array], row_numbers: RowNumbers,
+def _with_provenance(sheet: RawSheet, columns: dict[str, pa.DictionaryArray], row_numbers: RowNumbers,
                      identity: SheetIdentity, hashes: pa.Array) -> tuple[pa.Table, str]:
     """The batch with its fiscal year, source file, sheet, row and row hash; and where the year came from."""
     rows = len(row_numbers)

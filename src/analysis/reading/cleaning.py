@@ -269,8 +269,12 @@ def clean_columns(raw: pa.Table, header: list[str]) -> tuple[dict[str, pa.Dictio
     return columns, stats
 
 
-def fiscal_years(dates: pa.Array) -> pa.Array:
-    """Federal fiscal year of each date: FY2023 = 2022-10-01 .. 2023-09-30."""
+def fiscal_years(dates: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Federal fiscal year of each date: FY2023 = 2022-10-01 .. 2023-09-30 (of a coded column,
+    worked out once per distinct date)."""
+    if pa.types.is_dictionary(dates.type):
+        column = coded(dates)
+        return decoded(with_values(column, fiscal_years(column.dictionary)))
     year = pc.year(dates)
     later = pc.cast(pc.greater_equal(pc.month(dates), 10), pa.int64())
     return pc.cast(pc.add(year, later), pa.int16())
