@@ -47,6 +47,8 @@ def partial_by_year(manifest: dict, table: str, years: Iterable[int] | None = No
 def place(params) -> str:
     """The report's geography as it reads after "in": `the United States`, `California`,
     `the Seattle area of responsibility`."""
+    if params.facility:
+        return params.geography
     if params.state:
         return STATES[params.state][0]
     if params.aor:

@@ -93,6 +93,8 @@ class ReportContext:
         raise SectionSkipped(sentence)
 
     def geography_filter_column(self, table: str) -> str | None:
+        if self.params.facility:
+            return "facility_code"
         if self.params.state:
             return "state"
         if self.params.aor:
@@ -118,6 +120,8 @@ class ReportContext:
             frame = frame[frame["state"] == self.params.state]
         if self.params.aor:
             frame = frame[frame["aor"].isin([self.params.aor, aor_label(self.params.aor)])]
+        if self.params.facility:
+            frame = frame[frame["facility_code"] == self.params.facility]
         if self.params.fy_start:
             frame = frame[frame["fiscal_year"] >= self.params.fy_start]
         if self.params.fy_end:

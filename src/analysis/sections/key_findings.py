@@ -69,7 +69,7 @@ def detainer_findings(ctx: ReportContext) -> list[Finding]:
             "Outcome from the detainer's lift reason ('Booked into Detention'; blank = still open).",
         ),
     ]
-    if not ctx.params.state and declined.any():
+    if not (ctx.params.state or ctx.params.facility) and declined.any():
         by_state = frame.loc[declined, "state"].value_counts()
         state, count = by_state.index[0], int(by_state.iloc[0])
         found.append(Finding(
@@ -135,7 +135,7 @@ def key_findings(ctx: ReportContext) -> list[Finding]:
         found += arrest_findings(ctx)
     if ctx.has("removals") and ctx.can_filter("removals"):
         found += removal_findings(ctx)
-    if not (ctx.params.state or ctx.params.aor or ctx.params.fy_start or ctx.params.fy_end):
+    if not (ctx.params.state or ctx.params.aor or ctx.params.facility or ctx.params.fy_start or ctx.params.fy_end):
         found += claims_finding(ctx)
     return found
 
