@@ -34,6 +34,12 @@ CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser",
                  if shutil.which(name)), None)
 
 
+@pytest.fixture(autouse=True)
+def fixed_run_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run date is in every report's key: all runs here share it (else a later run rebuilds)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_DAY)
+
+
 def threshold(counts: pd.Series, wanted: tuple[int, ...] = (3, 2)) -> tuple[int, list[str]]:
     """The smallest --min-records that keeps exactly 3 (else 2) of the largest geographies."""
     ordered = counts.sort_values(ascending=False)
@@ -78,6 +84,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "detainers": detainers}
 
 
+@pytest.mark.e2e
 def test_one_failing_geography_does_not_stop_the_others(batch: dict) -> None:
     root = batch["root"]
     assert batch["exit"][0] != 0, "a failed geography makes the command fail"
@@ -99,6 +106,7 @@ def test_one_failing_geography_does_not_stop_the_others(batch: dict) -> None:
     assert PLANTED in page and "1 failed" in page
 
 
+@pytest.mark.e2e
 def test_index_counts_are_the_reports_own(batch: dict) -> None:
     """Records and both kinds of declines per state, counted independently from the parquet."""
     root = batch["root"]
@@ -114,6 +122,7 @@ def test_index_counts_are_the_reports_own(batch: dict) -> None:
             int(mine.sum()), int((mine & strict).sum()), int((mine & broad).sum()))
 
 
+@pytest.mark.e2e
 def test_rerun_redoes_only_what_changed(batch: dict, capsys: pytest.CaptureFixture) -> None:
     root = batch["root"]
     assert batch["exit"][1] != 0, "the failing geography still fails"
@@ -124,6 +133,7 @@ def test_rerun_redoes_only_what_changed(batch: dict, capsys: pytest.CaptureFixtu
     assert rows[f"by-state/{batch['failing']}"]["status"] == "failed"
 
 
+@pytest.mark.e2e
 def test_failures_are_listed_at_the_end(batch: dict, capsys: pytest.CaptureFixture) -> None:
     root = batch["root"]
     with project_env(root):
@@ -135,6 +145,7 @@ def test_failures_are_listed_at_the_end(batch: dict, capsys: pytest.CaptureFixtu
     assert PLANTED in err[-2] and "Traceback" not in "\n".join(err)
 
 
+@pytest.mark.e2e
 def test_batch_report_is_byte_identical_to_a_single_report(batch: dict) -> None:
     """One kernel per report (batch) and one kernel per notebook (single) give the same report."""
     root, state = batch["root"], batch["ok"][0]
@@ -151,6 +162,7 @@ def test_batch_report_is_byte_identical_to_a_single_report(batch: dict) -> None:
             assert (single / f"{folder}-{state}" / name).read_bytes() == (batched / folder / name).read_bytes(), name
 
 
+@pytest.mark.e2e
 def test_two_geographies_on_an_existing_cluster(batch: dict) -> None:
     """--scheduler sends the tasks to a cluster started here (not the batch's own LocalCluster)."""
     from distributed import LocalCluster
@@ -198,6 +210,7 @@ def assert_not_blank(png: Path) -> None:
         assert dark > 0.002 * pixels.width * pixels.height, f"{png.name} shows almost no text"
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (Debian package `chromium`; .ci/run "
                                              "installs it when it runs as root)")
 def test_index_and_a_report_in_a_browser(batch: dict, tmp_path: Path) -> None:

@@ -264,7 +264,7 @@ class BatchBar:
             TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(), TextColumn("done ·"),
             TextColumn("{task.fields[running]} running · {task.fields[failed]} failed ·"), TimeElapsedColumn(),
             TextColumn("·"), TimeRemainingColumn(compact=True), TextColumn("left"),
-            console=Console(stderr=True), disable=quiet, refresh_per_second=4,
+            console=Console(stderr=True), disable=quiet, refresh_per_second=4, speed_estimate_period=300,
         )
         self.task = self.progress.add_task(label, total=total, running=0, failed=0)
         self.quiet = quiet
