@@ -86,8 +86,8 @@ def build_each(location: ReleaseLocation, base: ReportParameters, kind: str, *, 
         if geography.problem:
             outcomes[geography.code] = Outcome(geography, "failed", geography.problem)
             continue
-        summary = current_summary(manifest, geography.parameters(base), batch_dir / geography.folder)
-        if summary is not None and not force:
+        summary = None if force else current_summary(manifest, geography.parameters(base), batch_dir / geography.folder)
+        if summary is not None:
             outcomes[geography.code] = Outcome(geography, "up to date", summary=summary)
         else:
             stale.append(geography)
