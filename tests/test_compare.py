@@ -330,6 +330,7 @@ def test_release_changes_section_on_the_planted_pair(in_planted: dict, tmp_path:
     assert set(items) == {"revisions-by-fiscal-year", "records-by-release", "column-changes", "category-changes",
                           "revisions-by-area", "record-changes"}
     assert items["revisions-by-fiscal-year"]["kind"] == "figure"
+    assert "arrests: FY2016 -" in items["revisions-by-fiscal-year"]["alt"]  # the revision, in its alt text
     assert f"FY2016 arrests were revised down by {len(in_planted['removed'])}" in prose
     assert "Located Alien" in items["category-changes"]["csv"]
     assert "Arrest Date" in items["column-changes"]["csv"]

@@ -39,7 +39,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis.errors import ReleaseError
-from analysis.figures.style import MUTED, PALETTE, add_source, label_axes, mark_partial_bars, new_figure
+from analysis.figures import alt
+from analysis.figures.style import MUTED, add_source, label_axes, mark_partial_bars, new_figure, series_colours
 from analysis.metrics.overview import partial_years
 from analysis.paths import processed_dir
 from analysis.reading.manifest import MANIFEST_NAME, read_manifest
@@ -605,14 +606,16 @@ def revision_figure(comparison: ReleaseComparison, source: str):
     if not revised:
         return None
     years = sorted({fy for _, t in revised for fy in t.shared_years})
-    fig, ax = new_figure(headline(comparison), subtitle=f"Change in records from release {comparison.previous}, "
+    title = headline(comparison)
+    fig, ax = new_figure(title, subtitle=f"Change in records from release {comparison.previous}, "
                          "fiscal years both releases cover")
     width = min(0.8 / len(revised), 0.4)
     drawn = []
+    colours = series_colours([name for name, _ in revised])
     for i, (name, table) in enumerate(revised):
         shared = table.years.set_index("fiscal_year").reindex(years)
         positions = [x + i * width for x in range(len(years))]
-        bars = ax.bar(positions, shared["difference"].fillna(0), width=width, label=name, color=PALETTE[i % len(PALETTE)])
+        bars = ax.bar(positions, shared["difference"].fillna(0), width=width, label=name, color=colours[i])
         is_partial = shared["previous_partial"].fillna(False) | shared["current_partial"].fillna(False)
         drawn.append((bars, [bool(p) for p in is_partial]))
     ax.legend(loc="upper left", fontsize=8)  # replaced by mark_partial_bars' legend when a year is partial
@@ -630,7 +633,13 @@ def revision_figure(comparison: ReleaseComparison, source: str):
     ax.set_xlim(centres[0] - 0.7, centres[-1] + 0.7)
     label_axes(ax, x="Fiscal year (1 October to 30 September)", y="Change in records (current − previous)")
     add_source(fig, source)
-    return fig
+    parts: list[alt.Part] = [f"Bar chart of the change in records from release {comparison.previous} per table and "
+                             "fiscal year both releases cover"]
+    for i, (name, table) in enumerate(revised):
+        shared = table.years.set_index("fiscal_year").reindex(years)
+        parts += ["; " if i else ": ", f"{name}: ",
+                  *alt.listing([f"FY{fy}" for fy in years], [float(v) for v in shared["difference"].fillna(0)])]
+    return alt.attach(fig, title, *parts, ".")
 
 
 # ---------------------------------------------------------------- terminal

@@ -24,7 +24,8 @@ def ingest(location: ReleaseLocation, *, force: bool = False, progress: Progress
     files = list_data_files(location.raw_dir)
     if not files:
         raise ReleaseError(
-            "release directory holds no data files (.xlsx, .xls, .csv, .txt, .tsv, optionally gzip-compressed)",
+            "release directory holds no data files (.xlsx, .xlsm, .xls, .xlsb, .ods, .csv, .txt, .tsv, optionally "
+            "gzip-compressed)",
             file=display_path(location.raw_dir),
         )
     records = [file_record(path, location.raw_dir) for path in files]

@@ -33,8 +33,9 @@ get_ipython().reset(new_session=True)
 class OneKernel:
     """A started kernel and its client; `papermill_arguments()` runs a notebook in it."""
 
-    def __init__(self, kernel_name: str, cwd: Path, log: Path) -> None:
+    def __init__(self, kernel_name: str, cwd: Path, log: Path, config: Any = None) -> None:
         self.kernel_name = kernel_name
+        self.config = config
         self.cwd = cwd
         self.log = log
         self.km: Any = None
@@ -46,7 +47,7 @@ class OneKernel:
         _register_engine()
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("wb") as log:  # the kernel process's own messages (startup warnings, crashes)
-            self.km = KernelManager(kernel_name=self.kernel_name)
+            self.km = KernelManager(kernel_name=self.kernel_name, **({"config": self.config} if self.config else {}))
             self.km.start_kernel(cwd=str(self.cwd), stdout=log, stderr=subprocess.STDOUT)
         self.kc = self.km.client()
         self.kc.start_channels()
