@@ -70,13 +70,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 import yaml
 
 from analysis.errors import AnalysisError
-from analysis.metrics.overview import partial_years
-from analysis.paths import display_path, processed_dir, project_root
-from analysis.reading.manifest import read_manifest
+from analysis.paths import display_path, project_root
+from analysis.release import Release, partial_years
 from analysis.vocab.definitions import BUCKETS, DECLINED_DEFINITIONS, DECLINED_DESCRIPTIONS, is_declined, lift_bucket
 from analysis.vocab.fiscal import PARTIAL_TOLERANCE_DAYS
 from analysis.vocab.geography import AORS, STATES, short_aor
@@ -414,7 +412,8 @@ class ReleaseData:
 
     def __init__(self, release_id: str) -> None:
         self.release = release_id
-        self.manifest = read_manifest(processed_dir(release_id))
+        self.source = Release(release_id)
+        self.manifest = self.source.manifest
         self._columns: dict[tuple[str, str], pd.Series] = {}
 
     def frame(self, table: str, columns: list[str]) -> pd.DataFrame:
@@ -423,7 +422,7 @@ class ReleaseData:
         if missing:
             types = self.manifest["tables"][table]["columns"]
             text = [c for c in missing if types.get(c, {}).get("type") == "string"]
-            data = pq.read_table(processed_dir(self.release) / f"{table}.parquet", columns=missing, read_dictionary=text)
+            data = self.source.arrow(table, missing, dictionary=text)
             loaded = data.to_pandas(date_as_object=False)
             for column in missing:
                 self._columns[(table, column)] = loaded[column]
@@ -444,7 +443,7 @@ def unavailable(measure: Measure, data: ReleaseData) -> str | None:
     for fy in measure.filters.get("fiscal_year", []):
         if fy not in years:
             return f"the {measure.table} table covers {span}, not FY{fy}"
-        if partial.get(str(fy)):
+        if fy in partial:
             last = info["fiscal_year_coverage"][str(fy)]["last"]
             return f"FY{fy} is only partly covered by the {measure.table} table (records to {last})"
     if (dates := measure.date_filter()) is not None:

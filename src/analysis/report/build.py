@@ -51,7 +51,6 @@ class Assembly:
     """Markdown being assembled, with figure and table counters and the files they produced."""
 
     out_dir: Path
-    suffix: str
     figures: int = 0
     tables: int = 0
     parts: list[str] = field(default_factory=list)
@@ -270,7 +269,7 @@ def build_report(location: ReleaseLocation, params: ReportParameters, *, force: 
         parallel = 1 if records > LARGE_RELEASE_ROWS else MAX_PARALLEL
         executed = run_notebooks(sources, keys, params, build, out, force=force, progress=progress, label=label,
                                  parallel=parallel)
-        assembly = Assembly(build, suffix)
+        assembly = Assembly(build)
         for path in sources:
             assembly.notebook(executed[path])
         with progress.step(f"{label}: PDF and HTML"):
