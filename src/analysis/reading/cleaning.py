@@ -76,9 +76,10 @@ def _strict_strptime(text: pa.Array, format: str, day_pattern: str) -> pa.Array:
     return pc.if_else(same_day, dates, pa.scalar(None, pa.date32()))
 
 
-def parse_dates(values: pa.Array) -> tuple[pa.Array, int, int, list[str]]:
+def parse_dates(values: pa.Array) -> tuple[pa.Array, int, int]:
     """Dates from M/D/YYYY text (time part ignored), ISO text, or Excel serial numbers.
-    Returns date32 values, the unparsed count, the out-of-range count and a few unparsed examples."""
+    Returns date32 values, the unparsed count and the out-of-range count (`examples_set_missing`
+    names a few of the values either turned into missing)."""
     day_part = pc.replace_substring_regex(values, r"[ T].*$", "")
     us_style = _strict_strptime(day_part, "%m/%d/%Y", r"^\d{1,2}/(?P<day>\d{1,2})/")
     iso_style = _strict_strptime(day_part, "%Y-%m-%d", r"^\d{4}-\d{1,2}-(?P<day>\d{1,2})$")
@@ -91,8 +92,7 @@ def parse_dates(values: pa.Array) -> tuple[pa.Array, int, int, list[str]]:
     low, high = (pa.scalar(d, pa.date32()) for d in PLAUSIBLE_DATES)
     out_of_range = pc.fill_null(pc.or_(pc.less(parsed, low), pc.greater(parsed, high)), False)
     parsed = pc.if_else(out_of_range, pa.scalar(None, pa.date32()), parsed)
-    examples = pc.unique(pc.filter(values, unparsed_mask)).to_pylist()[:3]
-    return parsed, _count(unparsed_mask), _count(out_of_range), examples
+    return parsed, _count(unparsed_mask), _count(out_of_range)
 
 
 def parse_integers(values: pa.Array) -> tuple[pa.Array, int, list[str]]:
@@ -123,7 +123,7 @@ def clean_columns(raw: pa.Table, header: list[str]) -> tuple[dict[str, pa.Array]
         column_stats = ColumnStats(source_names=[header[position]], redacted=redacted, na_literal=na)
         if is_date_column(name):
             text = values
-            values, column_stats.unparsed, column_stats.out_of_range, _ = parse_dates(text)
+            values, column_stats.unparsed, column_stats.out_of_range = parse_dates(text)
             column_stats.unparsed_examples = examples_set_missing(text, values)
         elif name in INTEGER_COLUMNS:
             values, column_stats.unparsed, column_stats.unparsed_examples = parse_integers(values)

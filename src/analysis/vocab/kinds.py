@@ -21,24 +21,17 @@ class TableKind:
     signature: tuple[str, ...]  # columns that identify the kind when names say nothing
 
 
+def _dated(name: str, pattern: str, date_column: str, signature: tuple[str, ...] = ()) -> TableKind:
+    """A kind whose records need their event date; identified by `signature` columns (the date alone by default)."""
+    return TableKind(name, re.compile(pattern), date_column, (date_column,), signature or (date_column,))
+
+
 KINDS: tuple[TableKind, ...] = (
-    TableKind("book_ins", re.compile(r"book[\s_-]?ins?\b"), "book_in_date", ("book_in_date",), ("book_in_date",)),
-    TableKind(
-        "detainers",
-        re.compile(r"detainer"),
-        "detainer_prepare_date",
-        ("detainer_prepare_date",),
-        ("detainer_prepare_date",),
-    ),
-    TableKind("encounters", re.compile(r"encounter"), "event_date", ("event_date",), ("event_date", "landmark")),
-    TableKind("removals", re.compile(r"removal"), "removal_date", ("removal_date",), ("removal_date",)),
-    TableKind(
-        "arrests",
-        re.compile(r"arrest|apprehension"),
-        "apprehension_date",
-        ("apprehension_date",),
-        ("apprehension_method", "apprehension_date"),
-    ),
+    _dated("book_ins", r"book[\s_-]?ins?\b", "book_in_date"),
+    _dated("detainers", r"detainer", "detainer_prepare_date"),
+    _dated("encounters", r"encounter", "event_date", ("event_date", "landmark")),
+    _dated("removals", r"removal", "removal_date"),
+    _dated("arrests", r"arrest|apprehension", "apprehension_date", ("apprehension_method", "apprehension_date")),
 )
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
 KNOWN_TABLES = tuple(kind.name for kind in KINDS)
