@@ -83,7 +83,7 @@ def test_skipped_section_in_the_report_is_its_title_and_one_sentence(real_projec
     ensure_kernel()
     target = tmp_path / REPEAT
     nb = execute(real_project / "notebooks" / REPEAT, target, ReportParameters(release=REAL_RELEASE_ID), tmp_path / "failed")
-    assembly = Assembly(tmp_path)
+    assembly = Assembly(tmp_path, "")
     assembly.notebook(nb)
     markdown = assembly.markdown()
     assert "papermill" not in markdown.lower() and "exception" not in markdown.lower()

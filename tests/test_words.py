@@ -58,12 +58,13 @@ def test_fiscal_years():
     assert words.fy_range([]) == "–" and words.fy_range([], empty="no fiscal year") == "no fiscal year"
     assert words.fy_bounds(2021, None) == "FY2021 to FY…"
     assert words.fy_list([2016, 2017, 2018]) == "FY2016, FY2017 and FY2018"
+    assert words.fy_runs([2020, 2016, 2018, 2019]) == "FY2016, FY2018–FY2020" and words.fy_runs([]) == ""
 
 
 def test_lists_and_words():
     assert words.and_list(["a"]) == "a" and words.and_list(["a", "b"]) == "a and b"
     assert words.and_list(["a", "b", "c"]) == "a, b and c"
-    assert words.quoted_list(list("abcdef")) == "'a', 'b', 'c', 'd' and 2 more"
+    assert words.limited_list(list("abcdef")) == "a, b, c, d and 2 more" and words.limited_list(["a"]) == "a"
     assert words.plural(1, "file") == "file" and words.plural(3, "file") == "files"
     assert words.capital("encounters ending in a detainer") == "Encounters ending in a detainer"
     assert words.capital("ICE arrests") == "ICE arrests"

@@ -23,6 +23,7 @@ from analysis.paths import processed_dir
 from analysis.reading.manifest import read_manifest
 from analysis.vocab.fiscal import is_partial
 from analysis.vocab.geography import aor_label
+from analysis.vocab.kinds import KIND_BY_NAME
 
 
 class PartialYears(frozenset[int]):
@@ -133,6 +134,13 @@ class Release:
 
     def partial_years(self, table: str) -> PartialYears:
         return partial_years(self.manifest, table)
+
+    def date_column(self, table: str) -> str | None:
+        """The column whose dates place `table`'s records in fiscal years (manifest `dated_by`):
+        `departed_date` for removals that have no removal date."""
+        info = self.manifest["tables"].get(table) or {}
+        kind = KIND_BY_NAME.get(table)
+        return info.get("dated_by") or (kind.date_column if kind else None)
 
     def path(self, table: str) -> Path:
         return processed_dir(self.id) / f"{table}.parquet"

@@ -158,11 +158,21 @@ def and_list(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def quoted_list(values: Sequence[str], limit: int = 4) -> str:
-    """`'a', 'b', 'c', 'd' and 3 more`."""
-    shown = [f"'{v}'" for v in values[:limit]]
-    more = f" and {len(values) - limit} more" if len(values) > limit else ""
-    return ", ".join(shown) + more
+def limited_list(items: Sequence[str], limit: int = 4) -> str:
+    """The first `limit` items and how many more: `a, b, c, d and 3 more`."""
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def fy_runs(years: Iterable[int]) -> str:
+    """`FY2016, FY2018–FY2020`: fiscal years, consecutive ones as ranges."""
+    runs: list[list[int]] = []
+    for fy in sorted(years):
+        if runs and fy == runs[-1][-1] + 1:
+            runs[-1].append(fy)
+        else:
+            runs.append([fy])
+    return ", ".join(fy_range(run) for run in runs)
 
 
 # ---------------------------------------------------------------- places

@@ -3,8 +3,8 @@ stacked by category, lines per month, horizontal bars per category (stacked or p
 cumulative shares per group. Titles and subtitles are wrapped by character count, narrower
 where long category labels push the plot (which the title aligns with) to the right.
 
-Same contract as `charts.py`: aggregates and texts in, a Figure with its title, subtitle and
-source line drawn out."""
+Same contract as `charts.py`: aggregates and texts in, a Figure with its title, subtitle,
+source line and alt text out."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from analysis import words
+from analysis.figures import alt
 from analysis.figures import style as figures
 from analysis.release import PartialYears
 from analysis.vocab.fiscal import fiscal_year_bounds
@@ -49,24 +50,21 @@ def _sourced(fig: Figure, source: str, note: str | None = None) -> Figure:
     return fig
 
 
-def _colour(position: int, name: str) -> str:
-    return figures.MUTED if name in ("All other", "Not recorded") else figures.PALETTE[position % len(figures.PALETTE)]
-
-
 def stacked_year_bars(table: pd.DataFrame, categories: list[str], partial: PartialYears, *, title: str,
                       subtitle: str, y_label: str, source: str) -> Figure:
     """Bars per fiscal year, stacked by category; partial fiscal years hatched and labelled."""
     fig, ax = _figure(title, subtitle)
     years = [int(fy) for fy in table["fiscal_year"]]
     flags = partial.flags(years)
+    year_labels = words.fy_labels(years, partial)
     positions = list(range(len(years)))
     bottom = pd.Series(0.0, index=table.index)
-    for i, category in enumerate(categories):
+    for category, colour in zip(categories, figures.series_colours(categories), strict=True):
         bars = ax.bar(positions, table[category], bottom=bottom, width=0.65, label=category,
-                      color=_colour(i, category), edgecolor="white", linewidth=0.4)
+                      color=colour, edgecolor="white", linewidth=0.4)
         figures.hatch_partial(bars, flags)
         bottom = bottom + table[category]
-    ax.set_xticks(positions, words.fy_labels(years, partial))
+    ax.set_xticks(positions, year_labels)
     handles, labels = ax.get_legend_handles_labels()
     if any(flags):
         handles.append(figures.partial_handle())
@@ -74,6 +72,17 @@ def stacked_year_bars(table: pd.DataFrame, categories: list[str], partial: Parti
     if len(labels) > 1:  # a single series needs no legend
         ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5)
     figures.label_axes(ax, x="Fiscal year (1 October to 30 September)", y=y_label)
+    totals = [float(v) for v in table[categories].sum(axis=1)]
+    parts: list[alt.Part] = [f"Bar chart of {alt.noun(y_label)} per fiscal year"]
+    if len(categories) > 1:
+        overall = table[categories].sum()
+        largest = str(overall.idxmax())
+        parts += [f", stacked by {len(categories)} categories; totals "]
+        parts += [*alt.listing(year_labels, totals), f"; the largest category is {alt.one_line(largest)} with ",
+                  float(overall[largest]), " in all years shown."]
+    else:
+        parts += [": ", *alt.listing(year_labels, totals), "."]
+    alt.attach(fig, title, *parts)
     return _sourced(fig, source)
 
 
@@ -81,8 +90,8 @@ def monthly_lines(table: pd.DataFrame, series: list[str], partial: PartialYears,
                   subtitle: str, y_label: str, source: str) -> Figure:
     """One line per series over calendar months; the months of the `partial` fiscal years shaded."""
     fig, ax = _figure(title, subtitle)
-    for i, name in enumerate(series):
-        ax.plot(table["month"], table[name], label=name, color=_colour(i, name), linewidth=1.6)
+    for name, colour in zip(series, figures.series_colours(series), strict=True):
+        ax.plot(table["month"], table[name], label=name, color=colour, linewidth=1.6)
     for fy in sorted(partial):
         start, end = fiscal_year_bounds(fy)
         shown_end = min(pd.Timestamp(end), table["month"].max() + pd.offsets.MonthEnd(0))
@@ -93,6 +102,18 @@ def monthly_lines(table: pd.DataFrame, series: list[str], partial: PartialYears,
     ax.xaxis.set_major_locator(MonthLocator(bymonth=(4, 10)))  # fiscal years start in October
     ax.xaxis.set_major_formatter(DateFormatter("%b\n%Y"))
     figures.label_axes(ax, x="Month", y=y_label)
+    months = pd.to_datetime(table["month"])
+    per_month = "" if "month" in y_label.lower() else " per calendar month"
+    parts: list[alt.Part] = [f"Line chart of {alt.noun(y_label)}{per_month}"]
+    if len(months):
+        parts.append(f", {months.iloc[0]:%B %Y} to {months.iloc[-1]:%B %Y}, one line per series")
+    for i, name in enumerate(series):
+        values = table[name].to_numpy(dtype=float)
+        if len(values):
+            peak = int(values.argmax())
+            parts += ["; " if i else ": ", f"{alt.one_line(name)} highest ", values[peak],
+                      f" in {months.iloc[peak]:%B %Y}"]
+    alt.attach(fig, title, *parts, ".")
     return _sourced(fig, source)
 
 
@@ -103,8 +124,8 @@ def horizontal_bars(labels: list[str], values: dict[str, list[float]], *, title:
     fig, ax = _figure(title, subtitle, height=height or fitted, title_width=title_width)
     positions = list(range(len(labels)))[::-1]
     left = [0.0] * len(labels)
-    for i, (name, numbers) in enumerate(values.items()):
-        ax.barh(positions, numbers, left=left, height=0.7, label=name, color=_colour(i, name))
+    for (name, numbers), colour in zip(values.items(), figures.series_colours(list(values)), strict=True):
+        ax.barh(positions, numbers, left=left, height=0.7, label=name, color=colour)
         left = [a + b for a, b in zip(left, numbers, strict=True)]
     ax.set_yticks(positions, labels)
     ax.grid(axis="y", visible=False)
@@ -114,6 +135,10 @@ def horizontal_bars(labels: list[str], values: dict[str, list[float]], *, title:
     ax.set_xlabel(x_label)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=5 if title_width < TITLE_WIDTH - 20 else 8))  # room for "200,000"
     ax.xaxis.set_major_formatter(FuncFormatter(figures.thousands))
+    totals = [sum(float(numbers[i]) for numbers in values.values()) for i in range(len(labels))]
+    stacked = f", stacked by {', '.join(alt.one_line(name) for name in values)}" if len(values) > 1 else ""
+    alt.attach(fig, title, f"Horizontal bars of {alt.noun(x_label)}{stacked}, from the top: ",
+               *alt.ranking([alt.one_line(label) for label in labels], totals), ".")
     return _sourced(fig, source)
 
 
@@ -136,6 +161,13 @@ def paired_bars(labels: list[str], first: list[float], second: list[float], name
     ax.set_xlabel(x_label)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=5 if title_width < TITLE_WIDTH - 20 else 8))  # room for "200,000"
     ax.xaxis.set_major_formatter(FuncFormatter(figures.thousands))
+    parts: list[alt.Part] = [f"Pairs of horizontal bars, {alt.one_line(names[0])} and {alt.one_line(names[1])}, "
+                             "from the top: "]
+    shown = min(len(labels), alt.LISTED)
+    for i in range(shown):
+        parts += ["; " if i else "", f"{alt.one_line(labels[i])} ", first[i], " and ", second[i],
+                  f" (ratio {notes[i]})" if notes[i] else ""]
+    alt.attach(fig, title, *parts, f"; {len(labels) - shown} more." if len(labels) > shown else ".")
     return _sourced(fig, source)
 
 
@@ -159,4 +191,11 @@ def cumulative_share_lines(shares: pd.DataFrame, labels: dict[str, str], *, titl
     ax.legend(loc="upper left", fontsize=7.5)
     figures.label_axes(ax, x="Days after the first declined (or honoured) detainer", y="Share of people",
                        y_format="share")
+    groups = []
+    for group, label in labels.items():
+        points = shares[shares["group"] == group].dropna(subset=["share"])
+        groups.append(f"{alt.one_line(label)}: " + ", ".join(
+            f"{row['share']:.0%} within {row['days']:,.0f} days" for _, row in points.iterrows()) or "too few people")
+    alt.attach(fig, title, "Line chart of the share of each group with a later detainer, by days after the first "
+               "declined (or honoured) detainer; ", "; ".join(groups), ".")
     return _sourced(fig, source, note)

@@ -11,15 +11,17 @@ import datetime as dt
 import html
 import json
 import os
+import re
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from importlib import resources
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from analysis.atomic import swap_into_place
 from analysis.errors import ReportError
@@ -34,8 +36,10 @@ from analysis.report.parameters import ReportParameters
 
 if TYPE_CHECKING:  # nbformat takes seconds to import; a no-op build never needs it
     import nbformat
+    from traitlets.config import Config
 
 KERNEL_NAME = "ice-detainers"
+PDF_STANDARD: Final = "ua-1"  # accessible PDF: tagged, every figure with alt text
 KERNEL_DISPLAY_NAME = "Python (ICE detainers)"
 SKIP_EXCEPTION = "SectionSkipped"
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"  # the banner cells papermill adds around a failure
@@ -51,9 +55,12 @@ class Assembly:
     """Markdown being assembled, with figure and table counters and the files they produced."""
 
     out_dir: Path
+    suffix: str  # of the files published beside the report (`-CA`), as ReportParameters.suffix
     figures: int = 0
     tables: int = 0
     parts: list[str] = field(default_factory=list)
+    alt_texts: dict[str, str] = field(default_factory=dict)  # figure path -> its alt text
+    files: list[str] = field(default_factory=list)  # files published beside the report (the codebook)
 
     def figure(self, meta: dict, data: dict) -> None:
         self.figures += 1
@@ -65,7 +72,9 @@ class Assembly:
         (folder / f"{stem}.svg").write_text(data["image/svg+xml"], encoding="utf-8")
         (folder / f"{stem}.png").write_bytes(base64.b64decode(data["image/png"]))
         caption = f"Figure {self.figures}. {meta['caption']}. Source: {meta['source']}."
-        self.parts.append(f"![{escape_md(caption)}](figures/{stem}.svg){{width=100%}}")
+        path = f"figures/{stem}.svg"
+        self.alt_texts[path] = meta["alt"]
+        self.parts.append(f'![{escape_md(caption)}]({path}){{width=100% alt="{attribute_text(meta["alt"])}"}}')
 
     def table(self, meta: dict) -> None:
         self.tables += 1
@@ -75,6 +84,15 @@ class Assembly:
         (folder / f"{stem}.csv").write_text(meta["csv"], encoding="utf-8")
         caption = f"Table {self.tables}. {meta['caption']}. Source: {meta['source']}."
         self.parts.append(f"{meta['markdown']}\n\n: {escape_md(caption)}")
+
+    def file(self, meta: dict) -> None:
+        """A CSV published beside the report as `<name><suffix>.csv` (ReportContext.publish_csv)."""
+        stem, dot, extension = meta["name"].rpartition(".")
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", stem) or extension != "csv":
+            raise ReportError(f"a notebook asked to publish {meta['name']!r}: only plain names.csv are published")
+        name = f"{stem}{self.suffix}{dot}{extension}"
+        (self.out_dir / name).write_text(meta["csv"], encoding="utf-8")
+        self.files.append(name)
 
     def notebook(self, nb: nbformat.NotebookNode) -> None:
         """A notebook's prose and outputs; a section that stopped with SectionSkipped ends at its
@@ -99,6 +117,8 @@ class Assembly:
             self.figure(meta, output["data"])
         elif meta and meta.get("kind") == "table":
             self.table(meta)
+        elif meta and meta.get("kind") == "file":
+            self.file(meta)
         elif "text/markdown" in output.get("data", {}):
             self.parts.append(output["data"]["text/markdown"])
 
@@ -108,6 +128,22 @@ class Assembly:
 
 def escape_md(text: str) -> str:
     return text.replace("[", "\\[").replace("]", "\\]")
+
+
+def attribute_text(text: str) -> str:
+    """Text as the value of a quoted pandoc attribute (`alt="..."`): taken literally, never as markup."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+ALT_INPUT = "alt:"  # sys.inputs key prefix of a figure's alt text, followed by the figure's path
+TYPST_IMAGE = re.compile(r'\bimage\(("figures/(?:[^"\\]|\\.)*")')
+
+
+def with_alt_texts(typst_body: str) -> str:
+    """Pandoc's Typst writer drops an image's alt text: give every `image(...)` an `alt:` read from
+    `sys.inputs` (so no data text is pasted into Typst code), keyed by the image path pandoc wrote."""
+    return TYPST_IMAGE.sub(lambda m: f'image({m.group(1)}, alt: sys.inputs.at("{ALT_INPUT}" + {m.group(1)})',
+                           typst_body)
 
 
 def ensure_kernel() -> None:
@@ -129,6 +165,18 @@ def list_notebooks() -> list[Path]:
     return found
 
 
+def kernel_config() -> Config:
+    """Configuration of the kernel manager papermill starts: it provisions CurveZMQ keys, so the
+    kernel's TCP sockets are encrypted. Without them ipykernel warns on stderr, in the middle of the
+    report's progress output, that it runs "over TCP without encryption": a warning nobody running
+    a report can act on. ("auto": keys whenever pyzmq and the kernelspec support them.)"""
+    import zmq
+    from traitlets.config import Config
+
+    policy = "auto" if zmq.has("curve") else "disabled"
+    return Config({"KernelManager": {"transport_encryption": policy}})
+
+
 def execute(source: Path, target: Path, params: ReportParameters, keep_failed_in: Path) -> nbformat.NotebookNode:
     """Run one notebook with papermill; a `SectionSkipped` stop is a normal, short section.
     A failing notebook is copied, executed as far as it got, into `keep_failed_in`."""
@@ -138,7 +186,7 @@ def execute(source: Path, target: Path, params: ReportParameters, keep_failed_in
     try:
         pm.execute_notebook(
             str(source), str(target), parameters=params.as_dict(), kernel_name=KERNEL_NAME,
-            cwd=str(source.parent), progress_bar=False, log_output=False,
+            cwd=str(source.parent), progress_bar=False, log_output=False, config=kernel_config(),
         )
     except pm.PapermillExecutionError as exc:
         if exc.ename != SKIP_EXCEPTION:
@@ -196,17 +244,22 @@ def report_metadata(manifest: dict, params: ReportParameters) -> dict[str, str]:
     }
 
 
-def render_pdf(markdown: str, meta: dict[str, str], build: Path) -> bytes:
+def render_pdf(markdown: str, meta: dict[str, str], build: Path, alt_texts: dict[str, str]) -> bytes:
     import pypandoc
     import typst
 
     body = pypandoc.convert_text(markdown, "typst", format="markdown", extra_args=["--wrap=none"])
     body = body.replace("align(center)[#table(", "align(left)[#table(")  # tables align with their captions
+    body = with_alt_texts(body)
     template = resources.files("analysis").joinpath("report/templates/report.typ").read_text(encoding="utf-8")
     source = build / "report.typ"
     source.write_text(template + "\n" + body, encoding="utf-8")
     try:
-        return typst.compile(str(source), root=str(build), sys_inputs=meta, ignore_system_fonts=True)
+        # PDF/UA-1: a tagged PDF (structure, reading order, document title and language) whose every
+        # figure has alt text; typst refuses to write it otherwise.
+        inputs = {**meta, **{f"{ALT_INPUT}{path}": text for path, text in alt_texts.items()}}
+        return typst.compile(str(source), root=str(build), sys_inputs=inputs, ignore_system_fonts=True,
+                             pdf_standards=PDF_STANDARD)
     except Exception as exc:  # noqa: BLE001 - typst reports errors as its own exception types
         raise ReportError(f"typst could not compile the report: {str(exc).splitlines()[0]}", file=str(source)) from None
 
@@ -269,15 +322,15 @@ def build_report(location: ReleaseLocation, params: ReportParameters, *, force: 
         parallel = 1 if records > LARGE_RELEASE_ROWS else MAX_PARALLEL
         executed = run_notebooks(sources, keys, params, build, out, force=force, progress=progress, label=label,
                                  parallel=parallel)
-        assembly = Assembly(build)
+        assembly = Assembly(build, suffix)
         for path in sources:
             assembly.notebook(executed[path])
         with progress.step(f"{label}: PDF and HTML"):
-            pdf = render_pdf(assembly.markdown(), meta, build)
+            pdf = render_pdf(assembly.markdown(), meta, build, assembly.alt_texts)
             page = render_html(assembly.markdown(), meta, build)
         (build / f"report{suffix}.pdf").write_bytes(pdf)
         (build / f"report{suffix}.html").write_text(page, encoding="utf-8")
-        publish(build, out, suffix)
+        publish(build, out, suffix, assembly.files)
         failure_note.unlink(missing_ok=True)
         shutil.rmtree(out / f"failed{suffix}", ignore_errors=True)
         key_file.write_text(report_key)
@@ -367,7 +420,7 @@ def execute_all(paths: list[Path], params: ReportParameters, build: Path, failed
     return paths
 
 
-def publish(build: Path, out: Path, suffix: str) -> None:
+def publish(build: Path, out: Path, suffix: str, files: Sequence[str] = ()) -> None:
     """Move finished outputs into place: folders by rename, files by atomic replace."""
     for folder in ("figures", "tables", "notebooks"):
         final = out / f"{folder}{suffix}"
@@ -375,5 +428,5 @@ def publish(build: Path, out: Path, suffix: str) -> None:
         if not staged.exists():
             staged.mkdir()
         swap_into_place(staged, final)
-    for name in (f"report{suffix}.pdf", f"report{suffix}.html"):
+    for name in (*files, f"report{suffix}.pdf", f"report{suffix}.html"):
         os.replace(build / name, out / name)

@@ -12,12 +12,14 @@ import csv
 import io
 import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from typing import NoReturn
 
 import pandas as pd
 from IPython.display import Markdown, display
 
 from analysis import words
+from analysis.figures import alt as alt_text
 from analysis.figures.style import render
 from analysis.reading.safety import neutral_cell
 from analysis.release import Release
@@ -71,6 +73,9 @@ class ReportContext:
         """Records of `table` within the report's geography and fiscal years (see `Release.load`)."""
         return self.data.load(table, columns)
 
+    def date_column(self, table: str) -> str | None:
+        return self.data.date_column(table)
+
     def source(self, table: str) -> str:
         """The source line: `ICE release <id>, table <name>` (or another named source in the release)."""
         what = f"table {table}" if table in self.manifest["tables"] else table
@@ -100,13 +105,16 @@ class ReportContext:
         display(Markdown(text))
 
     def show_table(self, frame: pd.DataFrame, *, name: str, caption: str, table: str,
-                   counts: Iterable[str] = (), align_right: Iterable[str] = ()) -> None:
+                   counts: Iterable[str] = (), align_right: Iterable[str] = (), literal: bool = False,
+                   wide: Iterable[str] = ()) -> None:
         """A numbered table in the report (and a CSV beside it). `counts` columns get
-        thousands separators and small-cell suppression; every cell is shown as text."""
+        thousands separators and small-cell suppression; every cell is shown as text, and with
+        `literal` (cells that hold text from the release) exactly as written, never as markup.
+        `wide` columns (long text) get more room than others in the PDF."""
         counts = list(counts)
         shown = words.suppress(frame, counts, self.params.min_cell).astype(object).where(frame.notna(), "")
         right = set(counts) | set(align_right)
-        markdown = pipe_table(shown, right)
+        markdown = pipe_table(shown, right, literal=literal, wide=set(wide))
         csv_text = safe_csv(shown if self.params.min_cell > 1 else frame)
         source = self.source(table)
         meta = {OUTPUT_KEY: {"kind": "table", "name": name, "caption": caption, "source": source,
@@ -115,10 +123,28 @@ class ReportContext:
         display({"text/markdown": f"**{caption}**\n\n{markdown}\n\n*Source: {source}.*", "text/html": html},
                 raw=True, metadata=meta)
 
-    def show_figure(self, fig, *, name: str, caption: str, table: str) -> None:
-        """A numbered figure in the report; SVG and PNG files beside it."""
+    def publish_csv(self, frame: pd.DataFrame, *, name: str) -> None:
+        """A CSV file published beside the report, `reports/<id>/<name>.csv` (with the report's
+        file-name suffix), such as the codebook; cells and headers neutralised like every CSV."""
+        meta = {OUTPUT_KEY: {"kind": "file", "name": f"{name}.csv", "csv": safe_csv(frame)}}
+        display({"text/plain": f"{name}.csv"}, raw=True, metadata=meta)
+
+    def alt(self, fig, *, drawn_bars: str | None = None) -> str:
+        """The alt text of `fig` (figures.alt: its finding, what it shows and its key numbers), counts
+        with small-cell suppression. The chart functions attach it; for a bar chart a notebook drew
+        itself, `drawn_bars` says what its bars show and they are described as drawn."""
+        if drawn_bars is not None:
+            alt_text.drawn_bars(fig, drawn_bars)
+        return alt_text.alt_of(fig).text(self.count)
+
+    def show_figure(self, fig, *, name: str, caption: str, table: str, alt: str) -> None:
+        """A numbered figure in the report; SVG and PNG files beside it. `alt` is its alternative
+        text (`self.alt(fig)`), for readers who cannot see it: required, plain text."""
+        if not alt.strip() or alt.strip() == caption.strip():
+            raise ValueError(f"figure {name!r} needs alt text saying what it shows, not its caption")
         svg, png = render(fig)
-        meta = {OUTPUT_KEY: {"kind": "figure", "name": name, "caption": caption, "source": self.source(table)}}
+        meta = {OUTPUT_KEY: {"kind": "figure", "name": name, "caption": caption, "source": self.source(table),
+                             "alt": " ".join(alt.split())}}
         display({"image/svg+xml": svg.decode("utf-8"), "image/png": base64.b64encode(png).decode("ascii")},
                 raw=True, metadata=meta)
 
@@ -132,16 +158,32 @@ def breakable(text: str) -> str:
     return LONG_TOKEN.sub(lambda m: "\u200b".join(m.group(0)[i : i + 16] for i in range(0, len(m.group(0)), 16)), text)
 
 
-def pipe_table(frame: pd.DataFrame, right: set[str]) -> str:
-    """A Markdown pipe table; pipes and newlines in cells are escaped."""
+MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+
+
+def markdown_literal(text: str) -> str:
+    """Text that Markdown shows as written: every ASCII punctuation character backslash-escaped
+    (pandoc then hands Typst and HTML plain text, which their writers escape in turn)."""
+    return MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(text.split()))
+
+
+def pipe_table(frame: pd.DataFrame, right: set[str], *, literal: bool = False,
+               wide: AbstractSet[str] = frozenset()) -> str:
+    """A Markdown pipe table; pipes and newlines in cells are escaped, and with `literal` all
+    markup (see `markdown_literal`; snake_case names may then break after each `_`)."""
     def cell(value: object) -> str:
+        if literal:
+            return markdown_literal(breakable(str(value)).replace("_", "_\u200b"))
         return breakable(str(value).replace("|", "\\|").replace("\n", " "))
 
     header = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
     rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False, name=None)]
     # pandoc sizes the columns of a wide table by the dashes under each header: give each its content's width
     widths = [max([len(str(c))] + [len(str(v)) for v in frame[c]]) for c in frame.columns]
-    dashes = ["-" * max(3, min(w, 40)) for w in widths]
+    # beside a wide column, a short one still needs room for its bold header
+    narrowest = [len(str(c)) + 6 if wide else 3 for c in frame.columns]
+    dashes = ["-" * max(least, min(w, 60 if c in wide else 40))
+              for c, w, least in zip(frame.columns, widths, narrowest, strict=True)]
     rule = "|" + "|".join(f"{d}:" if c in right else f":{d}" for c, d in zip(frame.columns, dashes, strict=True)) + "|"
     return "\n".join([header, rule, *rows])
 
@@ -149,5 +191,6 @@ def pipe_table(frame: pd.DataFrame, right: set[str]) -> str:
 def safe_csv(frame: pd.DataFrame) -> str:
     """CSV whose text cells cannot be run as spreadsheet formulas (see `safety.neutral_cell`)."""
     buffer = io.StringIO()
-    frame.map(neutral_cell).to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    neutral = frame.map(neutral_cell).rename(columns=neutral_cell)  # header cells too
+    neutral.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
     return buffer.getvalue()

@@ -139,7 +139,7 @@ class DetainerOutcomes:
         """Declined detainers per category as ranked bars, shown as figure `name`."""
         fig = charts.ranked_bars(labels, declined, min_cell=self.min_cell, muted=muted, title=title,
                                  subtitle=subtitle, x_label="Declined detainers", source=self.source)
-        self.ctx.show_figure(fig, name=name, table="detainers", caption=caption)
+        self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name=name, table="detainers", caption=caption)
 
     def introduction(self) -> None:
         self.ctx.say(introduction(len(self.records), int(self.declined().sum()),
@@ -156,7 +156,7 @@ class DetainerOutcomes:
                                     subtitle=f"Outcome of detainers prepared in each fiscal year, "
                                              f"{self.ctx.params.geography}",
                                     source=self.source, label_width=34)
-        self.ctx.show_figure(fig, name="outcomes-shares", table="detainers",
+        self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="outcomes-shares", table="detainers",
                              caption="Outcomes (grouped lift reasons) as shares of each fiscal year's detainers")
         table = counts.T.reset_index()
         table.columns = ["Outcome", *labels]
@@ -194,7 +194,7 @@ class DetainerOutcomes:
             y_label="Declined detainers", source=self.source, min_cell=self.min_cell,
             note="hatched: partial fiscal year" if self.partial.any_of(declines.fiscal_year) else None,
         )
-        self.ctx.show_figure(fig, name="declined-by-fiscal-year", table="detainers",
+        self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="declined-by-fiscal-year", table="detainers",
                              caption="Declined detainers per fiscal year under the strict and the broad definition")
         shown = pd.DataFrame({
             "Fiscal year": words.fy_labels(declines.fiscal_year, self.partial), "Detainers": declines.detainers,
@@ -231,7 +231,7 @@ class DetainerOutcomes:
                 subtitle=f"Each state's share of all declined detainers, {self.span}; grey: none recorded",
                 legend_label="Share of all declined detainers", source=self.source,
             )
-            self.ctx.show_figure(fig, name="declines-by-state", table="detainers",
+            self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="declines-by-state", table="detainers",
                                  caption=f"Each state's share of declined detainers ({definition} definition)")
         top = with_declines.head(10)
         shown = pd.DataFrame({"State": top["name"], "Declined": top.declined,
@@ -288,7 +288,7 @@ class DetainerOutcomes:
             subtitle=f"Decline rate ({definition} definition): declined / detainers received, {self.span}",
             x_label="Share of the facility's detainers declined", source=self.source,
         )
-        self.ctx.show_figure(fig, name="declines-facility-rates", table="detainers",
+        self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="declines-facility-rates", table="detainers",
                              caption=f"Facilities with the highest decline rates, among those that received at least "
                                      f"{least} detainers ({definition} definition)")
         shown = pd.DataFrame({"Facility": by_rate.facility, "State": by_rate.state,
@@ -357,7 +357,7 @@ class DetainerOutcomes:
                 subtitle=f"Days from prepare date to lift date by outcome, {self.span}; box: middle half, "
                          "whiskers: 5th to 95th percentile",
                 x_label="Days from prepare date to lift date", source=self.source)
-            self.ctx.show_figure(fig, name="days-to-lift", table="detainers",
+            self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="days-to-lift", table="detainers",
                                  caption="Days from prepare date to lift date by outcome (box: quartiles; whiskers: "
                                          "5th and 95th percentiles)")
         shown = pd.DataFrame({"Outcome": timing["label"], "Detainers with both dates": timing["lifted"],

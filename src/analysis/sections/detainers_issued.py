@@ -179,7 +179,7 @@ class DetainersIssued:
             partial=self.partial.within(self.totals.fiscal_year),
         )
         hatched = "; hatched months belong to a partial fiscal year" if self.any_partial else ""
-        self.ctx.show_figure(fig, name="issued-by-month", table=self.source_table,
+        self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="issued-by-month", table=self.source_table,
                              caption=f"{self.Noun} per calendar month{hatched}")
         self.ctx.say(f"The busiest month was {busiest.month:%B %Y}, with {self.n(busiest['count'])} {self.noun}.")
 
@@ -192,7 +192,7 @@ class DetainersIssued:
             note="hatched: partial fiscal year" if self.any_partial else None,
         )
         hatched = "; hatched bars are partial fiscal years" if self.any_partial else ""
-        self.ctx.show_figure(fig, name="issued-by-fiscal-year", table=self.source_table,
+        self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="issued-by-fiscal-year", table=self.source_table,
                              caption=f"{Noun} per fiscal year{hatched}")
         shown = totals[["label", "count", "months", "per_month"]].rename(columns={
             "label": "Fiscal year", "count": Noun, "months": "Months with records", "per_month": "Average per month"})
@@ -215,7 +215,7 @@ class DetainersIssued:
             subtitle=f"{self.Noun} by ICE area of responsibility, {self.geography}, {self.span}",
             x_label=self.Noun, source=self.source,
         )
-        self.ctx.show_figure(fig, name="issued-by-aor", table=self.source_table,
+        self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="issued-by-aor", table=self.source_table,
                              caption=f"{self.Noun} by ICE area of responsibility")
         shown = aors.assign(share=aors.share.map(words.share)).rename(
             columns={"aor": "Area of responsibility", "count": self.Noun, "share": "Share"})
@@ -242,7 +242,7 @@ class DetainersIssued:
                 subtitle=f"{self.Noun} by state of the receiving facility, {self.span}; grey: none",
                 legend_label=f"{self.Noun} (number)", source=self.source,
             )
-            self.ctx.show_figure(fig, name="issued-by-state", table="detainers",
+            self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="issued-by-state", table="detainers",
                                  caption=f"{self.Noun} by state of the receiving facility (tile map: one equal tile "
                                          "per state and DC)")
             off_map = states[~states.on_map]
@@ -267,7 +267,7 @@ class DetainersIssued:
             subtitle=f"{self.Noun} by receiving facility (state), the {len(top)} with the most, {self.span}",
             x_label=self.Noun, source=self.source,
         )
-        self.ctx.show_figure(fig, name="issued-top-facilities", table="detainers",
+        self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="issued-top-facilities", table="detainers",
                              caption=f"The {len(top)} facilities that received the most {self.noun}")
         shown = facilities.head(20).assign(share=lambda f: f.share.map(lambda v: words.share(v, 1)))
         shown = shown.rename(columns={"facility": "Facility", "state": "State", "count": self.Noun, "share": "Share"})
@@ -292,7 +292,7 @@ class DetainersIssued:
             shares, self.partial, title=criminality_title(shares, labels, self.noun),
             subtitle=f"Criminality category at the time the detainer was prepared, {self.geography}", source=self.source,
         )
-        self.ctx.show_figure(fig, name="issued-criminality-shares", table="detainers",
+        self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="issued-criminality-shares", table="detainers",
                              caption=f"Criminality categories as shares of each fiscal year's {self.noun}")
         shown = self._counts_table(counts, labels)
         self.ctx.show_table(shown, name="issued-criminality", table="detainers",
@@ -307,7 +307,7 @@ class DetainersIssued:
             title=f"Form {dm.form_name(lead.detainer_type)} made up {lead.share:.0%} of {self.noun}, {self.span}",
             subtitle=f"Detainer type (ICE form), {self.geography}", source=self.source,
         )
-        self.ctx.show_figure(fig, name="issued-type-shares", table="detainers",
+        self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="issued-type-shares", table="detainers",
                              caption=f"Detainer types as shares of each fiscal year's {self.noun}")
         shown = counts.assign(Total=counts.sum(axis=1)).reset_index(drop=True)
         shown.columns = [dm.form_name(c) for c in shown.columns]

@@ -118,6 +118,18 @@ def arrests_introduction(records: str, place: str, years: str, labels: int) -> s
             "or vanishes between years or releases may be a relabelling, not a change in practice.")
 
 
+def removals_basis(dated_by: str | None, has_aor: bool) -> str:
+    """How the removals are counted, for the sentence after their total: by the fiscal year of
+    the removal date, or of the date that stands in for it (`departed_date`), and by AOR."""
+    if dated_by in (None, "removal_date"):
+        when = "the fiscal year of removal"
+    else:
+        when = f"the fiscal year of their {dated_by.replace('_', ' ')} (the release has no removal date)"
+    if has_aor:
+        return f"counted by {when} and the area of responsibility ICE recorded."
+    return f"counted by {when}; the table records no area of responsibility."
+
+
 def comparison_skip_reason(release: Release, measure: dm.DetainerMeasure | None) -> str | None:
     """Why local-jail arrests cannot be set beside detainers per area of responsibility, or None."""
     reason = part_skip_reason(release, "arrests", "this comparison")
@@ -212,7 +224,7 @@ class EnforcementContext:
             y_label="Arrests", source=self.ctx.source("arrests"),
         )
         hatched = "; hatched bars are partial fiscal years" if self.arrest_partial else ""
-        self.ctx.show_figure(fig, name="arrests-by-method", table="arrests",
+        self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="arrests-by-method", table="arrests",
                              caption=f"Administrative arrests per fiscal year by apprehension method{hatched}")
         method_table = em.category_table(self.arrests, "apprehension_method", top=10).rename(
             columns={"category": "Apprehension method"})
@@ -235,7 +247,7 @@ class EnforcementContext:
             y_label="Arrests per month", source=self.ctx.source("arrests"),
         )
         shaded = "; shaded months belong to partial fiscal years" if partial else ""
-        self.ctx.show_figure(fig, name="arrests-local-jail-287g", table="arrests",
+        self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="arrests-local-jail-287g", table="arrests",
                              caption="Administrative arrests per month made in local jails (CAP Local Incarceration), "
                                      f"through 287(g), and by all other methods{shaded}")
         shown = jail_shares.assign(
@@ -266,7 +278,7 @@ class EnforcementContext:
                          "shown",
                 x_label="Arrests", source=self.ctx.source("arrests"),
             )
-            self.ctx.show_figure(fig, name="arrests-by-aor", table="arrests",
+            self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="arrests-by-aor", table="arrests",
                                  caption="Administrative arrests by area of responsibility: in local jails, through "
                                          "287(g), and by all other methods")
         shown = by_aor.assign(local_jail_share=by_aor["local_jail_share"].map(words.percent)).rename(columns={
@@ -297,7 +309,7 @@ class EnforcementContext:
                      "shown",
             x_label="Encounters", source=self.ctx.source("encounters"),
         )
-        self.ctx.show_figure(fig, name="encounters-by-disposition", table="encounters",
+        self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="encounters-by-disposition", table="encounters",
                              caption="Encounters by processing disposition, all fiscal years shown")
         shown = dispositions.rename(columns={"category": "Processing disposition"})
         self.ctx.show_table(shown, name="encounters-by-disposition", table="encounters",
@@ -308,19 +320,20 @@ class EnforcementContext:
     def removals(self) -> None:
         if self._skipped("removals", "the removals part"):
             return
-        removals = self.ctx.load("removals", ["aor"])
+        removals = self.ctx.load("removals", [])
         by_year = em.records_by_year(removals)
         partial = self.ctx.data.partial_years("removals").within(by_year["fiscal_year"])
-        self.ctx.say(f"ICE recorded **{self.ctx.count(len(removals))} removals** in {self.place} "
-                     f"({self._years(by_year)}), counted by the fiscal year of removal and the area of responsibility "
-                     "ICE recorded.")
+        has_aor = self.ctx.has("removals", ["aor"])
+        where = self.place if has_aor or self.ctx.params.state or self.ctx.params.aor else "this release"
+        self.ctx.say(f"ICE recorded **{self.ctx.count(len(removals))} removals** in {where} ({self._years(by_year)}), "
+                     + removals_basis(self.ctx.date_column("removals"), has_aor))
         fig = categories.stacked_year_bars(
             by_year.rename(columns={"records": "Removals"}), ["Removals"], partial,
             title=change_finding(by_year, "records", "removals", partial, self.min_cell),
             subtitle="Removals per fiscal year", y_label="Removals", source=self.ctx.source("removals"),
         )
         hatched = "; hatched bars are partial fiscal years" if partial else ""
-        self.ctx.show_figure(fig, name="removals-by-year", table="removals", caption=f"Removals per fiscal year{hatched}")
+        self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="removals-by-year", table="removals", caption=f"Removals per fiscal year{hatched}")
         shown = by_year.assign(fiscal_year=words.fy_labels(by_year["fiscal_year"], partial)).rename(
             columns={"fiscal_year": "Fiscal year", "records": "Removals"})
         self.ctx.show_table(shown, name="removals-by-year", table="removals", caption="Removals per fiscal year",
@@ -362,7 +375,7 @@ class EnforcementContext:
                 subtitle=f"Arrests in local jails and {label} per area of responsibility; the number is their ratio",
                 x_label="Records", source=self.ctx.source(table),
             )
-            self.ctx.show_figure(fig, name="local-jail-arrests-vs-detainers", table=table,
+            self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="local-jail-arrests-vs-detainers", table=table,
                                  caption=f"Arrests in local jails (CAP Local Incarceration) and {label} by area of "
                                          f"responsibility, ordered by local-jail arrests per {one}")
         else:

@@ -181,7 +181,7 @@ class RepeatDetainers:
             subtitle="Share of each group with a later detainer within 30, 90, 180 and 365 days of the index event",
             source=self.ctx.source("detainers"), note="each point counts only people followed at least that long",
         )
-        self.ctx.show_figure(fig, name="repeat-detainers-within-days", table="detainers",
+        self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="repeat-detainers-within-days", table="detainers",
                              caption="Share of people with a later detainer within 30, 90, 180 and 365 days of their "
                                      "first declined or honoured detainer; each share counts only people whose index "
                                      "event lies at least that many days before the end of the records")

@@ -29,7 +29,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "facility_code": ("Detainer Facility Code", "Detention Facility Code", "Facility Code"),
     "criminality": ("Detainer Criminality", "Detainer Prepared Criminality", "Criminality"),
     "threat_level": ("Detainer Threat Level", "Detainer Prepared Threat Level", "Threat Level"),
-    "msc_charge": ("MSC Charge", "Most Serious Conviction Charge", "Most Serious Conviction (MSC) Charge"),
+    "msc_charge": (
+        "MSC Charge", "Most Serious Conviction Charge", "Most Serious Conviction (MSC) Charge", "Most Serious Conviction",
+    ),
     "msc_charge_code": ("MSC Charge Code", "Most Serious Conviction Charge Code"),
     "msc_sentence_days": ("MSC Sentence Days", "Sentence Days"),
     "current_program": ("TOA Current Program", "TOD Final Program"),
@@ -61,6 +63,9 @@ DATE_SUFFIX = "_date"
 INTEGER_COLUMNS = frozenset({"birth_year", "msc_sentence_days"})
 
 PROVENANCE_COLUMNS = ("fiscal_year", "source_file", "source_sheet", "source_row", "row_hash")
+# A combined release's tables carry one more: the production each record came from (reading/combine.py).
+PRODUCTION_COLUMN = "source_production"
+NON_DATA_COLUMNS = frozenset({*PROVENANCE_COLUMNS, PRODUCTION_COLUMN})
 
 
 def normalize_header(name: str) -> str:
@@ -103,3 +108,14 @@ def canonical_columns(headers: list[str]) -> list[str]:
             seen[name] = 1
         names.append(name)
     return names
+
+
+# Columns that identify a person, a case or an event (canonical names of the spellings ICE uses):
+# their values never appear in any output, only how many there are.
+IDENTIFIER_COLUMNS = frozenset({
+    "anonymized_identifier", "eid_subject_id", "eid_case_id", "alien_file_number", "event_number",
+})
+
+
+def is_identifier(canonical: str) -> bool:
+    return canonical in IDENTIFIER_COLUMNS or "identifier" in canonical
