@@ -124,3 +124,11 @@ def test_ratio_notes_name_encounters_only_when_they_count_detainers():
     notes = section.ratio_notes(dm.ENCOUNTERS_ENDING_IN_DETAINER)
     assert notes.count("\n\n- ") == 2 and notes.startswith("- **What the ratio can say.**")
     assert notes.endswith("should not be expected to agree.")
+
+
+def test_removals_basis_names_the_date_that_stands_in_for_the_removal_date():
+    assert section.removals_basis("removal_date", True) == \
+        "counted by the fiscal year of removal and the area of responsibility ICE recorded."
+    assert section.removals_basis("departed_date", False) == (
+        "counted by the fiscal year of their departed date (the release has no removal date); the table records no "
+        "area of responsibility.")

@@ -83,6 +83,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from analysis import words
 from analysis.errors import AnalysisError
 from analysis.paths import display_path, project_root
 from analysis.release import Release, partial_years
@@ -914,13 +915,11 @@ def describe(measure: Measure) -> str:
 
 def format_value(value: float | None, statistic: str, min_cell: int = 1) -> str:
     """A value as the report shows it; counts below `min_cell` (but above zero) as `<min_cell`."""
-    if value is None or pd.isna(value):
-        return "–"
-    if statistic == "share":
-        return f"{100 * value:.1f}%"
-    if 0 < value < min_cell:
-        return f"<{min_cell}"
-    text = f"{round(value):,}"
+    if value is None or pd.isna(value) or statistic == "share":
+        return words.percent(value, 1)
+    if words.is_small(value, min_cell):  # the value itself: a monthly average below one is small too
+        return words.small_label(min_cell)
+    text = words.count(value)
     return f"{text} a month" if statistic == "per_month" else text
 
 
@@ -930,7 +929,7 @@ def _gap_words(result: ClaimResult, min_cell: int) -> str:
     if claim.statistic == "share":
         return f"{abs(100 * gap):.1f} percentage points {'higher' if gap > 0 else 'lower'}"
     relative = f" ({100 * gap / claim.published:+.1f}%)" if claim.published else ""
-    if 0 < result.value < min_cell:
+    if words.is_small(result.value, min_cell):
         return "lower than published" if gap < 0 else "higher than published"
     unit = " a month" if claim.statistic == "per_month" else ""
     return f"{abs(round(gap)):,}{unit} {'more' if gap > 0 else 'fewer'}{relative}"
@@ -1005,7 +1004,7 @@ def spellings_text(result: ClaimResult, min_cell: int = 1) -> str:
         found = "; ".join(f"{spelling} ({format_value(records, 'count', min_cell)})" for spelling, records in match.spellings)
         text = f"{match.facility}: {found or 'no spelling in this release'}"
         if match.unmatched and match.spellings:
-            text += f"; pattern{'s' if len(match.unmatched) > 1 else ''} matching nothing here: " + ", ".join(
+            text += f"; {words.plural(len(match.unmatched), 'pattern')} matching nothing here: " + ", ".join(
                 f"'{p}'" for p in match.unmatched)
         parts.append(text)
     return ". ".join(parts)
@@ -1029,7 +1028,7 @@ def verdict_counts(results: list[ClaimResult]) -> dict[str, int]:
 def summary_sentence(results: list[ClaimResult], release_id: str, synthetic: bool = False) -> str:
     counts = verdict_counts(results)
     files = len({r.claim.file for r in results})
-    text = (f"**{len(results)} published figures** from {files} source file{'s' if files != 1 else ''} were checked "
+    text = (f"**{len(results)} published figures** from {files} {words.plural(files, 'source file')} were checked "
             f"against release {release_id}: {counts[REPRODUCED]} reproduced, {counts[DIFFERS]} differ, "
             f"{counts[DIFFERENT_MEASURE]} compared through a different measure, and {counts[CANNOT]} cannot be "
             "checked with this release.")

@@ -595,7 +595,7 @@ def table_notes(table: TableComparison, min_cell: int = 1) -> list[str]:
     for (coded, change), group in rest.groupby(["column", "change"], sort=False):
         values = sorted(group["value"].astype(str))
         verb = "appear for the first time" if change == "appeared" else "no longer appear"
-        notes.append(f"In {name}.{coded}, {len(values)} value{'s' if len(values) != 1 else ''} {verb} in "
+        notes.append(f"In {name}.{coded}, {len(values)} {words.plural(len(values), 'value')} {verb} in "
                      f"{words.fy_list(table.shared_years)}: {words.limited_list([code(v) for v in values])}.")
     if not table.revisions.empty:
         notes.append(_largest_revision(table, min_cell))

@@ -108,8 +108,8 @@ def _as_text(value: object) -> str:
 def _count_and_share(count: int, total: int, min_cell: int) -> str:
     if count == 0:
         return "0"
-    if count < min_cell:
-        return f"<{min_cell:,}"
+    if words.is_small(count, min_cell):
+        return words.small_label(min_cell)
     return f"{count:,} ({100 * count / max(total, 1):.1f}%)"
 
 

@@ -91,7 +91,7 @@ def ice_totals_sentence(manifest: dict, min_cell: int = 1) -> str | None:
     sheets = sorted({f"{e['file']}, sheet {e['sheet']}" for e in comparisons})
     count = len(comparisons)
     parts = [f"ICE's own Summary ({escape_markdown('; '.join(sheets))}) gives totals by fiscal year for {count} "
-             f"count{'s' if count != 1 else ''}, shown as ICE published them beside the records of this release."]
+             f"{words.plural(count, 'count')}, shown as ICE published them beside the records of this release."]
     uncompared = [escape_markdown(labels[id(e)]) for e in comparisons if e["compared_with"] is None]
     if uncompared:
         parts.append(f"No sheet or table of records matches {', '.join(uncompared)}, so {'it is' if len(uncompared) == 1 else 'they are'} "
