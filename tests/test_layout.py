@@ -110,3 +110,36 @@ def test_measures_vocabulary_and_reading_know_nothing_of_the_report():
         used = reachable(graph, name)
         assert not [m for m in used if m.startswith("analysis.report")], f"{name} reaches report/: {sorted(used)}"
         assert not [m for m in used if "IPython" in external_imports(paths[m])], f"{name} reaches IPython"
+
+
+# Each layer imports only layers before it: the order the README's layout section describes.
+LAYERS = (
+    {"errors", "paths", "progress", "locking", "atomic", "fingerprint"},
+    {"vocab"},
+    {"words"},
+    {"reading"},
+    {"release"},
+    {"metrics"},
+    {"figures"},
+    {"checks"},
+    {"sample", "export"},
+    {"report"},
+    {"sections"},
+    {"cli", "__main__"},
+)
+
+
+def layer_of(module: str) -> int:
+    part = module.split(".")[1]
+    return next(i for i, layer in enumerate(LAYERS) if part in layer)
+
+
+def test_every_module_has_a_layer():
+    assert [name for name in import_graph() if name != "analysis" and not any(
+        name.split(".")[1] in layer for layer in LAYERS)] == []
+
+
+def test_layers_import_only_the_layers_before_them():
+    upward = sorted(f"{a} -> {b}" for a, targets in import_graph().items() if a != "analysis" for b in targets
+                    if layer_of(b) > layer_of(a))
+    assert upward == []

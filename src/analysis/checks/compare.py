@@ -35,7 +35,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -50,9 +49,6 @@ from analysis.reading.manifest import MANIFEST_NAME
 from analysis.release import Release, partial_years
 from analysis.vocab.columns import normalize_header
 from analysis.vocab.geography import short_aor
-
-if TYPE_CHECKING:
-    from analysis.report.context import ReportContext
 
 CODED_MAX_DISTINCT = 250  # countries of citizenship (~200 seen) are coded; jail names (thousands) are not
 POSSIBLE_RENAME_OVERLAP = 0.5
@@ -672,17 +668,15 @@ def headline(comparison: ReleaseComparison) -> str:
 # ---------------------------------------------------------------- report section
 
 
-def comparison_for_report(ctx: ReportContext) -> ReleaseComparison:
-    """The comparison the release-changes section shows; says in one sentence why, and stops the
-    section, when no previous release is named or it is not ingested."""
-    previous = ctx.params.previous_release
+def unavailable(previous: str | None) -> str | None:
+    """Why the release-changes section cannot compare (one sentence), or None when it can."""
     if previous is None:
-        ctx.skip("No previous release was named (`--previous-release`, or `previous_release` in the release's "
-                 "release.yml), so the comparison with an earlier release is skipped.")
+        return ("No previous release was named (`--previous-release`, or `previous_release` in the release's "
+                "release.yml), so the comparison with an earlier release is skipped.")
     if not is_ingested(previous):
-        ctx.skip(f"The previous release {previous!r} is not ingested in this project (run `analysis ingest "
-                 f"{previous}`), so the comparison with it is skipped.")
-    return compare_releases(ctx.release, previous)
+        return (f"The previous release {previous!r} is not ingested in this project (run `analysis ingest "
+                f"{previous}`), so the comparison with it is skipped.")
+    return None
 
 
 def _hide_small_changes(frame: pd.DataFrame, pairs: list[tuple[str, str, str]], min_cell: int) -> pd.DataFrame:
