@@ -18,7 +18,8 @@ Both releases must be ingested. Per table the comparison reports:
 
 Record matching. ICE releases carry no identifier that is stable across releases (the anonymized
 identifier links rows within one release only) and redact many fields, so records are matched on
-their content: the fiscal year plus every data column the two releases share. Identical rows are
+their content: the fiscal year plus every data column the two releases share (identifiers only
+where both releases number people alike, see `same_numbering`). Identical rows are
 paired as a multiset (two identical rows in one release and three in the other leave one added).
 Among the rest, a dropped and an added record that agree on every shared column but one are
 paired as one *changed* record, trying the shared columns in order. What remains is dropped or
@@ -31,27 +32,31 @@ records without a fiscal year (event date missing) are not compared.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from analysis import words
 from analysis.errors import ReleaseError
 from analysis.figures import alt
 from analysis.figures.style import MUTED, add_source, label_axes, mark_partial_bars, new_figure, series_colours
-from analysis.metrics.overview import partial_years
 from analysis.paths import processed_dir
-from analysis.reading.manifest import MANIFEST_NAME, read_manifest
-from analysis.report.context import ReportContext, SectionSkipped, format_count
+from analysis.reading.manifest import MANIFEST_NAME
+from analysis.release import Release, partial_years
 from analysis.vocab.columns import normalize_header
 from analysis.vocab.geography import short_aor
 
 CODED_MAX_DISTINCT = 250  # countries of citizenship (~200 seen) are coded; jail names (thousands) are not
 POSSIBLE_RENAME_OVERLAP = 0.5
+SAME_NUMBERING_SHARE = 0.5
 NEVER_SHOWN = frozenset({"anonymized_identifier"})  # values never listed, whatever their cardinality
 NOT_RECORDED = "(not recorded)"
+MISSING_VALUE = "(missing)"
+CATEGORY_COLUMNS = ["column", "value", "change", "previous", "current"]
 
 
 @dataclass(frozen=True)
@@ -59,15 +64,62 @@ class Rename:
     column: str
     previous: tuple[str, ...]
     current: tuple[str, ...]
+    years: tuple[int, ...] = ()  # fiscal years of the current release's sheets that use a new spelling, if known
 
     @property
     def kind(self) -> str:
         same = {normalize_header(n) for n in self.previous} == {normalize_header(n) for n in self.current}
         return "respelled" if same else "renamed"
 
+    @property
+    def new_spellings(self) -> list[str]:
+        return [n for n in self.current if n not in self.previous]
+
+    @property
+    def gone_spellings(self) -> list[str]:
+        return [n for n in self.previous if n not in self.current]
+
+    def _where(self) -> str:
+        return f" ({', '.join(f'FY{fy}' for fy in self.years)})" if self.years else ""
+
     def describe(self) -> str:
-        old, new = ", ".join(f'"{n}"' for n in self.previous), ", ".join(f'"{n}"' for n in self.current)
-        return f"{self.column}: header {old} is now {new}" + (" (spelling only)" if self.kind == "respelled" else "")
+        """For the terminal: header spellings, quoted."""
+        def quoted(names: list[str] | tuple[str, ...]) -> str:
+            return ", ".join(f'"{n}"' for n in names)
+
+        if self.gone_spellings and self.new_spellings:
+            text = f"header {quoted(self.gone_spellings)} is now {quoted(self.new_spellings)}"
+        elif self.new_spellings:
+            text = f"header {quoted(self.previous)} is also {quoted(self.new_spellings)}{self._where()}"
+        else:
+            text = f"header {quoted(self.gone_spellings)} is no longer used, only {quoted(self.current)}"
+        return f"{self.column}: {text}" + (" (spelling only)" if self.kind == "respelled" else "")
+
+    def sentence(self, table: str) -> str:
+        """For a reader: which header the new release uses, and that the figures stay comparable."""
+        called = "spelled" if self.kind == "respelled" else "called"
+        if self.gone_spellings and self.new_spellings:
+            text = f"{_code_list(self.gone_spellings)} is {called} {_code_list(self.new_spellings)} in the new release{self._where()}"
+        elif self.new_spellings:
+            text = (f"{_code_list(self.previous)} is also {called} {_code_list(self.new_spellings)} in the new "
+                    f"release{self._where()}")
+        else:
+            text = f"the new release no longer uses the header {_code_list(self.gone_spellings)}, only {_code_list(self.current)}"
+        return f"In the {table} table, {text}; both are read as {code(self.column)}, so its figures stay comparable."
+
+
+@dataclass(frozen=True)
+class Recode:
+    """Records that match on every other shared column and differ in one coded column's value."""
+
+    column: str
+    previous: str | None  # None: missing (blank or redacted)
+    current: str | None
+    records: int
+    years: tuple[int, ...]
+
+    def text(self, min_cell: int = 1) -> str:
+        return f"{_value(self.previous)} → {_value(self.current)} ({words.count_in_prose(self.records, min_cell)} records)"
 
 
 @dataclass(frozen=True)
@@ -84,6 +136,7 @@ class RecordChanges:
     columns: list[str]
     by_year: pd.DataFrame  # fiscal_year, previous, current, unchanged, changed, dropped, added
     changed_by_column: dict[str, int]
+    recodes: list[Recode] = field(default_factory=list)  # changed records of coded columns, by value pair
 
     def total(self, kind: str) -> int:
         return int(self.by_year[kind].sum()) if len(self.by_year) else 0
@@ -97,7 +150,7 @@ class TableComparison:
     columns_dropped: list[str] = field(default_factory=list)
     renamed: list[Rename] = field(default_factory=list)
     possible_renames: list[PossibleRename] = field(default_factory=list)
-    categories: pd.DataFrame = field(default_factory=pd.DataFrame)  # column, value, change, previous, current
+    categories: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CATEGORY_COLUMNS))
     geography: str | None = None  # "state" or "aor"
     revisions: pd.DataFrame = field(default_factory=pd.DataFrame)  # fiscal_year, area, previous, current, difference
     records: RecordChanges | None = None
@@ -137,6 +190,13 @@ class ReleaseComparison:
     tables_added: list[str]
     tables_dropped: list[str]
     tables: dict[str, TableComparison]
+    current_years: dict[str, list[int]] = field(default_factory=dict)  # table -> fiscal years it holds
+    previous_years: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def shared_years(self) -> dict[str, list[int]]:
+        """Table -> fiscal years both releases hold: all that is compared record by record."""
+        return {name: t.shared_years for name, t in self.tables.items() if t.shared_years}
 
     @property
     def unchanged(self) -> bool:
@@ -150,8 +210,8 @@ def is_ingested(release_id: str) -> bool:
     return (processed_dir(release_id) / MANIFEST_NAME).is_file()
 
 
-def _read(release_id: str, table: str, columns: list[str], years: list[int] | None = None) -> pa.Table:
-    data = pq.read_table(processed_dir(release_id) / f"{table}.parquet", columns=list(dict.fromkeys(columns)))
+def _read(release: Release, table: str, columns: list[str], years: list[int] | None = None) -> pa.Table:
+    data = release.arrow(table, columns)
     if years is not None:
         data = data.filter(pc.is_in(data.column("fiscal_year"), pa.array(years, data.column("fiscal_year").type)))
     return data
@@ -178,26 +238,33 @@ def compare_releases(current: str, previous: str) -> ReleaseComparison:
     for release_id in (current, previous):
         if not is_ingested(release_id):
             raise ReleaseError(f"release {release_id!r} is not ingested; run `analysis ingest {release_id}` first")
-    new, old = read_manifest(processed_dir(current)), read_manifest(processed_dir(previous))
-    shared = sorted(set(new["tables"]) & set(old["tables"]))
-    tables = {name: compare_table(name, current, previous, new, old) for name in shared}
+    new, old = Release(current), Release(previous)
+    shared = sorted(set(new.tables()) & set(old.tables()))
+    tables = {name: compare_table(name, new, old) for name in shared}
     return ReleaseComparison(
         current=current,
         previous=previous,
-        tables_added=sorted(set(new["tables"]) - set(old["tables"])),
-        tables_dropped=sorted(set(old["tables"]) - set(new["tables"])),
+        tables_added=sorted(set(new.tables()) - set(old.tables())),
+        tables_dropped=sorted(set(old.tables()) - set(new.tables())),
         tables=tables,
+        current_years=coverage(new.manifest),
+        previous_years=coverage(old.manifest),
     )
 
 
-def compare_table(name: str, current: str, previous: str, new: dict, old: dict) -> TableComparison:
+def coverage(manifest: dict) -> dict[str, list[int]]:
+    return {name: sorted(int(fy) for fy in info["rows_by_fiscal_year"]) for name, info in sorted(manifest["tables"].items())}
+
+
+def compare_table(name: str, current: Release, previous: Release) -> TableComparison:
+    new, old = current.manifest, previous.manifest
     new_info, old_info = new["tables"][name], old["tables"][name]
     comparison = TableComparison(name, years_table(old, new, name))
     new_columns, old_columns = new_info["columns"], old_info["columns"]
     shared = [c for c in new_columns if c in old_columns]
     comparison.columns_added = [c for c in new_columns if c not in old_columns]
     comparison.columns_dropped = [c for c in old_columns if c not in new_columns]
-    comparison.renamed = renames(old_columns, new_columns)
+    comparison.renamed = renames(old_columns, new_columns, new.get("sheets", []), name)
     if comparison.columns_added and comparison.columns_dropped:
         old_values = _distinct_values(previous, name, comparison.columns_dropped)
         new_values = _distinct_values(current, name, comparison.columns_added)
@@ -214,9 +281,23 @@ def compare_table(name: str, current: str, previous: str, new: dict, old: dict) 
         comparison.revisions = revisions_by_area(
             _area_frame(old_data, comparison.geography), _area_frame(new_data, comparison.geography)
         )
-    key = ["fiscal_year", *shared]
-    comparison.records = record_changes(_as_categories(old_data, key), _as_categories(new_data, key), shared)
+    matched = [c for c in shared if not is_identifier(c) or same_numbering(old_data.column(c), new_data.column(c))]
+    key = ["fiscal_year", *matched]
+    comparison.records = record_changes(_as_categories(old_data, key), _as_categories(new_data, key), matched, coded)
     return comparison
+
+
+def is_identifier(column: str) -> bool:
+    return "identifier" in column
+
+
+def same_numbering(old: pa.ChunkedArray, new: pa.ChunkedArray) -> bool:
+    """Whether two releases' identifiers come from one numbering (most values of the smaller set in the
+    other, as when a production is sent again). Anonymized identifiers are assigned afresh in each
+    production (and qualified by production in a combined release): then they are no basis to match
+    records on."""
+    before, after = (set(pc.unique(_as_text(v)).drop_null().to_pylist()) for v in (old, new))
+    return bool(before and after) and len(before & after) >= SAME_NUMBERING_SHARE * min(len(before), len(after))
 
 
 def years_table(old: dict, new: dict, table: str) -> pd.DataFrame:
@@ -232,8 +313,8 @@ def years_table(old: dict, new: dict, table: str) -> pd.DataFrame:
             "previous": before,
             "current": after,
             "difference": (after or 0) - (before or 0),
-            "previous_partial": bool(old_partial.get(str(fy))),
-            "current_partial": bool(new_partial.get(str(fy))),
+            "previous_partial": fy in old_partial,
+            "current_partial": fy in new_partial,
         })
     frame = pd.DataFrame(rows, columns=["fiscal_year", "previous", "current", "difference",
                                         "previous_partial", "current_partial"])
@@ -242,8 +323,9 @@ def years_table(old: dict, new: dict, table: str) -> pd.DataFrame:
     return frame
 
 
-def renames(old_columns: dict, new_columns: dict) -> list[Rename]:
-    """Canonical columns present in both whose raw header spellings differ."""
+def renames(old_columns: dict, new_columns: dict, new_sheets: list[dict] | None = None, table: str = "") -> list[Rename]:
+    """Canonical columns present in both whose raw header spellings differ; with the fiscal years of
+    the current sheets that use a new spelling, when every such sheet names one."""
     found = []
     for column, info in new_columns.items():
         if column not in old_columns:
@@ -251,12 +333,21 @@ def renames(old_columns: dict, new_columns: dict) -> list[Rename]:
         before = tuple(old_columns[column].get("source_names", []))
         after = tuple(info.get("source_names", []))
         if before and after and set(before) != set(after):
-            found.append(Rename(column, before, after))
+            rename = Rename(column, before, after)
+            years = _spelling_years(new_sheets or [], table, rename.new_spellings)
+            found.append(Rename(column, before, after, years) if years and not rename.gone_spellings else rename)
     return found
 
 
-def _distinct_values(release_id: str, table: str, columns: list[str]) -> dict[str, set[str]]:
-    data = _read(release_id, table, columns)
+def _spelling_years(sheets: list[dict], table: str, spellings: list[str]) -> tuple[int, ...]:
+    using = [s for s in sheets if s.get("table") == table and set(spellings) & set(s.get("columns", []))]
+    if not using or any(s.get("fiscal_year") is None for s in using):
+        return ()
+    return tuple(sorted({int(s["fiscal_year"]) for s in using}))
+
+
+def _distinct_values(release: Release, table: str, columns: list[str]) -> dict[str, set[str]]:
+    data = _read(release, table, columns)
     return {c: set(pc.unique(_as_text(data.column(c))).drop_null().to_pylist()) for c in columns}
 
 
@@ -321,6 +412,28 @@ def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     return pd.util.hash_pandas_object(frame[columns], index=False)
 
 
+def _pairs(old_keys: pd.Series, new_keys: pd.Series, old_order: pd.Series | None = None,
+           new_order: pd.Series | None = None) -> pd.DataFrame:
+    """Rows of equal keys paired one to one (the k-th of a key in one with the k-th in the other, in
+    `order` where given, smallest first): labels `old` and `new`, one row per pair."""
+    def numbered(keys: pd.Series, order: pd.Series | None) -> pd.DataFrame:
+        frame = pd.DataFrame({"key": keys.to_numpy(), "row": keys.index,
+                              "order": 0 if order is None else order.reindex(keys.index).to_numpy()})
+        frame = frame.sort_values(["key", "order"], kind="stable")
+        frame["n"] = frame.groupby("key").cumcount()
+        return frame[["key", "n", "row"]]
+
+    return numbered(old_keys, old_order).merge(numbered(new_keys, new_order), on=["key", "n"],
+                                               suffixes=("_old", "_new")).rename(
+        columns={"row_old": "old", "row_new": "new"})[["old", "new"]]
+
+
+def _rarity(values: pd.Series) -> pd.Series:
+    """Minus how often each row's value occurs: pairing the commonest values first keeps a recode's
+    records together when a dropped record looks like one of them in every other column."""
+    return -values.map(values.value_counts(dropna=False)).fillna(0).astype(int)
+
+
 def _unmatched(old_keys: pd.Series, new_keys: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Masks of the rows left over after pairing equal keys as multisets."""
     def leftover(keys: pd.Series, other: pd.Series) -> pd.Series:
@@ -330,26 +443,31 @@ def _unmatched(old_keys: pd.Series, new_keys: pd.Series) -> tuple[pd.Series, pd.
     return leftover(old_keys, new_keys), leftover(new_keys, old_keys)
 
 
-def record_changes(old: pd.DataFrame, new: pd.DataFrame, columns: list[str]) -> RecordChanges:
+def record_changes(old: pd.DataFrame, new: pd.DataFrame, columns: list[str], coded: list[str] | None = None) -> RecordChanges:
     """Pair records of two releases by content (see the module docstring); `old` and `new` hold
-    `fiscal_year` and `columns`, restricted to the fiscal years both releases cover."""
+    `fiscal_year` and `columns`, restricted to the fiscal years both releases cover. Changed records
+    of the `coded` columns (default: all) are also counted by value pair, as recodes."""
     key = ["fiscal_year", *columns]
+    coded = list(columns) if coded is None else coded
     old_left, new_left = _unmatched(_row_hashes(old, key), _row_hashes(new, key))
     changed_rows: list[pd.Series] = []
     changed_by_column: dict[str, int] = {}
+    recodes: list[Recode] = []
     if len(columns) > 1:
         for column in columns:
             if not old_left.any() or not new_left.any():
                 break
             rest = [c for c in key if c != column]
             old_sub, new_sub = old[old_left], new[new_left]
-            old_miss, new_miss = _unmatched(_row_hashes(old_sub, rest), _row_hashes(new_sub, rest))
-            paired = int((~old_miss).sum())
-            if paired:
-                changed_by_column[column] = paired
-                changed_rows.append(old_sub.loc[~old_miss, "fiscal_year"])
-                old_left.loc[old_miss.index[~old_miss.to_numpy()]] = False
-                new_left.loc[new_miss.index[~new_miss.to_numpy()]] = False
+            pairs = _pairs(_row_hashes(old_sub, rest), _row_hashes(new_sub, rest),
+                           _rarity(old_sub[column]), _rarity(new_sub[column]))
+            if len(pairs):
+                changed_by_column[column] = len(pairs)
+                changed_rows.append(old.loc[pairs["old"], "fiscal_year"])
+                old_left.loc[pairs["old"]] = False
+                new_left.loc[pairs["new"]] = False
+                if column in coded:
+                    recodes += value_pairs(column, old.loc[pairs["old"]], new.loc[pairs["new"]])
     years = sorted(set(old["fiscal_year"].astype(int)) | set(new["fiscal_year"].astype(int)))
     fy_old, fy_new = old["fiscal_year"].astype(int), new["fiscal_year"].astype(int)
     changed_years = pd.concat(changed_rows).astype(int) if changed_rows else pd.Series([], dtype=int)
@@ -362,38 +480,49 @@ def record_changes(old: pd.DataFrame, new: pd.DataFrame, columns: list[str]) -> 
         rows.append({"fiscal_year": fy, "previous": previous, "current": int((fy_new == fy).sum()),
                      "unchanged": previous - changed - dropped, "changed": changed, "dropped": dropped, "added": added})
     by_year = pd.DataFrame(rows, columns=["fiscal_year", "previous", "current", "unchanged", "changed", "dropped", "added"])
-    return RecordChanges(list(columns), by_year, changed_by_column)
+    return RecordChanges(list(columns), by_year, changed_by_column, recodes)
+
+
+def value_pairs(column: str, old: pd.DataFrame, new: pd.DataFrame) -> list[Recode]:
+    """Paired records' (previous value, current value) of one column with their counts, largest first."""
+    def text(values: pd.Series) -> list[str | None]:
+        return [None if pd.isna(v) else str(v) for v in values]
+
+    counts: Counter[tuple[str | None, str | None]] = Counter()
+    years: dict[tuple[str | None, str | None], set[int]] = {}
+    for before, after, fy in zip(text(old[column]), text(new[column]), old["fiscal_year"].astype(int), strict=True):
+        counts[(before, after)] += 1
+        years.setdefault((before, after), set()).add(int(fy))
+    found = [Recode(column, before, after, n, tuple(sorted(years[(before, after)])))
+             for (before, after), n in counts.items()]
+    return sorted(found, key=lambda r: (-r.records, str(r.previous), str(r.current)))
 
 
 # ---------------------------------------------------------------- words
 
 
-def count_text(value: int | float, min_cell: int = 1) -> str:
-    """A count for prose: thousands separators, and `fewer than N` for small cells."""
-    if 0 < abs(value) < min_cell:
-        return f"fewer than {min_cell}"
-    return format_count(abs(value)) if value < 0 else format_count(value)
+def code(text: object) -> str:
+    """Text from a release as a Markdown code span: shown literally, never read as markup."""
+    value = " ".join(str(text).split())
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", value)), default=0) + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") or not value else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
 
 
-def _share(part: float, whole: float) -> str:
-    return f"{100 * part / whole:.1f}%" if whole else "–"
+def _value(value: str | None) -> str:
+    return MISSING_VALUE if value is None else code(value)
 
 
-def _years(years: list[int]) -> str:
-    labels = [f"FY{fy}" for fy in years]
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
-
-
-def _quoted(values: list[str], limit: int = 4) -> str:
-    shown = [f"'{v}'" for v in values[:limit]]
-    more = f" and {len(values) - limit} more" if len(values) > limit else ""
-    return ", ".join(shown) + more
+def _code_list(names: list[str] | tuple[str, ...]) -> str:
+    return words.and_list([code(n) for n in names])
 
 
 def recodings(categories: pd.DataFrame) -> list[tuple[str, str, str, int]]:
     """(column, old value, new value, records) where a vanished and an appeared value of one column
     have the same number of records: most likely the same category relabelled."""
-    found = []
+    found: list[tuple[str, str, str, int]] = []
+    if categories.empty:
+        return found
     for column, group in categories.groupby("column", sort=False):
         gone = group[group["change"] == "vanished"]
         new = group[group["change"] == "appeared"]
@@ -411,12 +540,12 @@ def _largest_revision(table: TableComparison, min_cell: int) -> str:
     revisions = table.revisions
     size = revisions["difference"].abs().iloc[0]
     top = revisions[revisions["difference"].abs() == size]
-    names = [f"{r.area} (FY{r.fiscal_year}, {'+' if r.difference > 0 else '−'}{count_text(size, min_cell)})"
+    names = [f"{r.area} (FY{r.fiscal_year}, {'+' if r.difference > 0 else '−'}{words.count_in_prose(size, min_cell)})"
              for r in top.itertuples()]
     if len(names) > 3:
         shown = ", ".join(names[:3]) + f" and {len(names) - 3} more"
     else:
-        shown = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        shown = words.and_list(names)
     area = "state" if table.geography == "state" else "area of responsibility"
     verb = "is" if len(names) == 1 else f"is shared by {len(names)} areas:"
     return f"The largest {table.name} revision by {area} {verb} {shown}."
@@ -429,20 +558,17 @@ def table_notes(table: TableComparison, min_cell: int = 1) -> list[str]:
     for _, row in table.years.iterrows():
         fy, before, after, diff = int(row["fiscal_year"]), row["previous"], row["current"], int(row["difference"])
         if pd.isna(before):
-            notes.append(f"FY{fy} {name} are new in this release ({count_text(int(after), min_cell)} records"
+            notes.append(f"FY{fy} {name} are new in this release ({words.count_in_prose(int(after), min_cell)} records"
                          + (", a partial year)." if row["current_partial"] else ")."))
         elif pd.isna(after):
-            notes.append(f"FY{fy} {name} are no longer in this release (the previous one had {count_text(int(before), min_cell)}).")
+            notes.append(f"FY{fy} {name} are no longer in this release (the previous one had {words.count_in_prose(int(before), min_cell)}).")
         elif diff:
             direction = "up" if diff > 0 else "down"
             partial = " (the previous release had only part of the year)" if row["previous_partial"] and not row["current_partial"] else ""
-            notes.append(f"FY{fy} {name} were revised {direction} by {count_text(abs(diff), min_cell)} "
-                         f"({_share(abs(diff), int(before))}), from {count_text(int(before), min_cell)} to "
-                         f"{count_text(int(after), min_cell)}{partial}.")
-    for rename in table.renamed:
-        old, new = " / ".join(rename.previous), " / ".join(rename.current)
-        kind = "is now spelled" if rename.kind == "respelled" else "was renamed"
-        notes.append(f"In the {name} table the column {old} {kind} {new} (read as {rename.column}, so its figures are comparable).")
+            notes.append(f"FY{fy} {name} were revised {direction} by {words.count_in_prose(abs(diff), min_cell)} "
+                         f"({words.percent_of(abs(diff), int(before))}), from {words.count_in_prose(int(before), min_cell)} to "
+                         f"{words.count_in_prose(int(after), min_cell)}{partial}.")
+    notes += [rename.sentence(name) for rename in table.renamed]
     if table.columns_added:
         notes.append(f"The {name} table has new columns: {', '.join(table.columns_added)}.")
     if table.columns_dropped:
@@ -450,28 +576,52 @@ def table_notes(table: TableComparison, min_cell: int = 1) -> list[str]:
     for pair in table.possible_renames:
         notes.append(f"In the {name} table, {pair.added} may be {pair.dropped} under a new name: "
                      f"{pair.overlap:.0%} of their distinct values are shared.")
-    recoded = recodings(table.categories)
-    for column, old_value, new_value, records in recoded:
-        notes.append(f"In {name}.{column}, '{old_value}' no longer appears and '{new_value}' appears with the same "
-                     f"number of records ({count_text(records, min_cell)}): most likely a relabelling.")
-    explained = {(c, v) for c, old_value, new_value, _ in recoded for v in (old_value, new_value)}
+    recodes = table.records.recodes if table.records else []
+    notes += recode_notes(name, recodes, min_cell)
+    explained = {(r.column, v) for r in recodes for v in (r.previous, r.current) if v is not None}
+    unexplained = table.categories[[(c, v) not in explained for c, v in table.categories[["column", "value"]].itertuples(index=False)]]
+    relabelled = recodings(unexplained)
+    for column, old_value, new_value, records in relabelled:
+        notes.append(f"In {name}.{column}, {code(old_value)} no longer appears and {code(new_value)} appears with the "
+                     f"same number of records ({words.count_in_prose(records, min_cell)}): most likely a relabelling.")
+    explained |= {(c, v) for c, old_value, new_value, _ in relabelled for v in (old_value, new_value)}
     rest = table.categories
     if not rest.empty:
         rest = rest[[(c, v) not in explained for c, v in rest[["column", "value"]].itertuples(index=False)]]
     for (coded, change), group in rest.groupby(["column", "change"], sort=False):
         values = sorted(group["value"].astype(str))
         verb = "appear for the first time" if change == "appeared" else "no longer appear"
-        notes.append(f"In {name}.{coded}, {len(values)} value{'s' if len(values) != 1 else ''} {verb} in "
-                     f"{_years(table.shared_years)}: {_quoted(values)}.")
+        notes.append(f"In {name}.{coded}, {len(values)} {words.plural(len(values), 'value')} {verb} in "
+                     f"{words.fy_list(table.shared_years)}: {words.limited_list([code(v) for v in values])}.")
     if not table.revisions.empty:
         notes.append(_largest_revision(table, min_cell))
     matched = table.records
     if matched is not None and (matched.total("changed") or matched.total("dropped") or matched.total("added")):
-        parts = [f"{count_text(matched.total(k), min_cell)} {k}" for k in ("dropped", "added", "changed")]
-        by_column = ", ".join(f"{c} {count_text(n, min_cell)}" for c, n in matched.changed_by_column.items())
-        notes.append(f"Matching {name} records of {_years(table.shared_years)} on their content: {', '.join(parts)}"
+        parts = [f"{words.count_in_prose(matched.total(k), min_cell)} {k}" for k in ("dropped", "added", "changed")]
+        by_column = ", ".join(f"{c} {words.count_in_prose(n, min_cell)}" for c, n in matched.changed_by_column.items())
+        notes.append(f"Matching {name} records of {words.fy_list(table.shared_years)} on their content: {', '.join(parts)}"
                      + (f" (changed in {by_column})." if by_column else "."))
     return notes
+
+
+def recode_notes(table: str, recodes: list[Recode], min_cell: int = 1, limit: int = 4) -> list[str]:
+    """One sentence per column: its value pairs among records that match on every other column."""
+    notes = []
+    by_column: dict[str, list[Recode]] = {}
+    for recode in recodes:
+        by_column.setdefault(recode.column, []).append(recode)
+    for column, found in by_column.items():
+        shown = "; ".join(r.text(min_cell) for r in found[:limit])
+        more = f"; and {len(found) - limit} more value pairs" if len(found) > limit else ""
+        years = words.fy_list(sorted({fy for r in found for fy in r.years}))
+        notes.append(f"In {table}.{column}, records that match on every other column carry new values in {years}: "
+                     f"{shown}{more}.")
+    return notes
+
+
+def coverage_text(years: dict[str, list[int]]) -> str:
+    """`arrests FY2016–FY2017, removals FY2016`: the tables and fiscal years a release holds."""
+    return "; ".join(f"{name} {words.fy_runs(fys) or 'no fiscal year'}" for name, fys in years.items()) or "no table"
 
 
 def reader_notes(comparison: ReleaseComparison, min_cell: int = 1) -> list[str]:
@@ -481,6 +631,10 @@ def reader_notes(comparison: ReleaseComparison, min_cell: int = 1) -> list[str]:
         notes.append(f"New tables: {', '.join(comparison.tables_added)}.")
     if comparison.tables_dropped:
         notes.append(f"Tables no longer in the release: {', '.join(comparison.tables_dropped)}.")
+    if comparison.tables and not comparison.shared_years:
+        notes.append(f"No table and fiscal year is in both releases (this release: {coverage_text(comparison.current_years)}; "
+                     f"the previous one: {coverage_text(comparison.previous_years)}), so only the coverage and "
+                     "columns are compared, not records.")
     for table in comparison.tables.values():
         notes.extend(table_notes(table, min_cell))
     if not notes:
@@ -500,11 +654,11 @@ def headline(comparison: ReleaseComparison) -> str:
                  for _, r in t.revised_years.iterrows()]
     parts = []
     if added:
-        parts.append(f"adds {_years(added)}")
+        parts.append(f"adds {words.fy_list(added)}")
     if revisions:
         _, name, row = max(revisions, key=lambda item: item[0])
         direction = "up" if row["difference"] > 0 else "down"
-        parts.append(f"revises FY{int(row['fiscal_year'])} {name} {direction} by {format_count(abs(row['difference']))}")
+        parts.append(f"revises FY{int(row['fiscal_year'])} {name} {direction} by {words.count(abs(row['difference']))}")
     if not parts:
         return (f"Release {comparison.current} keeps the record counts of {comparison.previous}"
                 if not comparison.unchanged else f"Release {comparison.current} is unchanged from {comparison.previous}")
@@ -514,27 +668,21 @@ def headline(comparison: ReleaseComparison) -> str:
 # ---------------------------------------------------------------- report section
 
 
-def comparison_for_report(ctx: ReportContext) -> ReleaseComparison:
-    """The comparison the release-changes section shows; says in one sentence why, and stops the
-    section, when no previous release is named or it is not ingested."""
-    previous = ctx.params.previous_release
+def unavailable(previous: str | None) -> str | None:
+    """Why the release-changes section cannot compare (one sentence), or None when it can."""
     if previous is None:
-        sentence = ("No previous release was named (`--previous-release`, or `previous_release` in the release's "
-                    "release.yml), so the comparison with an earlier release is skipped.")
-    elif not is_ingested(previous):
-        sentence = (f"The previous release {previous!r} is not ingested in this project (run `analysis ingest "
-                    f"{previous}`), so the comparison with it is skipped.")
-    else:
-        return compare_releases(ctx.release, previous)
-    ctx.say(f"*{sentence}*")
-    raise SectionSkipped(sentence)
+        return ("No previous release was named (`--previous-release`, or `previous_release` in the release's "
+                "release.yml), so the comparison with an earlier release is skipped.")
+    if not is_ingested(previous):
+        return (f"The previous release {previous!r} is not ingested in this project (run `analysis ingest "
+                f"{previous}`), so the comparison with it is skipped.")
+    return None
 
 
 def _hide_small_changes(frame: pd.DataFrame, pairs: list[tuple[str, str, str]], min_cell: int) -> pd.DataFrame:
     """Blank a change where either count is a small cell: it would give the suppressed count away."""
     for before, after, change in pairs:
-        small = ((frame[before] > 0) & (frame[before] < min_cell)) | ((frame[after] > 0) & (frame[after] < min_cell))
-        frame[change] = frame[change].astype("Float64").mask(small)
+        frame = words.hide_small(frame.astype({change: "Float64"}), change, [before, after], min_cell)
     return frame
 
 
@@ -573,6 +721,15 @@ def categories_frame(comparison: ReleaseComparison) -> pd.DataFrame:
     both["Records"] = both[["previous", "current"]].max(axis=1)
     return both.rename(columns={"table": "Table", "column": "Column", "value": "Value", "change": "Change"})[
         ["Table", "Column", "Value", "Change", "Records"]]
+
+
+def recodes_frame(comparison: ReleaseComparison) -> pd.DataFrame:
+    """Value pairs of coded columns among records that match on every other column, largest first."""
+    rows = [{"Table": name, "Column": r.column, "Previous value": MISSING_VALUE if r.previous is None else r.previous,
+             "Current value": MISSING_VALUE if r.current is None else r.current, "Records": r.records,
+             "Fiscal years": words.fy_runs(list(r.years))}
+            for name, table in comparison.tables.items() if table.records for r in table.records.recodes]
+    return pd.DataFrame(rows, columns=["Table", "Column", "Previous value", "Current value", "Records", "Fiscal years"])
 
 
 def revisions_frame(comparison: ReleaseComparison, limit: int = 15, min_cell: int = 1) -> pd.DataFrame:
@@ -645,17 +802,13 @@ def revision_figure(comparison: ReleaseComparison, source: str):
 # ---------------------------------------------------------------- terminal
 
 
-def _fmt(value: int | float | None) -> str:
-    return "–" if value is None or pd.isna(value) else f"{int(value):,}"
-
-
-def _signed(value: int) -> str:
-    return f"{value:+,}" if value else "0"
-
-
 def format_comparison(comparison: ReleaseComparison) -> str:
     """The readable summary `analysis diff` prints."""
-    lines = [f"Release {comparison.current} (current) compared with {comparison.previous} (previous)"]
+    lines = [f"Release {comparison.current} (current) compared with {comparison.previous} (previous)",
+             f"  {comparison.current} holds: {coverage_text(comparison.current_years)}",
+             f"  {comparison.previous} holds: {coverage_text(comparison.previous_years)}",
+             "  compared record by record: " + (coverage_text(comparison.shared_years) if comparison.shared_years
+                                                else "nothing (no table and fiscal year is in both)")]
     if comparison.tables_added:
         lines.append(f"Tables added: {', '.join(comparison.tables_added)}")
     if comparison.tables_dropped:
@@ -671,10 +824,10 @@ def _table_lines(table: TableComparison, comparison: ReleaseComparison) -> list[
     lines = ["", f"{table.name}", f"  {'fiscal year':<18}{'previous':>15}{'current':>15}{'change':>22}"]
     for _, row in table.years.iterrows():
         label = f"FY{int(row['fiscal_year'])}" + (" (partial)" if row["current_partial"] or row["previous_partial"] else "")
-        change = _signed(int(row["difference"]))
+        change = words.signed(int(row["difference"]))
         if not pd.isna(row["previous"]) and not pd.isna(row["current"]) and row["difference"]:
             change += f" ({100 * row['difference'] / row['previous']:+.1f}%)" if row["previous"] else ""
-        lines.append(f"  {label:<18}{_fmt(row['previous']):>15}{_fmt(row['current']):>15}{change:>22}")
+        lines.append(f"  {label:<18}{words.count(row['previous']):>15}{words.count(row['current']):>15}{change:>22}")
     lines.append("  columns renamed: " + ("; ".join(r.describe() for r in table.renamed) or "none"))
     lines.append(f"  columns added: {', '.join(table.columns_added) or 'none'}; dropped: {', '.join(table.columns_dropped) or 'none'}")
     if table.possible_renames:
@@ -685,7 +838,11 @@ def _table_lines(table: TableComparison, comparison: ReleaseComparison) -> list[
         return lines
     shown = [f"{column} {change} '{value}' ({max(before, after):,})" for column, value, change, before, after
              in table.categories[["column", "value", "change", "previous", "current"]].itertuples(index=False)]
-    lines.append(f"  categories ({_years(table.shared_years)}): " + (", ".join(shown) or "no value appeared or vanished"))
+    lines.append(f"  categories ({words.fy_list(table.shared_years)}): " + (", ".join(shown) or "no value appeared or vanished"))
+    if table.records is not None and table.records.recodes:
+        lines.append("  recoded (records matching on every other column): " + "; ".join(
+            f"{r.column} {r.text()}" for r in table.records.recodes[:10])
+            + (f"; and {len(table.records.recodes) - 10} more" if len(table.records.recodes) > 10 else ""))
     if table.geography:
         area = "state" if table.geography == "state" else "area of responsibility"
         if table.revisions.empty:

@@ -22,7 +22,7 @@ from analysis.errors import InputFileError, ReleaseError
 from analysis.fingerprint import reader_fingerprint
 from analysis.paths import ReleaseLocation, display_path
 from analysis.progress import Progress
-from analysis.reading.cleaning import ColumnStats, clean_columns, fiscal_years, row_hashes
+from analysis.reading.cleaning import SET_MISSING_KEYS, ColumnStats, clean_columns, fiscal_years, row_hashes
 from analysis.reading.duplicates import Duplicates, SheetRecords
 from analysis.reading.files import listing_warnings
 from analysis.reading.footnotes import footnotes
@@ -32,7 +32,7 @@ from analysis.reading.records import where
 from analysis.reading.sheets import NoteSheet, RawSheet, Restart, SkippedSheet, open_sheets
 from analysis.reading.summary import comparison_warning, reconcile, summary_blocks
 from analysis.reading.validation import CATEGORIES, check_structure, validate
-from analysis.vocab.columns import PROVENANCE_COLUMNS, canonical_columns, is_date_column
+from analysis.vocab.columns import NON_DATA_COLUMNS, PROVENANCE_COLUMNS, canonical_columns, is_date_column
 from analysis.vocab.kinds import KIND_BY_NAME, detect_kind, other_table_name, single_fiscal_year
 
 
@@ -133,7 +133,7 @@ def validate_written(table_name: str, path: Path, sheet_rows: int) -> list[str]:
     types are checked from the schema alone), so memory stays bounded at any size."""
     schema = pq.read_schema(path)
     check_structure(table_name, schema.empty_table())
-    needed = [n for n in schema.names if n in PROVENANCE_COLUMNS or n in CATEGORIES or is_date_column(n) or n == "birth_year"]
+    needed = [n for n in schema.names if n in NON_DATA_COLUMNS or n in CATEGORIES or is_date_column(n) or n == "birth_year"]
     return validate(table_name, pq.read_table(path, columns=needed), sheet_rows)
 
 
@@ -149,6 +149,7 @@ def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Pat
     by_year: Counter[str] = Counter()
     dates = _DateTally()
     records = SheetRecords()
+    sheet_stats: dict[str, ColumnStats] = {}
     for item in sheet.batches():
         if isinstance(item, Restart):
             if identity is not None:
@@ -156,9 +157,12 @@ def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Pat
             rows = 0
             by_year.clear()
             dates, records = _DateTally(), SheetRecords()
+            sheet_stats = {}
             continue
         raw, row_numbers = item
         columns, stats = clean_columns(raw, sheet.layout.header)
+        for name, column_stats in stats.items():
+            sheet_stats.setdefault(name, ColumnStats()).add(column_stats)
         keep = _non_blank_rows(columns, raw.num_rows)
         if keep is not None:
             columns = {name: pc.filter(values, keep) for name, values in columns.items()}
@@ -197,7 +201,19 @@ def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Pat
         "dated_by": identity.dated_by,
         "dated_by_header": identity.dated_by_header,
         "columns": [h for h in sheet.layout.header if h],
+        "set_missing": set_missing_counts(sheet_stats),
     }
+
+
+def set_missing_counts(stats: dict[str, ColumnStats]) -> dict[str, dict[str, int]]:
+    """Per column, the values cleaning set to missing in one sheet (non-zero counts only): what lets a
+    combined release that uses some of a production's sheets count its redactions exactly."""
+    counts = {}
+    for name, column_stats in stats.items():
+        found = {key: getattr(column_stats, key) for key in SET_MISSING_KEYS if getattr(column_stats, key)}
+        if found:
+            counts[name] = found
+    return counts
 
 
 @dataclass(frozen=True)

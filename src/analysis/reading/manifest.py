@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis.errors import ReleaseError
-from analysis.vocab.columns import PROVENANCE_COLUMNS
+from analysis.vocab.columns import NON_DATA_COLUMNS
 from analysis.vocab.kinds import KIND_BY_NAME
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ def table_summary(name: str, path: Path, parts: TableParts) -> dict:
     columns = {}
     for schema_field in schema:
         column = schema_field.name
-        if column in PROVENANCE_COLUMNS:
+        if column in NON_DATA_COLUMNS:
             continue
         stats = parts.stats.get(column)
         null_count = nulls.get(column, -1)

@@ -25,7 +25,13 @@ import pyarrow.compute as pc
 
 from analysis.errors import AnalysisError
 from analysis.reading.cleaning import fiscal_years
-from analysis.vocab.columns import INTEGER_COLUMNS, PROVENANCE_COLUMNS, is_date_column
+from analysis.vocab.columns import (
+    INTEGER_COLUMNS,
+    NON_DATA_COLUMNS,
+    PRODUCTION_COLUMN,
+    PROVENANCE_COLUMNS,
+    is_date_column,
+)
 from analysis.vocab.definitions import CRIMINALITY_LABELS, LIFT_REASON_BUCKET
 from analysis.vocab.geography import AORS, HQ_AOR, STATES, TERRITORIES, aor_label
 from analysis.vocab.kinds import KIND_BY_NAME
@@ -62,6 +68,7 @@ PROVENANCE = (
     ProvenanceColumn("row_hash", (pa.uint64(),), nullable=False),
 )
 assert tuple(p.name for p in PROVENANCE) == PROVENANCE_COLUMNS
+PRODUCTION = ProvenanceColumn(PRODUCTION_COLUMN, (pa.dictionary(pa.int32(), pa.string()), pa.string()), nullable=False)
 
 
 def today() -> dt.date:
@@ -116,12 +123,14 @@ def check_structure(table_name: str, table: pa.Table) -> None:
         raise _fail(table_name, repeated[0], f"appears {names.count(repeated[0])} times; column names must be unique")
     for column in PROVENANCE:
         _check_provenance(table_name, table, column)
+    if PRODUCTION_COLUMN in names:  # a combined release's tables only
+        _check_provenance(table_name, table, PRODUCTION)
     kind = KIND_BY_NAME.get(table_name)
     if kind is not None and kind.dated_by(names) is None:
         raise _fail(table_name, kind.date_column, f"missing: a {table_name} table cannot do without "
                     + " or ".join(repr(c) for c in kind.date_columns))
     for column in names:
-        if column in PROVENANCE_COLUMNS:
+        if column in NON_DATA_COLUMNS:
             continue
         wanted, found = expected_type(column), table.schema.field(column).type
         if found != wanted and not (wanted == pa.string() and found in STRING_TYPES):
@@ -180,21 +189,23 @@ def implausible_dates(table_name: str, column: str, values: pa.ChunkedArray) -> 
     earliest = EARLIEST_BIRTH if column.startswith("birth") else EARLIEST_EVENT
     latest = today()
     low, high = pa.scalar(earliest, pa.date32()), pa.scalar(latest, pa.date32())
+    return _outside(table_name, column, values, low, high,
+                    f"date(s) before {earliest.isoformat()} or after {latest.isoformat()}")
+
+
+def implausible_birth_years(table_name: str, values: pa.ChunkedArray) -> list[str]:
+    return _outside(table_name, "birth_year", values, EARLIEST_BIRTH.year, today().year,
+                    f"year(s) before {EARLIEST_BIRTH.year} or after {today().year}")
+
+
+def _outside(table_name: str, column: str, values: pa.ChunkedArray, low, high, what: str) -> list[str]:
+    """One warning counting the values below `low` or above `high` (kept, with examples), or none."""
     outside = pc.fill_null(pc.or_(pc.less(values, low), pc.greater(values, high)), False)
     count = int(pc.sum(pc.cast(outside, pa.int64())).as_py() or 0)
     if not count:
         return []
-    return [f"table {table_name!r} column {column!r}: {count:,} date(s) before {earliest.isoformat()} or after "
-            f"{latest.isoformat()} (e.g. {_examples(values, outside)}); kept, check them"]
-
-
-def implausible_birth_years(table_name: str, values: pa.ChunkedArray) -> list[str]:
-    outside = pc.fill_null(pc.or_(pc.less(values, EARLIEST_BIRTH.year), pc.greater(values, today().year)), False)
-    count = int(pc.sum(pc.cast(outside, pa.int64())).as_py() or 0)
-    if not count:
-        return []
-    return [f"table {table_name!r} column 'birth_year': {count:,} year(s) before {EARLIEST_BIRTH.year} or after "
-            f"{today().year} (e.g. {_examples(values, outside)}); kept, check them"]
+    return [f"table {table_name!r} column {column!r}: {count:,} {what} (e.g. {_examples(values, outside)}); kept, "
+            "check them"]
 
 
 def fiscal_year_mismatches(table_name: str, table: pa.Table) -> list[str]:

@@ -20,8 +20,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from analysis.reading.safety import neutral_cell
-from analysis.report.context import format_count
 from analysis.vocab.definitions import DECLINED_DESCRIPTIONS
+from analysis.words import count as format_count
 
 BATCH_RECORD = "index.json"
 COUNT_FIELDS = ("records", "declined_strict", "declined_broad")

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 
 from analysis.errors import AnalysisError
 from analysis.paths import check_release_id
+from analysis.release import Scope
 from analysis.vocab.geography import AORS, STATES, short_aor
 
 DECLINED_DEFINITIONS = ("strict", "broad")
@@ -74,14 +75,12 @@ class ReportParameters:
         return values
 
     @property
+    def scope(self) -> Scope:
+        return Scope(self.state, self.aor, self.fy_start, self.fy_end, self.facility)
+
+    @property
     def geography(self) -> str:
-        if self.facility:
-            return f"facility {self.facility}"
-        if self.state:
-            return f"{STATES[self.state][0]} ({self.state})"
-        if self.aor:
-            return f"{self.aor} area of responsibility"
-        return "United States (all states)"
+        return self.scope.geography
 
     @property
     def suffix(self) -> str:

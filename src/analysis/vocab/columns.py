@@ -63,6 +63,9 @@ DATE_SUFFIX = "_date"
 INTEGER_COLUMNS = frozenset({"birth_year", "msc_sentence_days"})
 
 PROVENANCE_COLUMNS = ("fiscal_year", "source_file", "source_sheet", "source_row", "row_hash")
+# A combined release's tables carry one more: the production each record came from (reading/combine.py).
+PRODUCTION_COLUMN = "source_production"
+NON_DATA_COLUMNS = frozenset({*PROVENANCE_COLUMNS, PRODUCTION_COLUMN})
 
 
 def normalize_header(name: str) -> str:
