@@ -31,9 +31,9 @@ import pyarrow.parquet as pq
 
 from analysis import __version__
 from analysis.errors import AnalysisError
-from analysis.paths import check_release_id, display_path, processed_dir, project_root
-from analysis.reading.manifest import read_manifest
+from analysis.paths import check_release_id, display_path, project_root
 from analysis.reading.safety import neutralise_strings
+from analysis.release import Release
 
 FORMATS = ("csv", "parquet", "dta")
 LEFT_OUT = re.compile(r"identifier|^row_hash$")
@@ -68,13 +68,14 @@ def export_release(release_id: str, fmt: str, out_dir: Path | None = None, table
     """Write the processed tables of `release_id` (already ingested) in format `fmt`."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}: one of {', '.join(FORMATS)}")
-    manifest = read_manifest(processed_dir(release_id))
+    release = Release(release_id)
+    manifest = release.manifest
     chosen = _chosen_tables(manifest, tables)
     out = check_export_dir(out_dir or default_export_dir(release_id))
     out.mkdir(parents=True, exist_ok=True)
     result = ExportResult(out)
     for name in chosen:
-        table = pq.read_table(processed_dir(release_id) / f"{name}.parquet")
+        table = release.arrow(name)
         kept = [c for c in table.column_names if not LEFT_OUT.search(c)]
         result.left_out[name] = [c for c in table.column_names if LEFT_OUT.search(c)]
         target = out / f"{name}.{fmt}"

@@ -99,13 +99,6 @@ def _excel_error_mask(values: pa.Array) -> pa.Array:
     return pc.fill_null(pc.is_in(values, value_set=pa.array(EXCEL_ERRORS)), False)
 
 
-def excel_errors(values: pa.Array) -> tuple[pa.Array, int]:
-    """Excel error values (`#N/A`, `#REF!`, ...) become missing; returns the values and their count."""
-    errors = _excel_error_mask(values)
-    count = _count(errors)
-    return (pc.if_else(errors, _NO_TEXT, values) if count else values), count
-
-
 def _canonical_values(column: str, values: pa.Array) -> tuple[pa.Array, pa.Array] | None:
     """State codes and AOR names in their one canonical spelling, and the mask of the values that
     changed; None for a column without canonical spellings."""
@@ -118,22 +111,12 @@ def _canonical_values(column: str, values: pa.Array) -> tuple[pa.Array, pa.Array
     return canonical, pc.fill_null(pc.not_equal(canonical, values), False)
 
 
-def canonical_spellings(column: str, values: pa.Array) -> tuple[pa.Array, int, list[str]]:
-    """State codes and AOR names written in another case or spacing (`ca`, `Ca`, `seattle area of
-    responsibility`), or a state written as its name, in their one canonical spelling, so a filter on
-    `CA` finds them all. Returns the values, how many changed, and a few `'ca' -> 'CA'` examples."""
-    column_values = coded(values)
-    respelled = _respelled(column, column_values, RowCounts(column_values))
-    if respelled is None:
-        return values, 0, []
-    canonical, count, examples = respelled
-    return decoded(canonical), count, examples
-
-
 def _respelled(column: str, values: pa.DictionaryArray, rows: RowCounts
                ) -> tuple[pa.DictionaryArray, int, list[str]] | None:
-    """`canonical_spellings` of a coded column (None when nothing changes): every distinct value
-    looked up once; the count is of rows, the examples in the order the rows first show them."""
+    """State codes and AOR names written in another case or spacing (`ca`, `Ca`, `seattle area of
+    responsibility`), or a state written as its name, in their one canonical spelling, so a filter on
+    `CA` finds them all (None when nothing changes). Returns the values, how many rows changed, and a
+    few `'ca' -> 'CA'` examples in the order the rows first show them."""
     found = _canonical_values(column, values.dictionary)
     if found is None:
         return None
@@ -156,18 +139,18 @@ def _strict_strptime(text: pa.Array, format: str, day_pattern: str) -> pa.Array:
     return pc.if_else(same_day, dates, _NO_DATE)
 
 
-def parse_dates(values: pa.Array) -> tuple[pa.Array, int, int, list[str]]:
+def parse_dates(values: pa.Array) -> tuple[pa.Array, int, int]:
     """Dates from M/D/YYYY or M/D/YY text (time part ignored), ISO text, or Excel serial numbers.
-    Returns date32 values, the unparsed count, the out-of-range count and a few unparsed examples."""
-    parsed, unparsed, out_of_range, examples, _ = parse_dates_counted(values)
-    return parsed, unparsed, out_of_range, examples
+    Returns date32 values, the unparsed count and the out-of-range count (`examples_set_missing`
+    names a few of the values either turned into missing)."""
+    parsed, unparsed, out_of_range, _ = parse_dates_counted(values)
+    return parsed, unparsed, out_of_range
 
 
-def parse_dates_counted(values: pa.Array) -> tuple[pa.Array, int, int, list[str], int]:
+def parse_dates_counted(values: pa.Array) -> tuple[pa.Array, int, int, int]:
     """`parse_dates`, also counting the dates written with a two-digit year (last in the tuple)."""
     parsed, unparsed, out_of_range, two_digit = _date_values(values)
-    examples = pc.unique(pc.filter(values, unparsed)).to_pylist()[:3]
-    return parsed, _count(unparsed), _count(out_of_range), examples, _count(two_digit)
+    return parsed, _count(unparsed), _count(out_of_range), _count(two_digit)
 
 
 def _date_values(values: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
