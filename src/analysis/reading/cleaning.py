@@ -74,8 +74,10 @@ def _count(mask: pa.Array) -> int:
     return int(pc.sum(mask.cast(pa.int64())).as_py() or 0)
 
 
-_NO_TEXT = pa.scalar(None, pa.string())
-_NO_DATE = pa.scalar(None, pa.date32())
+# missing values to put in; taken from arrays because pa.scalar() makes pyarrow import pandas (a
+# fifth of a second), which ingest lets happen in the background (`build._import_pandas_meanwhile`)
+_NO_TEXT = pa.nulls(1, pa.string())[0]
+_NO_DATE = pa.nulls(1, pa.date32())[0]
 
 
 def _clean_text(values: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
