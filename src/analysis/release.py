@@ -32,7 +32,6 @@ from analysis.vocab.fiscal import is_partial
 from analysis.vocab.geography import aor_label
 from analysis.vocab.kinds import KIND_BY_NAME
 
-
 # Per kernel: a report runs up to four notebook kernels at once on a two-core machine, so one
 # thread each (more only contends for the cores) and 384 MB each (4 x 384 MB = 1.5 GB, the
 # report's memory budget for all kernels together; DuckDB spills to disk beyond it).
