@@ -245,21 +245,30 @@ def wide_shares(long: pd.DataFrame, value: str = "share") -> pd.DataFrame:
 # ---------------------------------------------------------------- outcomes
 
 
+def counted(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` as counted records: a frame of records gets `records` = 1 per row; a frame from
+    `Release.counts` (one row per combination of values, `records` holding how many) is kept."""
+    return frame if "records" in frame.columns else frame.assign(records=np.ones(len(frame), dtype="int64"))
+
+
 def lift_reason_counts(frame: pd.DataFrame) -> pd.DataFrame:
     """Detainers per lift reason exactly as recorded (a blank reason is `(blank)`), with the
-    outcome bucket each reason is grouped into."""
+    outcome bucket each reason is grouped into. `frame`: records, or counts (see `counted`)."""
+    frame = counted(frame)
     reasons = frame[LIFT_REASON].astype("string").str.strip()
     reasons = reasons.mask(reasons == "", pd.NA).fillna(BLANK_REASON)
-    counts = reasons.value_counts().rename_axis("lift_reason").reset_index(name="count")
+    counts = frame["records"].groupby(reasons.to_numpy()).sum().rename_axis("lift_reason").reset_index(name="count")
     counts["bucket"] = lift_bucket(counts["lift_reason"].mask(counts["lift_reason"] == BLANK_REASON)).astype(str)
     return _rank(counts, "count", "lift_reason")[["lift_reason", "bucket", "count"]]
 
 
 def bucket_by_fiscal_year(frame: pd.DataFrame) -> pd.DataFrame:
     """Long frame of (fiscal_year, bucket, label, count, share) in the order of definitions.BUCKETS;
-    every bucket present in any year appears in every year (zero where absent)."""
+    every bucket present in any year appears in every year (zero where absent). `frame`:
+    records, or counts (see `counted`)."""
+    frame = counted(frame)
     buckets = lift_bucket(frame[LIFT_REASON])
-    counts = pd.crosstab(frame["fiscal_year"], buckets)
+    counts = pd.crosstab(frame["fiscal_year"], buckets, values=frame["records"], aggfunc="sum").fillna(0).astype("int64")
     present = [b for b in BUCKETS if b in counts.columns]
     counts = counts.reindex(columns=present, fill_value=0)
     long = counts.rename_axis(columns=None).reset_index().melt(id_vars="fiscal_year", var_name="bucket",
@@ -278,11 +287,14 @@ def declined_mask(frame: pd.DataFrame, definition: str) -> np.ndarray:
 
 
 def declined_by_fiscal_year(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per fiscal year: detainers, declined under each definition, and the share declined."""
-    table = pd.DataFrame({"fiscal_year": frame["fiscal_year"].astype(int),
-                          "declined_strict": declined_mask(frame, "strict"),
-                          "declined_broad": declined_mask(frame, "broad")})
-    out = table.groupby("fiscal_year").agg(detainers=("declined_strict", "size"),
+    """Per fiscal year: detainers, declined under each definition, and the share declined.
+    `frame`: records, or counts (see `counted`)."""
+    frame = counted(frame)
+    weights = frame["records"].to_numpy()
+    table = pd.DataFrame({"fiscal_year": frame["fiscal_year"].astype(int), "records": weights,
+                          "declined_strict": weights * declined_mask(frame, "strict"),
+                          "declined_broad": weights * declined_mask(frame, "broad")})
+    out = table.groupby("fiscal_year").agg(detainers=("records", "sum"),
                                            declined_strict=("declined_strict", "sum"),
                                            declined_broad=("declined_broad", "sum")).reset_index()
     out[["declined_strict", "declined_broad"]] = out[["declined_strict", "declined_broad"]].astype(int)
@@ -292,9 +304,13 @@ def declined_by_fiscal_year(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _declines_by(frame: pd.DataFrame, column: str, definition: str) -> pd.DataFrame:
-    """Per value of `column`: detainers, declined, decline rate, and share of all declines."""
-    table = pd.DataFrame({column: _labelled(frame[column]), "declined": declined_mask(frame, definition)})
-    out = table.groupby(column).agg(detainers=("declined", "size"), declined=("declined", "sum")).reset_index()
+    """Per value of `column`: detainers, declined, decline rate, and share of all declines.
+    `frame`: records, or counts (see `counted`)."""
+    frame = counted(frame)
+    weights = frame["records"].to_numpy()
+    table = pd.DataFrame({column: _labelled(frame[column]), "records": weights,
+                          "declined": weights * declined_mask(frame, definition)})
+    out = table.groupby(column).agg(detainers=("records", "sum"), declined=("declined", "sum")).reset_index()
     out["declined"] = out["declined"].astype(int)
     out["decline_rate"] = _share(out["declined"], out["detainers"])
     out["share_of_declines"] = _share(out["declined"], out["declined"].sum())
