@@ -15,6 +15,7 @@ from analysis.release import PartialYears
 from analysis.report.context import ReportContext
 from analysis.vocab import convictions
 from analysis.vocab.definitions import ends_in_detainer
+from tests.fakes import fake_release
 
 D = dt.date
 DECLINED = "Detainer Declined by LEA"
@@ -298,3 +299,29 @@ def test_sample_charges_are_all_mapped(sample_detainers):
     categories = convictions.categorise(frame["msc_charge"], frame["msc_charge_code"])
     assert convictions.NOT_MAPPED not in set(categories)
     assert convictions.unmapped_charges(frame["msc_charge"], frame["msc_charge_code"]).empty
+
+
+def _counted_in_duckdb(frame: pd.DataFrame, **scope) -> pd.DataFrame:
+    """`frame`'s fiscal years, states and lift reasons counted by DuckDB, as the outcomes section counts them."""
+    release = fake_release({"detainers": list(frame.columns)}, {"detainers": frame}, **scope)
+    return release.counts("detainers", ["fiscal_year", "state", dm.LIFT_REASON])
+
+
+def test_counts_from_duckdb_give_the_measures_of_the_records():
+    records = pd.concat([small(), small().iloc[::2]], ignore_index=True)  # some combinations counted twice
+    counts = _counted_in_duckdb(records)
+    assert len(counts) < len(records) and counts["records"].sum() == len(records)
+    pd.testing.assert_frame_equal(dm.lift_reason_counts(counts), dm.lift_reason_counts(records))
+    pd.testing.assert_frame_equal(dm.bucket_by_fiscal_year(counts), dm.bucket_by_fiscal_year(records))
+    pd.testing.assert_frame_equal(dm.declined_by_fiscal_year(counts), dm.declined_by_fiscal_year(records))
+    for definition in ("strict", "broad"):
+        pd.testing.assert_frame_equal(dm.state_decline_shares(counts, definition),
+                                      dm.state_decline_shares(records, definition))
+
+
+def test_counts_from_duckdb_hold_only_the_scope():
+    records = small()
+    counts = _counted_in_duckdb(records, fy_start=2022, state="CA")
+    expected = records[(records.fiscal_year >= 2022) & (records.state == "CA")].reset_index(drop=True)
+    pd.testing.assert_frame_equal(dm.declined_by_fiscal_year(counts), dm.declined_by_fiscal_year(expected))
+    assert dm.lift_reason_counts(counts)["count"].sum() == len(expected) > 0
