@@ -239,15 +239,19 @@ class Release:
                                f"so it cannot be limited to {self.scope.geography}")
         return self.db.table(table)
 
-    def counts(self, table: str, by: Iterable[str]) -> pd.DataFrame:
+    def counts(self, table: str, by: Iterable[str], *, months: Iterable[str] = ()) -> pd.DataFrame:
         """Records of `table` within the scope per combination of `by` values (missing values
         kept, as NA), in column `records`, ordered by `by`: the small frame a measure applies
-        its Python rules to instead of loading every record."""
-        columns = ", ".join(_identifier(c) for c in by)
+        its Python rules to instead of loading every record. `months`: date columns of `by`
+        grouped by calendar month (the month's first day, under the column's own name)."""
+        by, months = list(by), set(months)
         relation = self.relation(table)
-        if not columns:
+        if not by:
             return relation.aggregate("count(*) as records").df()
-        return relation.aggregate(f"{columns}, count(*) as records", columns).order(columns).df()
+        keys = [f"date_trunc('month', {_identifier(c)})" if c in months else _identifier(c) for c in by]
+        named = ", ".join(f"{key} as {_identifier(c)}" for key, c in zip(keys, by, strict=True))
+        ordered = ", ".join(_identifier(c) for c in by)
+        return relation.aggregate(f"{named}, count(*) as records", ", ".join(keys)).order(ordered).df()
 
     def sql(self, query: str, params: list | dict | None = None) -> pd.DataFrame:
         """The result of `query` over this release's views, as a pandas frame (keep it small:

@@ -61,6 +61,12 @@ def _share(part: pd.Series | float, whole: pd.Series | float) -> pd.Series | flo
     return part / whole if whole else float("nan")
 
 
+def counted(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` as counted records: a frame of records gets `records` = 1 per row; a frame from
+    `Release.counts` (one row per combination of values, `records` holding how many) is kept."""
+    return frame if "records" in frame.columns else frame.assign(records=np.ones(len(frame), dtype="int64"))
+
+
 # ---------------------------------------------------------------- which records count detainers
 
 
@@ -97,6 +103,12 @@ class DetainerMeasure:
         frame = release.load(self.table, None if columns is None else [*columns, *self.columns])
         return ending_in_detainer(frame) if self.from_encounters else frame
 
+    def counts(self, release: Release, by: Sequence[str], *, months: Iterable[str] = ()) -> pd.DataFrame:
+        """The records (within the release's scope) counted by DuckDB per combination of `by`
+        values (see `Release.counts`); a measure's rules then run on this small frame."""
+        counts = release.counts(self.table, [*by, *self.columns], months=months)
+        return counts[ends_in_detainer(counts[DISPOSITION])].reset_index(drop=True) if self.from_encounters else counts
+
 
 DETAINERS_PREPARED = DetainerMeasure("detainers", PREPARE_DATE, "detainers prepared", "detainers", "detainer",
                                      outcomes=(LIFT_REASON,))
@@ -122,21 +134,25 @@ def detainer_measure(release: Release, columns: Iterable[str] = (), *, dated: bo
 
 
 def monthly_counts(frame: pd.DataFrame, date_column: str = PREPARE_DATE) -> pd.DataFrame:
-    """Records per calendar month (`month` = first day), months without records shown as 0."""
-    dates = pd.to_datetime(frame[date_column], errors="coerce").dropna()
-    if dates.empty:
+    """Records per calendar month (`month` = first day), months without records shown as 0.
+    `frame`: records, or counts (see `counted`)."""
+    frame = counted(frame)
+    dates = pd.to_datetime(frame[date_column], errors="coerce")
+    dated = dates.notna()
+    if not dated.any():
         return pd.DataFrame({"month": pd.Series(dtype="datetime64[ns]"), "count": pd.Series(dtype=int)})
-    months = dates.dt.to_period("M")
+    months = dates[dated].dt.to_period("M")
     span = pd.period_range(months.min(), months.max(), freq="M")
-    counts = months.value_counts().reindex(span, fill_value=0)
+    counts = frame.loc[dated, "records"].groupby(months.to_numpy()).sum().reindex(span, fill_value=0)
     return pd.DataFrame({"month": span.to_timestamp(), "count": counts.to_numpy().astype(int)})
 
 
 def fiscal_year_totals(frame: pd.DataFrame, partial: Container[int], date_column: str | None = None) -> pd.DataFrame:
     """Records per fiscal year, with partial years flagged and labelled; with `date_column`, also
     the calendar months the year's records span and the average per month (what makes a partial
-    year comparable with full ones)."""
-    counts = frame.groupby("fiscal_year").size().sort_index()
+    year comparable with full ones). `frame`: records, or counts (see `counted`)."""
+    frame = counted(frame)
+    counts = frame.groupby("fiscal_year")["records"].sum().sort_index()
     years = [int(fy) for fy in counts.index]
     out = pd.DataFrame({
         "fiscal_year": years,
@@ -175,17 +191,21 @@ def form_name(detainer_type: str) -> str:
 
 
 def ranked_counts(frame: pd.DataFrame, column: str, top: int | None = None) -> pd.DataFrame:
-    """Records per value of `column` with their share of all records, largest first."""
+    """Records per value of `column` with their share of all records, largest first.
+    `frame`: records, or counts (see `counted`)."""
+    frame = counted(frame)
     values = _labelled(frame[column])
-    counts = values.value_counts().rename_axis(column).reset_index(name="count")
-    counts["share"] = _share(counts["count"], len(frame))
+    counts = frame["records"].groupby(values.to_numpy()).sum().rename_axis(column).reset_index(name="count")
+    counts["share"] = _share(counts["count"], int(frame["records"].sum()))
     ranked = _rank(counts, "count", column)
     return ranked.head(top) if top else ranked
 
 
 def state_counts(frame: pd.DataFrame) -> pd.DataFrame:
     """Records per state for the 50 states and DC (zeros included), then any other codes found
-    (territories, blanks) so that nothing is silently left off a map."""
+    (territories, blanks) so that nothing is silently left off a map. `frame`: records, or
+    counts (see `counted`)."""
+    frame = counted(frame)
     counts = ranked_counts(frame, "state")
     found = dict(zip(counts["state"], counts["count"], strict=True))
     rows = [{"state": code, "name": STATES[code][0], "count": int(found.get(code, 0)), "on_map": True}
@@ -193,7 +213,7 @@ def state_counts(frame: pd.DataFrame) -> pd.DataFrame:
     rows += [{"state": code, "name": code, "count": int(n), "on_map": False}
              for code, n in found.items() if code not in STATES]
     table = pd.DataFrame(rows)
-    table["share"] = _share(table["count"], len(frame))
+    table["share"] = _share(table["count"], int(frame["records"].sum()))
     return _rank(table, "count", "state")
 
 
@@ -215,9 +235,12 @@ def facility_counts(frame: pd.DataFrame, top: int | None = None) -> pd.DataFrame
 def shares_by_fiscal_year(frame: pd.DataFrame, column: str, labels: Mapping[str, str] | None = None,
                           order: Iterable[str] | None = None) -> pd.DataFrame:
     """Long frame of (fiscal_year, category, count, share of that year's records); categories in
-    `order` first (those present), then others by overall count; missing values `Not recorded`."""
+    `order` first (those present), then others by overall count; missing values `Not recorded`.
+    `frame`: records, or counts (see `counted`)."""
+    frame = counted(frame)
     categories = _labelled(frame[column], labels)
-    counts = pd.crosstab(frame["fiscal_year"], categories)
+    counts = pd.crosstab(frame["fiscal_year"], categories, values=frame["records"], aggfunc="sum").fillna(0)
+    counts = counts.astype("int64")
     overall = counts.sum().sort_values(ascending=False, kind="stable")
     preferred = [c for c in (order or []) if c in counts.columns]
     ordered = preferred + [c for c in overall.index if c not in preferred and c != NOT_RECORDED]
@@ -243,12 +266,6 @@ def wide_shares(long: pd.DataFrame, value: str = "share") -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- outcomes
-
-
-def counted(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` as counted records: a frame of records gets `records` = 1 per row; a frame from
-    `Release.counts` (one row per combination of values, `records` holding how many) is kept."""
-    return frame if "records" in frame.columns else frame.assign(records=np.ones(len(frame), dtype="int64"))
 
 
 def lift_reason_counts(frame: pd.DataFrame) -> pd.DataFrame:
