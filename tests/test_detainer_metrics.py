@@ -317,6 +317,11 @@ def test_counts_from_duckdb_give_the_measures_of_the_records():
     for definition in ("strict", "broad"):
         pd.testing.assert_frame_equal(dm.state_decline_shares(counts, definition),
                                       dm.state_decline_shares(records, definition))
+    by_criminality = fake_release({"detainers": list(records.columns)}, {"detainers": records}).counts(
+        "detainers", [dm.LIFT_REASON, "criminality"])
+    for definition in ("strict", "broad"):
+        pd.testing.assert_frame_equal(dm.criminality_of_declined(by_criminality, definition),
+                                      dm.criminality_of_declined(records, definition))
 
 
 def test_counts_from_duckdb_hold_only_the_scope():

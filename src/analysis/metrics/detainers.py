@@ -361,9 +361,13 @@ def facilities_by_decline_rate(declines: pd.DataFrame, min_detainers: int = MIN_
 
 
 def declined_profile(frame: pd.DataFrame, definition: str, categories: pd.Series) -> pd.DataFrame:
-    """Categories (one per record, same index as `frame`) of the declined detainers: count and share."""
-    chosen = _labelled(categories[declined_mask(frame, definition)])
-    counts = chosen.value_counts().rename_axis("category").reset_index(name="declined")
+    """Categories (one per row, same index as `frame`) of the declined detainers: count and share.
+    `frame`: records, or counts (see `counted`)."""
+    frame = counted(frame)
+    declined = declined_mask(frame, definition)
+    chosen = _labelled(categories[declined])
+    weights = frame.loc[declined, "records"]
+    counts = weights.groupby(chosen.to_numpy()).sum().rename_axis("category").reset_index(name="declined")
     counts["share"] = _share(counts["declined"], counts["declined"].sum())
     return _rank(counts, "declined", "category")
 

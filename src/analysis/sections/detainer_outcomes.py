@@ -312,9 +312,10 @@ class DetainerOutcomes:
 
     def criminality_of_declined(self) -> None:
         definition = self.definition
-        declined_count = int(self.declined().sum())
-        stop_if_empty(self.ctx, self.records[self.declined()], f"declined detainers ({definition} definition)")
-        criminality = dm.criminality_of_declined(self.records, definition)
+        declined_count = self.declines(definition)
+        counts = self.ctx.data.counts("detainers", [dm.LIFT_REASON, "criminality"])
+        stop_if_empty(self.ctx, counts[dm.declined_mask(counts, definition)], f"declined detainers ({definition} definition)")
+        criminality = dm.criminality_of_declined(counts, definition)
         shown = criminality.assign(share=_shares(criminality.share)).rename(
             columns={"category": "Criminality", "declined": "Declined detainers", "share": "Share"})
         self.ctx.show_table(shown, name="declined-criminality", table="detainers",
