@@ -132,8 +132,10 @@ class DetainerOutcomes:
 
     @cached_property
     def records(self) -> pd.DataFrame:
-        """Every column of the detainers within the scope, for the parts not yet counted in DuckDB."""
-        return self.ctx.load("detainers")
+        """The columns of the detainers within the scope that the parts not yet counted in DuckDB
+        read (facilities, convictions, days to lift): records, not every column."""
+        wanted = [dm.LIFT_REASON, "facility", "state", "msc_charge", "msc_charge_code", dm.PREPARE_DATE, dm.LIFT_DATE]
+        return self.ctx.load("detainers", [c for c in wanted if self.ctx.has("detainers", [c])])
 
     def n(self, value: float) -> str:
         return self.ctx.count(value)
