@@ -15,6 +15,7 @@ the scoped view as a DuckDB relation.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,7 +222,10 @@ class Release:
         return self._db
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        db = duckdb.connect(":memory:", config={"threads": DUCKDB_THREADS, "memory_limit": DUCKDB_MEMORY_LIMIT})
+        # a query beyond the memory limit spills to the system's temporary folder, never into the project
+        spill = str(Path(tempfile.gettempdir()) / "ice-detainers-duckdb")
+        db = duckdb.connect(":memory:", config={"threads": DUCKDB_THREADS, "memory_limit": DUCKDB_MEMORY_LIMIT,
+                                                "temp_directory": spill})
         condition = self.scope.where()
         for table in self.tables():
             whole = _identifier(f"{table}_all")
