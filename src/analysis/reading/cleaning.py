@@ -254,10 +254,13 @@ def clean_columns(raw: pa.Table, header: list[str]) -> tuple[dict[str, pa.Dictio
     return columns, stats
 
 
+_FEW_DATES = 1 << 16
+
+
 def fiscal_years(dates: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Federal fiscal year of each date: FY2023 = 2022-10-01 .. 2023-09-30 (of a coded column,
     worked out once per distinct date)."""
-    if pa.types.is_dictionary(dates.type):
+    if pa.types.is_dictionary(dates.type) or len(dates) > _FEW_DATES:  # a long column holds few distinct dates
         column = coded(dates)
         return decoded(with_values(column, fiscal_years(column.dictionary)))
     year = pc.year(dates)

@@ -13,7 +13,7 @@ from analysis.reading.cleaning import ColumnStats
 from analysis.vocab.columns import PROVENANCE_COLUMNS
 
 SPILL_ROWS = 2_000_000  # batches held back from the stream stay in memory up to this many rows, then go to part files
-ROW_GROUP_ROWS = 1 << 20
+ROW_GROUP_ROWS = 1 << 18  # rows decoded and written at a time: the plain text of a batch is never in memory whole
 NOT_DICTIONARY_ENCODED = ("source_row", "row_hash")  # (almost) one value per row: parquet's dictionary cannot help
 STREAM_NAME = "stream.parquet"
 
@@ -84,7 +84,7 @@ class TableParts:
             self._held_back = True
             return table
         assert self._stream_schema is not None
-        self._writer.write_table(conformed(table, self._stream_schema), row_group_size=ROW_GROUP_ROWS)
+        write_part(self._writer, table, self._stream_schema)
         part = Streamed(self._streamed_rows, table.num_rows)
         self._streamed_rows += table.num_rows
         return part
@@ -138,7 +138,7 @@ class TableParts:
                     table = stream.rows(part.start, part.rows)
                 else:
                     table = pq.read_table(part) if isinstance(part, Path) else part
-                writer.write_table(conformed(table, schema), row_group_size=ROW_GROUP_ROWS)
+                write_part(writer, table, schema)
                 if isinstance(part, Path):
                     part.unlink()
                 self.parts[index] = Path()  # written: let the batch go
@@ -165,6 +165,12 @@ def conformed(table: pa.Table, schema: pa.Schema) -> pa.Table:
     for missing in (f for f in schema if f.name not in table.column_names):
         table = table.append_column(missing, pa.nulls(table.num_rows, missing.type))
     return table.select(schema.names).cast(schema)
+
+
+def write_part(writer: pq.ParquetWriter, table: pa.Table, schema: pa.Schema) -> None:
+    """A part in row groups of ROW_GROUP_ROWS, each decoded just before it is written."""
+    for start in range(0, max(table.num_rows, 1), ROW_GROUP_ROWS):
+        writer.write_table(conformed(table.slice(start, ROW_GROUP_ROWS), schema), row_group_size=ROW_GROUP_ROWS)
 
 
 def open_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:

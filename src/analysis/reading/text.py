@@ -30,7 +30,10 @@ DELIMITERS = ("|", "\t", ",", ";")
 SNIFF_BYTES = 256 * 1024
 SNIFF_LINE_CHARS = 100_000  # below the csv module's field limit; header rows are far shorter
 TEXT_BLOCK_BYTES = 8 << 20  # pyarrow parses in blocks: no record may be longer than one block
-BATCH_ROWS = 1_000_000  # text is cleaned and written in batches of about this many records
+# pyarrow's streaming reader holds some 35 blocks read ahead: files are read in small blocks (35 MiB
+# ahead, not 280), and read again in TEXT_BLOCK_BYTES blocks only when a record is longer than one
+READ_BLOCK_BYTES = 1 << 20
+BATCH_ROWS = 1 << 19  # text is cleaned and written in batches of about this many records
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -108,17 +111,25 @@ def text_sheet(path: Path, name: str, head: bytes) -> RawSheet:
                      reader="pyarrow")
 
     def batches() -> Iterator[tuple[pa.Table, RowNumbers] | Restart]:
-        for attempt in _encodings_from(encoding):
+        block_bytes = READ_BLOCK_BYTES  # TEXT_BLOCK_BYTES once a record longer than that was met
+        encodings = _encodings_from(encoding)
+        while encodings:
+            attempt = encodings[0]
             yielded = False
             totals: list[tuple[int | None, str, list[str]]] = []
             try:
-                for table, rows in _text_batches(path, name, layout, delimiter, attempt, totals=totals):
+                for table, rows in _text_batches(path, name, layout, delimiter, attempt, totals=totals,
+                                                 block_bytes=block_bytes):
                     yield checked_batch(sheet, table, rows, first=not yielded)
                     yielded = True
-            except _WrongEncoding:
+            except (_WrongEncoding, _LongRecord) as exc:
                 sheet.warnings.clear()
                 if yielded:
                     yield Restart(attempt)
+                if isinstance(exc, _LongRecord):
+                    block_bytes = TEXT_BLOCK_BYTES
+                else:
+                    encodings = encodings[1:]
                 continue
             sheet.warnings.extend(total_row_note(sheet, *total, sheet.records_seen) for total in totals)
             if attempt != encoding:
@@ -146,6 +157,10 @@ class _WrongEncoding(Exception):
     pass
 
 
+class _LongRecord(Exception):
+    """A record longer than the block size it was read with (below TEXT_BLOCK_BYTES)."""
+
+
 def _short_total_row(text: str, delimiter: str) -> tuple[str, list[str]] | None:
     try:
         cells = next(csv.reader([text[:SNIFF_LINE_CHARS]], delimiter=delimiter), [])
@@ -156,7 +171,7 @@ def _short_total_row(text: str, delimiter: str) -> tuple[str, list[str]] | None:
 
 def _text_batches(
     path: Path, name: str, layout: Layout, delimiter: str, encoding: str, *, threads: bool = True,
-    totals: list[tuple[int | None, str, list[str]]] | None = None,
+    totals: list[tuple[int | None, str, list[str]]] | None = None, block_bytes: int = TEXT_BLOCK_BYTES,
 ) -> Iterator[tuple[pa.Table, RowNumbers]]:
     """The records of a delimited text file, streamed in batches of about BATCH_ROWS rows, so a
     file of millions of rows is never in memory at once. Always yields at least one batch."""
@@ -173,7 +188,7 @@ def _text_batches(
 
     column_names = [f"c{i}" for i in range(width)]
     read_options = pacsv.ReadOptions(
-        skip_rows=layout.header_index + 1, column_names=column_names, encoding=encoding, block_size=TEXT_BLOCK_BYTES,
+        skip_rows=layout.header_index + 1, column_names=column_names, encoding=encoding, block_size=block_bytes,
         use_threads=threads,
     )
     parse_options = pacsv.ParseOptions(delimiter=delimiter, quote_char='"', invalid_row_handler=on_invalid)
@@ -204,6 +219,8 @@ def _text_batches(
         message = str(exc).splitlines()[0]
         if "utf8" in message.lower() and encoding == "utf8":
             raise _WrongEncoding() from None
+        if "straddl" in message and block_bytes < TEXT_BLOCK_BYTES:
+            raise _LongRecord() from None
         if "straddl" in message:
             raise InputFileError(
                 f"has a record longer than {TEXT_BLOCK_BYTES >> 20} MiB (no table cell is that long: Excel's "
@@ -216,7 +233,7 @@ def _text_batches(
     if bad_rows:
         number, found, plain = min(bad_rows)
         if number < 0 and threads:  # only a single-threaded parse knows row numbers: read again for the message
-            for _ in _text_batches(path, name, layout, delimiter, encoding, threads=False):
+            for _ in _text_batches(path, name, layout, delimiter, encoding, threads=False, block_bytes=block_bytes):
                 pass
         raise InputFileError(
             f"has {found} fields where the header has {width} ({len(bad_rows)} such row(s)); "

@@ -18,6 +18,7 @@ records whose event date falls outside the fiscal year their sheet's title names
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -89,22 +90,36 @@ def validate(table_name: str, table: pa.Table, sheets_rows: int) -> list[str]:
     records its sheets held (manifest `sheets[].rows`). Returns warnings; raises
     ValidationError on a hard failure."""
     check_structure(table_name, table)
-    check_row_count(table_name, table, sheets_rows)
-    return table_warnings(table_name, table)
+    check_row_count(table_name, table.num_rows, sheets_rows)
+    return table_warnings(table_name, table.column_names, table.select)
 
 
-def table_warnings(table_name: str, table: pa.Table) -> list[str]:
-    """The warnings of `validate`, for a table whose structure is checked (its text columns may be
-    read as dictionaries: each distinct value is then looked at once)."""
+ColumnReader = Callable[[list[str]], pa.Table]  # the named columns of a table, or of its parquet file
+
+
+def check_values(table_name: str, names: list[str], read: ColumnReader) -> None:
+    """`check_structure`'s checks of values (provenance present in every record, row numbers from
+    1), reading one provenance column at a time."""
+    for column in (*PROVENANCE, *((PRODUCTION,) if PRODUCTION_COLUMN in names else ())):
+        _check_provenance(table_name, read([column.name]), column)
+
+
+def table_warnings(table_name: str, names: list[str], read: ColumnReader) -> list[str]:
+    """The warnings of `validate`, for a table whose structure is checked, reading the columns a
+    warning looks at one check at a time (text columns may come as dictionaries: each distinct
+    value is then looked at once)."""
     warnings: list[str] = []
-    for column in table.column_names:
+    for column in names:
         if column in CATEGORIES:
-            warnings += unknown_categories(table_name, column, table.column(column))
+            warnings += unknown_categories(table_name, column, read([column]).column(0))
         if is_date_column(column):
-            warnings += implausible_dates(table_name, column, table.column(column))
-    if "birth_year" in table.column_names:
-        warnings += implausible_birth_years(table_name, table.column("birth_year"))
-    warnings += fiscal_year_mismatches(table_name, table)
+            warnings += implausible_dates(table_name, column, read([column]).column(0))
+    if "birth_year" in names:
+        warnings += implausible_birth_years(table_name, read(["birth_year"]).column(0))
+    kind = KIND_BY_NAME.get(table_name)
+    date_column = kind.dated_by(names) if kind else None
+    if date_column is not None:
+        warnings += fiscal_year_mismatches(table_name, read([date_column, "fiscal_year"]))
     return warnings
 
 
@@ -161,12 +176,12 @@ def _check_provenance(table_name: str, table: pa.Table, column: ProvenanceColumn
             raise _fail(table_name, column.name, f"holds row number {low}; rows are numbered from 1")
 
 
-def check_row_count(table_name: str, table: pa.Table, sheets_rows: int) -> None:
-    if table.num_rows != sheets_rows:
+def check_row_count(table_name: str, rows: int, sheets_rows: int) -> None:
+    if rows != sheets_rows:
         raise _fail(
             table_name,
             None,
-            f"{table.num_rows:,} rows, but its sheets held {sheets_rows:,} records (manifest sheets[].rows); "
+            f"{rows:,} rows, but its sheets held {sheets_rows:,} records (manifest sheets[].rows); "
             "records were lost or duplicated on the way",
         )
 
