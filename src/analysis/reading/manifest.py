@@ -96,7 +96,8 @@ def distinct_hashes(hashes: pa.ChunkedArray) -> int:
     does several times faster than a hash count."""
     import numpy as np
 
-    ordered = hashes.to_numpy()  # a copy of the chunks, sorted in place
+    ordered = hashes.to_numpy()
+    ordered = ordered if ordered.flags.writeable else ordered.copy()  # one copy, sorted in place
     ordered.sort()
     return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1 if len(ordered) else 0
 
