@@ -215,3 +215,30 @@ def test_many_files_read_ahead_are_filed_in_file_order(project: Path) -> None:
     assert table.column("source_file").to_pylist() == [name for name in sorted(files)
                                                        for _ in range(manifest["sheets"][sorted(files).index(name)]["rows"])]
     assert table.column("gender").to_pylist() == [None] * 21 + ["F"]
+
+
+def test_a_record_longer_than_a_read_block_is_read_again_in_large_blocks(project: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import analysis.reading.text as text
+
+    monkeypatch.setattr(text, "READ_BLOCK_BYTES", 64 << 10)  # 64 KiB blocks, batches of 500 rows
+    monkeypatch.setattr(text, "BATCH_ROWS", 500)
+    rows = [ARREST_ROW.replace("Located", f"Located {i}") for i in range(3000)]
+    # 192 KB of UTF-8 in cells within Excel's limit: pyarrow reads a record over one block boundary, not two
+    long_row = ARREST_ROW.replace("Located", "é" * 32_000).replace("MEXICO", "ü" * 32_000)
+    rows.insert(2500, long_row.replace("Seattle", "ß" * 32_000))
+    release = _release(project / "data/raw/long", {"arrests.csv": arrests_text(rows)})
+    blocks: list[int] = []
+    read = text._text_batches
+
+    def spy(*args, **kwargs):
+        blocks.append(kwargs["block_bytes"])
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(text, "_text_batches", spy)
+    manifest = ingest(locate_release(str(release)))
+    assert blocks == [64 << 10, text.TEXT_BLOCK_BYTES]
+    table = pq.read_table(project / "data/processed/long/arrests.parquet")
+    assert manifest["sheets"][0]["rows"] == table.num_rows == 3001  # batches before the long record read once
+    assert table.column("source_row").to_pylist() == list(range(6, 6 + 3001))
+    assert len(table.column("citizenship")[2500].as_py()) == 32_000

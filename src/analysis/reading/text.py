@@ -31,7 +31,8 @@ SNIFF_BYTES = 256 * 1024
 SNIFF_LINE_CHARS = 100_000  # below the csv module's field limit; header rows are far shorter
 TEXT_BLOCK_BYTES = 8 << 20  # pyarrow parses in blocks: no record may be longer than one block
 # pyarrow's streaming reader holds some 35 blocks read ahead: files are read in small blocks (35 MiB
-# ahead, not 280), and read again in TEXT_BLOCK_BYTES blocks only when a record is longer than one
+# ahead, not 280), and read again in TEXT_BLOCK_BYTES blocks only when a record does not fit (is longer than
+# about two blocks: pyarrow lets a record cross one block boundary, not two)
 READ_BLOCK_BYTES = 1 << 20
 BATCH_ROWS = 1 << 19  # text is cleaned and written in batches of about this many records
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
