@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 _DONE = object()
+FILES_AHEAD = 2  # files read while ingest files the batches of one
 _POLL_SECONDS = 0.1  # how often a producer waiting on a full queue checks whether it was stopped
 
 
@@ -77,9 +78,10 @@ class ReadAhead(Generic[T]):
 
 
 class FilesAhead(Generic[T]):
-    """One `ReadAhead` per file, the next `files_ahead` files started while one is read."""
+    """One `ReadAhead` per file, the next `files_ahead` files started while one is read (each holds
+    a batch or two: a file's reader waits while its queue is full)."""
 
-    def __init__(self, makers: list[Callable[[], Iterator[T]]], files_ahead: int = 1) -> None:
+    def __init__(self, makers: list[Callable[[], Iterator[T]]], files_ahead: int = FILES_AHEAD) -> None:
         self._makers = makers
         self._files_ahead = files_ahead
         self._started: list[ReadAhead[T] | None] = []

@@ -11,7 +11,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -127,8 +127,11 @@ def _import_pandas_meanwhile() -> threading.Thread:
 
 
 def _close_all(tables: dict[str, TableParts]) -> None:
+    """Stream files left open when reading stopped at an error (they go with the staging folder;
+    an error of theirs would only hide the first one)."""
     for parts in tables.values():
-        parts.close()
+        with suppress(Exception):
+            parts.close()
 
 
 _SHEET_END = object()  # after the last batch of a sheet, in the items of a file

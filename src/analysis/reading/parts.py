@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,7 @@ SPILL_ROWS = 2_000_000  # batches held back from the stream stay in memory up to
 ROW_GROUP_ROWS = 1 << 18  # rows decoded and written at a time: the plain text of a batch is never in memory whole
 NOT_DICTIONARY_ENCODED = ("source_row", "row_hash")  # (almost) one value per row: parquet's dictionary cannot help
 STREAM_NAME = "stream.parquet"
+WRITES_AHEAD = 2  # batches waiting for a table's writer thread
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class TableParts:
     owners: list[object] = field(default_factory=list)
     sheet_stats: dict[object, tuple[dict[str, ColumnStats], set[str]]] = field(default_factory=dict)
     spilled: int = 0
-    _writer: pq.ParquetWriter | None = None
+    _writer: StreamWriter | None = None
     _stream_schema: pa.Schema | None = None
     _streamed_rows: int = 0
     _held_back: bool = False  # a batch did not fit the stream: later batches are held back too
@@ -79,12 +82,12 @@ class TableParts:
         if self._writer is None:
             self._stream_schema = output_schema([table.schema])
             self.folder.mkdir(parents=True, exist_ok=True)
-            self._writer = open_writer(self.stream_path, self._stream_schema)
+            self._writer = StreamWriter(self.stream_path, self._stream_schema)
         elif not set(table.column_names) <= set(self._stream_schema.names):  # type: ignore[union-attr]
             self._held_back = True
             return table
         assert self._stream_schema is not None
-        write_part(self._writer, table, self._stream_schema)
+        self._writer.write(table)
         part = Streamed(self._streamed_rows, table.num_rows)
         self._streamed_rows += table.num_rows
         return part
@@ -116,9 +119,9 @@ class TableParts:
                 self.parts[index] = path
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
 
     def write(self, path: Path) -> None:
         """The parts as one parquet file: columns missing from a part become nulls; data columns in
@@ -171,6 +174,45 @@ def write_part(writer: pq.ParquetWriter, table: pa.Table, schema: pa.Schema) -> 
     """A part in row groups of ROW_GROUP_ROWS, each decoded just before it is written."""
     for start in range(0, max(table.num_rows, 1), ROW_GROUP_ROWS):
         writer.write_table(conformed(table.slice(start, ROW_GROUP_ROWS), schema), row_group_size=ROW_GROUP_ROWS)
+
+
+class StreamWriter:
+    """A table's stream file, written by a thread of its own in the order batches are given, so
+    that encoding and compressing them (pyarrow does it without the GIL) runs beside the reading
+    and cleaning of the next ones. An error is raised by the next `write` or by `close`."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self._schema = schema
+        self._file = open_writer(path, schema)
+        self._queue: queue.Queue[pa.Table | None] = queue.Queue(maxsize=WRITES_AHEAD)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="ingest-write", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (table := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    write_part(self._file, table, self._schema)
+                except BaseException as exc:  # noqa: BLE001 - raised to the thread that gives the batches
+                    self._error = exc
+        try:
+            self._file.close()
+        except BaseException as exc:  # noqa: BLE001
+            self._error = self._error or exc
+
+    def write(self, table: pa.Table) -> None:
+        self._raise()
+        self._queue.put(table)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
 
 
 def open_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
