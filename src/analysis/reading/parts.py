@@ -18,7 +18,7 @@ SPILL_ROWS = 2_000_000  # batches held back from the stream stay in memory up to
 ROW_GROUP_ROWS = 1 << 18  # rows decoded and written at a time: the plain text of a batch is never in memory whole
 NOT_DICTIONARY_ENCODED = ("source_row", "row_hash")  # (almost) one value per row: parquet's dictionary cannot help
 STREAM_NAME = "stream.parquet"
-WRITES_AHEAD = 2  # batches waiting for a table's writer thread
+WRITES_AHEAD = 1  # batches waiting for a table's writer thread (each is memory held)
 
 
 @dataclass(frozen=True)
