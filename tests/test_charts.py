@@ -9,8 +9,9 @@ import pytest
 from matplotlib.patches import Rectangle
 
 from analysis.figures import charts
+from analysis.figures.alt import alt_of
 from analysis.figures.style import PARTIAL_HATCH, render
-from analysis.release import PartialYears
+from analysis.release import PartialMonths, PartialYears
 from analysis.vocab.geography import STATES
 from analysis.words import count as format_count
 from analysis.words import share as share_text
@@ -82,6 +83,17 @@ def test_monthly_series_marks_partial_years_and_labels_axes():
     assert "FY2024 (partial year)" in texts(fig)
     assert any(p.get_hatch() == PARTIAL_HATCH for p in ax.patches)
     assert ax.yaxis.get_major_formatter()(1500, 0) == "1,500"
+    render(fig)
+
+
+def test_monthly_series_leaves_out_a_partial_last_month():
+    monthly = pd.DataFrame({"month": pd.date_range("2019-01-01", periods=9, freq="MS"), "count": [90] * 8 + [3]})
+    shown = PartialMonths(last=pd.Timestamp("2019-09-01")).drop(monthly)
+    fig = charts.monthly_series(shown, title="Detainers", subtitle="per month", y_label="Detainers per month",
+                                series_label="detainers", source=SOURCE)
+    drawn = pd.to_datetime(fig.axes[0].lines[0].get_xdata())
+    assert drawn.max() == pd.Timestamp("2019-08-01") and min(fig.axes[0].lines[0].get_ydata()) == 90
+    assert "January 2019 to August 2019: highest " in alt_of(fig).parts
     render(fig)
 
 

@@ -178,6 +178,19 @@ def fy_runs(years: Iterable[int]) -> str:
 # ---------------------------------------------------------------- places
 
 
+def partial_months(first: pd.Timestamp | None, last: pd.Timestamp | None) -> str:
+    """Why monthly charts leave out the first or last month: `September 2019 is left out: the
+    records end on 1 September 2019.` ('' when neither is given)."""
+    reasons = [(first, "start"), (last, "end")]
+    return " ".join(f"{day:%B %Y} is left out: the records {verb} on {day.day} {day:%B %Y}."
+                    for day, verb in reasons if day is not None)
+
+
+def with_note(caption: str, note: str) -> str:
+    """`caption` followed by the sentence `note`, when there is one."""
+    return f"{caption}. {note}" if note else caption
+
+
 def geography(state: str | None, aor: str | None, facility: str | None = None) -> str:
     """What a report covers, as its title page says: `California (CA)`, `Seattle area of
     responsibility`, `United States (all states)`, `facility SCCMJ`."""
