@@ -88,7 +88,8 @@ def test_monthly_series_marks_partial_years_and_labels_axes():
 
 def test_monthly_series_leaves_out_a_partial_last_month():
     monthly = pd.DataFrame({"month": pd.date_range("2019-01-01", periods=9, freq="MS"), "count": [90] * 8 + [3]})
-    shown = PartialMonths(last=pd.Timestamp("2019-09-01")).drop(monthly)
+    shown, note = PartialMonths(last=pd.Timestamp("2019-09-01")).leave_out(monthly)
+    assert note == "September 2019 is left out: the records end on 1 September 2019."
     fig = charts.monthly_series(shown, title="Detainers", subtitle="per month", y_label="Detainers per month",
                                 series_label="detainers", source=SOURCE)
     drawn = pd.to_datetime(fig.axes[0].lines[0].get_xdata())

@@ -68,13 +68,16 @@ class PartialMonths:
         """The first day of each partial month."""
         return [day.to_period("M").to_timestamp() for day in (self.first, self.last) if day is not None]
 
-    def drop(self, frame: pd.DataFrame, column: str = "month") -> pd.DataFrame:
-        """`frame` without the rows of the partial months."""
-        return frame[~pd.to_datetime(frame[column]).isin(self.months())].reset_index(drop=True)
-
-    def note(self) -> str:
-        """`September 2019 is left out: the records end on 1 September 2019.`, or ''."""
-        return words.partial_months(self.first, self.last)
+    def leave_out(self, frame: pd.DataFrame, column: str = "month") -> tuple[pd.DataFrame, str]:
+        """`frame` without the rows of the partial months, and the sentence naming the months
+        left out ('' when none is). Months are never all left out: the frame is then kept whole."""
+        months = pd.to_datetime(frame[column])
+        dropped = months.isin(self.months())
+        if not dropped.any() or dropped.all():
+            return frame, ""
+        first = self.first if (months == self.months()[0]).any() and self.first is not None else None
+        last = self.last if self.last is not None and (months == self.months()[-1]).any() else None
+        return frame[~dropped].reset_index(drop=True), words.partial_months(first, last)
 
 
 def partial_months(manifest: dict, table: str, years: Scope | None = None) -> PartialMonths:

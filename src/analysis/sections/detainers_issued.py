@@ -170,8 +170,8 @@ class DetainersIssued:
             self.ctx.say(note)
 
     def by_month(self) -> None:
-        partial_months = self.ctx.data.partial_months(self.measure.table)
-        monthly = partial_months.drop(dm.monthly_counts(self.records, self.measure.date_column))
+        monthly, left_out = self.ctx.data.partial_months(self.measure.table).leave_out(
+            dm.monthly_counts(self.records, self.measure.date_column))
         busiest = busiest_month(monthly)
         fig = charts.monthly_series(
             monthly, title=monthly_title(self.noun, dm.monthly_change(monthly), busiest, self.min_cell),
@@ -181,7 +181,7 @@ class DetainersIssued:
         )
         hatched = "; hatched months belong to a partial fiscal year" if self.any_partial else ""
         self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="issued-by-month", table=self.source_table,
-                             caption=words.with_note(f"{self.Noun} per calendar month{hatched}", partial_months.note()))
+                             caption=words.with_note(f"{self.Noun} per calendar month{hatched}", left_out))
         self.ctx.say(f"The busiest month was {busiest.month:%B %Y}, with {self.n(busiest['count'])} {self.noun}.")
 
     def by_fiscal_year(self) -> None:

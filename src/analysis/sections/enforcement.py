@@ -238,8 +238,8 @@ class EnforcementContext:
             return
         arrests, partial = self.arrests, self.arrest_partial
         jail_shares = em.method_shares_by_year(arrests)
-        partial_months = self.ctx.data.partial_months("arrests")
-        monthly = partial_months.drop(em.monthly_counts(arrests, "apprehension_date", em.jail_categories(arrests)))
+        monthly, left_out = self.ctx.data.partial_months("arrests").leave_out(
+            em.monthly_counts(arrests, "apprehension_date", em.jail_categories(arrests)))
         series = [c for c in monthly.columns if c != "month"]
         fig = categories.monthly_lines(
             monthly.rename(columns={em.OTHER: OTHER_METHODS}), [OTHER_METHODS if s == em.OTHER else s for s in series],
@@ -251,7 +251,7 @@ class EnforcementContext:
         self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="arrests-local-jail-287g", table="arrests",
                              caption=words.with_note(
                                  "Administrative arrests per month made in local jails (CAP Local Incarceration), "
-                                 f"through 287(g), and by all other methods{shaded}", partial_months.note()))
+                                 f"through 287(g), and by all other methods{shaded}", left_out))
         shown = jail_shares.assign(
             fiscal_year=words.fy_labels(jail_shares["fiscal_year"], partial),
             local_jail_share=jail_shares["local_jail_share"].map(words.percent),
