@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from analysis.report.context import ReportContext
 from analysis.report.parameters import ReportParameters
-from analysis.sections.key_findings import as_markdown, key_findings
+from analysis.sections.key_findings import as_markdown, key_findings, top_state_finding
 
 
 def _truth(root: Path) -> dict:
@@ -53,3 +55,9 @@ def test_load_may_ask_for_the_column_its_filter_uses(sample_project: Path) -> No
     frame = ReportContext(ReportParameters(release="sample", aor="Seattle")).load("arrests", ["aor", "apprehension_method"])
     assert list(frame.columns).count("aor") == 1 and len(frame) > 0
     assert set(frame["aor"]) == {"Seattle Area of Responsibility"}
+
+
+def test_top_state_finding_with_one_state_states_it_without_comparing() -> None:
+    assert top_state_finding(pd.Series({"TX": 6}), 6, str) == "All declined detainers were recorded in **TX**: 6."
+    assert top_state_finding(pd.Series({"TX": 6, "CA": 2}), 8, str) == \
+        "**TX** recorded the most declined detainers: 6 (75.0% of all declines)."

@@ -7,6 +7,7 @@ report's geography and fiscal years, and counts below `min_cell` are suppressed.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -67,14 +68,21 @@ def detainer_findings(ctx: ReportContext) -> list[Finding]:
         ),
     ]
     if not (ctx.params.state or ctx.params.facility) and declined.any():
-        by_state = frame.loc[declined, "state"].value_counts()
-        state, count = by_state.index[0], int(by_state.iloc[0])
         found.append(Finding(
-            f"**{state}** recorded the most declined detainers: {ctx.count(count)} "
-            f"({words.percent(count / declined.sum())} of all declines).",
+            top_state_finding(frame.loc[declined, "state"].value_counts(), int(declined.sum()), ctx.count),
             f"State of the facility that received the detainer; declined, {definition} definition.",
         ))
     return found
+
+
+def top_state_finding(by_state: pd.Series, declines: int, count: Callable[[float], str]) -> str:
+    """The state with the most declined detainers (`by_state`, largest first) and its share of
+    all `declines`; with one state, that it recorded them all."""
+    state, top = by_state.index[0], int(by_state.iloc[0])
+    if len(by_state) == 1:
+        return f"All declined detainers were recorded in **{state}**: {count(top)}."
+    return (f"**{state}** recorded the most declined detainers: {count(top)} "
+            f"({words.percent(top / declines)} of all declines).")
 
 
 def encounter_findings(ctx: ReportContext) -> list[Finding]:
