@@ -140,3 +140,31 @@ def test_min_cell_suppression_reaches_every_published_count(project: Path) -> No
                 else:
                     assert cell in ("", "–", "<11"), f"{name}: {cell!r} in count column {rows[0][index]!r}"
     assert checked > 100 and marks > 0  # the check saw real tables, and suppression happened
+
+
+def test_a_table_with_a_total_publishes_no_suppressed_count_that_its_row_gives_away(monkeypatch) -> None:
+    import io
+
+    import pandas as pd
+
+    from analysis.metrics import enforcement as em
+    from analysis.report import context
+    from analysis.report.outputs import OUTPUT_KEY
+    from tests.fakes import FakeContext
+
+    published: list[dict] = []
+    monkeypatch.setattr(context, "display", lambda data, raw, metadata: published.append(metadata[OUTPUT_KEY]))
+    arrests = pd.DataFrame({"fiscal_year": [2016] * 3 + [2017] * 40 + [2016] * 25 + [2017] * 60,
+                            "apprehension_method": ["CAP"] * 43 + ["287(g) Program"] * 85})
+    table = em.category_table(arrests, "apprehension_method", top=5)
+    FakeContext({"arrests": ["apprehension_method"]}, min_cell=10).show_table(
+        table, name="t", caption="t", table="arrests", counts=["FY2016", "FY2017", "Total"], total="Total")
+    shown = pd.read_csv(io.StringIO(published[0]["csv"]), dtype=str).set_index("category")
+    values = table.set_index("category")
+    assert shown.loc["CAP", "FY2016"] == "<10"
+    for category, row in shown.iterrows():
+        hidden = [c for c in ("FY2016", "FY2017") if not row[c].replace(",", "").isdigit()]
+        if hidden and row["Total"].replace(",", "").isdigit():
+            rest = int(row["Total"].replace(",", "")) - sum(int(row[c].replace(",", "")) for c in ("FY2016", "FY2017")
+                                                             if c not in hidden)
+            assert all(values.loc[category, c] != rest for c in hidden)

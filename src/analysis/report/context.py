@@ -106,13 +106,17 @@ class ReportContext:
 
     def show_table(self, frame: pd.DataFrame, *, name: str, caption: str, table: str,
                    counts: Iterable[str] = (), align_right: Iterable[str] = (), literal: bool = False,
-                   wide: Iterable[str] = ()) -> None:
+                   wide: Iterable[str] = (), total: str | None = None) -> None:
         """A numbered table in the report (and a CSV beside it). `counts` columns get
         thousands separators and small-cell suppression; every cell is shown as text, and with
         `literal` (cells that hold text from the release) exactly as written, never as markup.
-        `wide` columns (long text) get more room than others in the PDF."""
+        `wide` columns (long text) get more room than others in the PDF. `total` names the count
+        column that sums the other `counts` of its row: cells it would give away are withheld too
+        (words.complementary)."""
         counts = list(counts)
-        shown = words.suppress(frame, counts, self.params.min_cell).astype(object).where(frame.notna(), "")
+        min_cell = self.params.min_cell
+        withheld = words.complementary(frame, counts, min_cell, total_column=total) if total else None
+        shown = words.suppress(frame, counts, min_cell, withheld).astype(object).where(frame.notna(), "")
         right = set(counts) | set(align_right)
         markdown = pipe_table(shown, right, literal=literal, wide=set(wide))
         csv_text = safe_csv(shown if self.params.min_cell > 1 else frame)

@@ -315,7 +315,7 @@ class DetainersIssued:
         shown = self._counts_table(counts, labels)
         self.ctx.show_table(shown, name="issued-criminality", table="detainers",
                             caption=f"{self.Noun} by criminality category and fiscal year",
-                            counts=[c for c in shown.columns if c != "Fiscal year"])
+                            counts=[c for c in shown.columns if c != "Fiscal year"], total="Total")
 
     def detainer_types(self) -> None:
         shares, counts, labels = self._shares_by_year(dm.shares_by_fiscal_year(self.records, "detainer_type"))
@@ -333,4 +333,4 @@ class DetainersIssued:
         self.ctx.show_table(shown, name="issued-types", table="detainers",
                             caption=f"{self.Noun} by detainer type (ICE form: {form_legend(list(counts.columns))}) and "
                                     "fiscal year",
-                            counts=[c for c in shown.columns if c != "Fiscal year"])
+                            counts=[c for c in shown.columns if c != "Fiscal year"], total="Total")

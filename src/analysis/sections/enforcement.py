@@ -231,7 +231,7 @@ class EnforcementContext:
         self.ctx.show_table(method_table, name="arrests-by-method", table="arrests",
                             caption="Administrative arrests by apprehension method (ten most frequent; others grouped) "
                                     "and fiscal year",
-                            counts=[c for c in method_table.columns if c != "Apprehension method"])
+                            counts=[c for c in method_table.columns if c != "Apprehension method"], total="Total")
 
     def local_jails_and_287g(self) -> None:
         if self.arrests_skipped:
@@ -317,7 +317,7 @@ class EnforcementContext:
         self.ctx.show_table(shown, name="encounters-by-disposition", table="encounters",
                             caption="Encounters by processing disposition (eight most frequent; others grouped) and "
                                     "fiscal year",
-                            counts=[c for c in shown.columns if c != "Processing disposition"])
+                            counts=[c for c in shown.columns if c != "Processing disposition"], total="Total")
 
     def removals(self) -> None:
         if self._skipped("removals", "the removals part"):
