@@ -172,3 +172,21 @@ def test_long_titles_wrap_to_stay_on_the_figure():
     assert "\n" in fig.axes[0].get_title(loc="left")
     assert title_of(fig) == LONG_TITLE
     assert_inside(fig)
+
+
+def test_multi_line_charts_label_each_line_at_its_end_in_its_colour():
+    from analysis.figures.style import label_line_ends
+    from tests.chart_cases import monthly_lines
+
+    fig, _title = monthly_lines()
+    ax = fig.axes[0]
+    names = ["CAP Local Incarceration", "287(g) Program", "All other methods"]
+    labels = {t.get_text().replace("\n", " "): t for t in ax.texts if t.get_text().replace("\n", " ") in names}
+    for line, name in zip(ax.lines, names, strict=True):
+        assert name in labels and labels[name].get_color() == line.get_color()
+    ys = sorted(t.xy[1] for t in labels.values())  # type: ignore[attr-defined]  # annotations
+    bottom, top = ax.get_ylim()
+    assert all(b - a >= (top - bottom) * 0.09 - 1e-9 for a, b in zip(ys, ys[1:], strict=False))  # never overlapping
+    assert ax.get_legend() is None  # no partial years: the labels say all a legend would
+    label_line_ends(ax, [], [])
+    render(fig)
