@@ -437,7 +437,7 @@ def measure_nbconvert(root: Path, work: Path, executed: list[Path]) -> Measureme
 
 # ------------------------------------------------------------------ the document
 
-def machine() -> list[tuple[str, str]]:
+def machine(load_at_start: str) -> list[tuple[str, str]]:
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     model = re.search(r"model name\s*:\s*(.+)", cpuinfo)
     meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
@@ -451,7 +451,8 @@ def machine() -> list[tuple[str, str]]:
         ("RAM", f"{int(total.group(1)) / 1024 / 1024:.1f} GiB" if total else "unknown"),
         ("Python", platform.python_version()),
         ("OS", f"{release.get('PRETTY_NAME', platform.system())}, kernel {platform.release()}"),
-        ("Load average at start", " ".join(f"{x:.1f}" for x in os.getloadavg())),
+        ("Load average at start", load_at_start),
+        ("Load average at the end", " ".join(f"{x:.1f}" for x in os.getloadavg())),
         ("Peak memory", "summed RSS of the process tree (psutil, every 0.1 s); 'largest' is /usr/bin/time -v"),
     ]
 
@@ -492,6 +493,7 @@ def main() -> int:
     sections = {"1", "4"} if args.quick else set(args.sections.split(","))
     sizes = (1_000_000,) if args.quick else tuple(int(s) for s in args.sizes.split(",") if s)
     started, measured_commit = dt.datetime.now(), commit()
+    load_at_start = " ".join(f"{x:.1f}" for x in os.getloadavg())
     work = Path(tempfile.mkdtemp(prefix="ice-bench-"))
     snapshot_sources(work)
     root = make_project(work / "project")
@@ -524,7 +526,7 @@ def main() -> int:
     print(f"# Benchmark results\n\nMeasured {started:%Y-%m-%d %H:%M} at commit {measured_commit} with "
           f"`{command}`; the whole benchmark took {minutes:.0f} min.\n")
     print("| machine | |\n|---|---|")
-    for key, value in machine():
+    for key, value in machine(load_at_start):
         print(f"| {key} | {value} |")
     print()
     print(table(rows))
