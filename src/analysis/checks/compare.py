@@ -39,17 +39,18 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis.errors import ReleaseError
+from analysis.escaping import md_text
 from analysis.figures.style import MUTED, PALETTE, add_source, label_axes, mark_partial_bars, new_figure
 from analysis.metrics.overview import partial_years
 from analysis.paths import processed_dir
-from analysis.reading.manifest import MANIFEST_NAME, read_manifest
+from analysis.reading.manifest import MANIFEST_NAME, identifier_columns, read_manifest
 from analysis.report.context import ReportContext, SectionSkipped, format_count
-from analysis.vocab.columns import normalize_header
+from analysis.vocab.columns import IDENTIFIER_COLUMNS, normalize_header
 from analysis.vocab.geography import short_aor
 
 CODED_MAX_DISTINCT = 250  # countries of citizenship (~200 seen) are coded; jail names (thousands) are not
 POSSIBLE_RENAME_OVERLAP = 0.5
-NEVER_SHOWN = frozenset({"anonymized_identifier"})  # values never listed, whatever their cardinality
+NEVER_SHOWN = IDENTIFIER_COLUMNS  # values never listed, whatever their cardinality (with those found by shape)
 NOT_RECORDED = "(not recorded)"
 
 
@@ -206,7 +207,8 @@ def compare_table(name: str, current: str, previous: str, new: dict, old: dict) 
         return comparison
     old_data = _read(previous, name, [*shared, "fiscal_year"], years)
     new_data = _read(current, name, [*shared, "fiscal_year"], years)
-    coded = [c for c in shared if c not in NEVER_SHOWN and _is_coded(old_data.column(c)) and _is_coded(new_data.column(c))]
+    hidden = NEVER_SHOWN | identifier_columns(new_info) | identifier_columns(old_info)
+    coded = [c for c in shared if c not in hidden and _is_coded(old_data.column(c)) and _is_coded(new_data.column(c))]
     comparison.categories = category_changes(_as_categories(old_data, coded), _as_categories(new_data, coded))
     comparison.geography = next((g for g in ("state", "aor") if g in shared), None)
     if comparison.geography:
@@ -489,7 +491,8 @@ def reader_notes(comparison: ReleaseComparison, min_cell: int = 1) -> list[str]:
 
 
 def summary_paragraph(comparison: ReleaseComparison, min_cell: int = 1) -> str:
-    return " ".join(reader_notes(comparison, min_cell))
+    """The reader notes as Markdown: plain sentences full of column names and values, so escaped whole."""
+    return " ".join(md_text(note) for note in reader_notes(comparison, min_cell))
 
 
 def headline(comparison: ReleaseComparison) -> str:

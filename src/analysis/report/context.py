@@ -18,10 +18,10 @@ import pyarrow.parquet as pq
 from IPython.display import Markdown, display
 
 from analysis.errors import ReleaseError
+from analysis.escaping import csv_cell, csv_header, md_code, md_text
 from analysis.figures.style import render
 from analysis.paths import processed_dir
 from analysis.reading.manifest import read_manifest
-from analysis.reading.safety import neutral_cell
 from analysis.report.outputs import OUTPUT_KEY
 from analysis.report.parameters import ReportParameters
 from analysis.vocab.geography import aor_label
@@ -89,7 +89,7 @@ class ReportContext:
                 return
             missing = f"The {table} table of this release has no {', '.join(absent)} column"
         sentence = f"{missing}, so {why} is skipped."
-        self.say(f"*{sentence}*")
+        self.say(f"*{md_text(sentence)}*")
         raise SectionSkipped(sentence)
 
     def geography_filter_column(self, table: str) -> str | None:
@@ -135,8 +135,19 @@ class ReportContext:
         return format_count(value, self.params.min_cell)
 
     def say(self, text: str) -> None:
-        """Prose for the report (Markdown); numbers in it should come from the data."""
+        """Prose for the report (Markdown); numbers in it should come from the data, and any text
+        from the data goes in through `ctx.text` (so it is shown, never read as markup)."""
         display(Markdown(text))
+
+    @staticmethod
+    def text(value: object) -> str:
+        """Text from the data (a name, a value, a file name) for `say`: shown exactly as it is."""
+        return md_text(value)
+
+    @staticmethod
+    def code(value: object) -> str:
+        """Text from the data shown as inline code (a path, an id)."""
+        return md_code(value)
 
     def suppress(self, frame: pd.DataFrame, count_columns: Iterable[str]) -> pd.DataFrame:
         """Counts below `min_cell` (but above zero) shown as `<min_cell` in published tables."""
@@ -163,7 +174,8 @@ class ReportContext:
         meta = {OUTPUT_KEY: {"kind": "table", "name": name, "caption": caption, "source": source,
                              "markdown": markdown, "csv": csv_text}}
         html = shown.to_html(index=False, escape=True, border=0)
-        display({"text/markdown": f"**{caption}**\n\n{markdown}\n\n*Source: {source}.*", "text/html": html},
+        display({"text/markdown": f"**{md_text(caption)}**\n\n{markdown}\n\n*Source: {md_text(source)}.*",
+                 "text/html": html},
                 raw=True, metadata=meta)
 
     def show_figure(self, fig, *, name: str, caption: str, table: str) -> None:
@@ -184,9 +196,9 @@ def breakable(text: str) -> str:
 
 
 def pipe_table(frame: pd.DataFrame, right: set[str]) -> str:
-    """A Markdown pipe table; pipes and newlines in cells are escaped."""
+    """A Markdown pipe table whose cells, headers included, are text (`md_text`), never markup."""
     def cell(value: object) -> str:
-        return breakable(str(value).replace("|", "\\|").replace("\n", " "))
+        return md_text(breakable(str(value)))
 
     header = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
     rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False, name=None)]
@@ -198,7 +210,10 @@ def pipe_table(frame: pd.DataFrame, right: set[str]) -> str:
 
 
 def safe_csv(frame: pd.DataFrame) -> str:
-    """CSV whose text cells cannot be run as spreadsheet formulas (see `safety.neutral_cell`)."""
+    """CSV whose text cells, header cells included, cannot be run as spreadsheet formulas
+    (see `escaping.csv_cell`)."""
     buffer = io.StringIO()
-    frame.map(neutral_cell).to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    safe = frame.map(csv_cell)
+    safe.columns = csv_header(frame.columns)
+    safe.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
     return buffer.getvalue()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analysis.escaping import md_text
 from analysis.report.context import ReportContext, format_share
 from analysis.vocab.definitions import DECLINED_DESCRIPTIONS, is_declined, lift_bucket
 from analysis.vocab.fiscal import is_partial
@@ -73,7 +74,7 @@ def detainer_findings(ctx: ReportContext) -> list[Finding]:
         by_state = frame.loc[declined, "state"].value_counts()
         state, count = by_state.index[0], int(by_state.iloc[0])
         found.append(Finding(
-            f"**{state}** recorded the most declined detainers: {ctx.count(count)} "
+            f"**{md_text(state)}** recorded the most declined detainers: {ctx.count(count)} "
             f"({format_share(count / declined.sum())} of all declines).",
             f"State of the facility that received the detainer; declined, {definition} definition.",
         ))
