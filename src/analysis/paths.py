@@ -51,12 +51,12 @@ def notebooks_dir() -> Path:
 def require_folder(path: Path, error: type[AnalysisError] = ReleaseError, *, link_allowed: bool = True) -> Path:
     """`path`, a folder the package writes into, must be a folder or absent: a file there (or a
     symbolic link, where a link would be replaced) is a one-line error, and nothing is written."""
+    shown = f"{display_path(path.parent)}/{path.name}"  # the link itself, not where it leads
     if path.is_symlink() and not link_allowed:
         raise error("is a symbolic link, and this folder is replaced whole on every run: remove the link "
-                    "(to keep processed data elsewhere, link data/processed itself)", file=display_path(path))
+                    "(to keep processed data elsewhere, link data/processed itself)", file=shown)
     if path.exists() and not path.is_dir():
-        raise error("is a file where the package writes a folder of that name: move or remove it",
-                    file=display_path(path))
+        raise error("is a file where the package writes a folder of that name: move or remove it", file=shown)
     return path
 
 

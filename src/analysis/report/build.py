@@ -275,7 +275,8 @@ def build_report(location: ReleaseLocation, params: ReportParameters, *, force: 
     with figures, tables and executed notebooks. Returns the PDF's path."""
     progress = progress or Progress(quiet=True)
     out = reports_dir(params.release)
-    require_folder(require_folder(out.parent, ReportError), ReportError)
+    require_folder(out.parent, ReportError)
+    require_folder(out, ReportError)
     manifest = ingest(location, force=force, progress=progress)
     os.environ["ANALYSIS_ROOT"] = str(project_root())  # the kernels find the same project
     suffix = params.suffix
