@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# beside the repository; ANALYSIS_SHARED_RELEASES names it for a checkout elsewhere (a git worktree)
-SHARED_RELEASES = Path(os.environ.get("ANALYSIS_SHARED_RELEASES") or REPO.parent / "shared" / "releases")
+# ../shared beside the repository, or beside a folder that holds it (a git worktree such as ../wt/<name>)
+SHARED_RELEASES = next((p / "shared" / "releases" for p in REPO.parents if (p / "shared" / "releases").is_dir()),
+                       REPO.parent / "shared" / "releases")
 REAL_RELEASE_ID = "ice-lesa-2019-ICFO-53623-fy2016-2017"
 REAL_RELEASE = SHARED_RELEASES / REAL_RELEASE_ID
 SAMPLE_ROWS = 3000  # small enough for quick tests, large enough for every planted feature

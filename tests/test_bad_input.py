@@ -176,11 +176,17 @@ def test_sheet_without_header_row(project: Path, capsys: pytest.CaptureFixture[s
     ingest_error(project, folder, capsys, "arrests.xlsx, sheet 'FY2021': no recognisable header row")
 
 
-def test_table_missing_a_required_column(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_table_missing_its_date_column_is_kept_as_its_own_table(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 11: a sheet named as a kind but without the column that dates that kind no longer
+    aborts the release; it becomes its own table, and a warning says why."""
     folder = release_dir(project)
     (folder / "Detainers_FY2023.csv").write_text("Facility State,Facility AOR,Gender\nWA,Seattle,Male\n")
-    ingest_error(project, folder, capsys, "Detainers_FY2023.csv", "column 'detainer_prepare_date'",
-                 "the detainers table needs a column 'detainer_prepare_date'")
+    (folder / "arrests.txt").write_text(arrests_text())
+    code, out, err = run(["-q", "ingest", str(folder)], capsys)
+    assert code == 0, err
+    assert "arrests 1, detainers_unmatched 1" in out
+    assert ("warning: Detainers_FY2023.csv: reads as detainers but has no column 'detainer_prepare_date' to date its "
+            "records") in err and "kept as its own table 'detainers_unmatched'" in err
 
 
 def test_rows_with_the_wrong_number_of_fields(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -151,8 +151,11 @@ def test_reader_paragraph_names_each_planted_change_and_nothing_else(in_planted:
     text = " ".join(notes)
     assert f"FY2016 arrests were revised down by {removed} ({100 * removed / 3000:.1f}%)" in text
     assert f"FY2017 arrests are new in this release ({ADDED_YEAR_ROWS:,} records" in text
-    assert "Apprehension Date was renamed Arrest Date" in text
-    assert f"'Located' no longer appears and 'Located Alien' appears with the same number of records ({located})" in text
+    assert ("In the arrests table, `Apprehension Date` is called `Arrest Date` in the new release; both are read as "
+            "`apprehension_date`, so its figures stay comparable.") in text
+    assert (f"In arrests.apprehension_method, records that match on every other column carry new values in FY2016: "
+            f"`Located` → `Located Alien` ({located} records).") in text
+    assert "renamed" not in text and "appear for the first time" not in text
     assert f"{removed} dropped, 0 added, {located} changed (changed in apprehension_method {located})" in text
     assert "encounters" not in text and "removals" not in text
     per_area = Counter(short_aor(a) for a in in_planted["removed"]["Area of Responsibility"])
@@ -160,6 +163,9 @@ def test_reader_paragraph_names_each_planted_change_and_nothing_else(in_planted:
     largest_note = next(n for n in notes if n.startswith("The largest arrests revision by area of responsibility"))
     assert all(f"{area} (FY2016, −{max(per_area.values())})" in largest_note for area in largest[:3])
     assert len(notes) == 6  # revision, new year, rename, recoding, largest area revision, record matching
+    recodes = compare_releases("planted", "base").tables["arrests"].records.recodes
+    assert [(r.column, r.previous, r.current, r.records, r.years) for r in recodes] == [
+        ("apprehension_method", "Located", "Located Alien", located, (2016,))]
 
 
 def clean(values: pd.Series) -> set[str]:
@@ -328,8 +334,10 @@ def run_notebook(root: Path, tmp_path: Path, **params) -> tuple[dict[str, dict],
 def test_release_changes_section_on_the_planted_pair(in_planted: dict, tmp_path: Path) -> None:
     items, prose = run_notebook(in_planted["root"], tmp_path, release="planted", previous_release="base")
     assert set(items) == {"revisions-by-fiscal-year", "records-by-release", "column-changes", "category-changes",
-                          "revisions-by-area", "record-changes"}
+                          "recoded-values", "revisions-by-area", "record-changes"}
+    assert "Located,Located Alien" in items["recoded-values"]["csv"]
     assert items["revisions-by-fiscal-year"]["kind"] == "figure"
+    assert "arrests: FY2016 -" in items["revisions-by-fiscal-year"]["alt"]  # the revision, in its alt text
     assert f"FY2016 arrests were revised down by {len(in_planted['removed'])}" in prose
     assert "Located Alien" in items["category-changes"]["csv"]
     assert "Arrest Date" in items["column-changes"]["csv"]

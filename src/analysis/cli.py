@@ -53,6 +53,16 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("release", help="the new release: id under data/raw/, or a path to a folder of raw files")
     diff.add_argument("previous", help="the release it replaces: id or path")
 
+    combine = commands.add_parser(
+        "combine", help="write data/raw/NEW_ID/release.yml combining productions into one series, and ingest it",
+        description="Combine productions of one request into one release: for a table and fiscal year that several "
+        "cover, the newest production's records are used (newest by as-of date, then by the order given: list them "
+        "oldest first). Every overlap and its revision is listed in the manifest and the report.",
+    )
+    combine.add_argument("new_id", metavar="NEW_ID", help="id of the combined release (folder data/raw/NEW_ID/)")
+    combine.add_argument("productions", nargs="+", metavar="PRODUCTION",
+                         help="release ids under data/raw/ or folder paths, oldest first (at least two)")
+
     claims = commands.add_parser("claims", help="check published figures (data/claims/*.yml) against a release")
     claims.add_argument("release", help="release id under data/raw/, or a path to a folder of raw files")
     claims.add_argument("--claims", type=Path, default=None, help="folder of claim files (default data/claims)")
@@ -121,6 +131,20 @@ def _diff(args: argparse.Namespace, progress: Progress) -> None:
     print(format_comparison(compare_releases(current, previous)))
 
 
+def _combine(args: argparse.Namespace, progress: Progress) -> None:
+    from analysis.paths import display_path, locate_release
+    from analysis.reading.combine import format_overlaps, write_combination
+    from analysis.reading.ingest import ingest
+
+    config = write_combination(args.new_id, args.productions)
+    print(f"wrote {display_path(config)}")
+    with release_lock(args.new_id, progress):
+        manifest = ingest(locate_release(args.new_id), progress=progress)
+    print(format_overlaps(manifest))
+    for warning in manifest["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
 def _claims(args: argparse.Namespace, progress: Progress) -> None:
     from analysis.checks.claims import check_claims, format_results, load_claims
     from analysis.paths import locate_release
@@ -144,8 +168,8 @@ def _export(args: argparse.Namespace, progress: Progress) -> None:
           f"data for analysis, not for publication; left out: {', '.join(left_out) or 'nothing'}")
 
 
-COMMANDS = {"sample": _sample, "ingest": _ingest, "report": _report, "diff": _diff, "claims": _claims,
-            "export": _export}
+COMMANDS = {"sample": _sample, "ingest": _ingest, "report": _report, "diff": _diff, "combine": _combine,
+            "claims": _claims, "export": _export}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

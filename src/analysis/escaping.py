@@ -2,7 +2,8 @@
 into Markdown (and so Typst and HTML), CSV and HTML.
 
 Every string that comes from data (values, headers, file, sheet and table names, warnings,
-claim texts) enters the report's Markdown through `md_text` (or `md_code` inside a code span):
+claim texts) enters the report's Markdown through `md_text` (`md_literal` where not even
+typography may change it, `md_code` inside a code span):
 every ASCII punctuation character that can form markup is backslash-escaped, which pandoc's
 Markdown reads as that character and nothing else, so raw HTML, links and images, attributes, `$` math, `@` citations,
 LaTeX and emphasis all stay text. Pandoc's Typst and HTML writers then escape text for their own
@@ -11,7 +12,7 @@ languages (`#`, `@`, `$`, `<`, `&` ...), with one gap the Typst step closes (`ty
 Behind the escaping, `check_document` walks the document pandoc parsed and refuses anything a
 release could use to reach outside the report: raw HTML/LaTeX/Typst, citations, math, an image
 the package did not write, a link that is not http(s)/mailto/in-page, an attribute other than
-`width`. The reader itself is run with those extensions off (`MARKDOWN_READER`).
+`width` and `alt`. The reader itself is run with those extensions off (`MARKDOWN_READER`).
 
 CSV: a cell, header cells included, that a spreadsheet would run as a formula (`=`, `+`, `-`,
 `@`, tab or carriage return first) is prefixed with `'`.
@@ -67,9 +68,19 @@ def md_text(value: object) -> str:
     return escaped[: marker.end()] + "\\" + escaped[marker.end():]
 
 
+_ALL_PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
+
+
+def md_literal(value: object) -> str:
+    """Text quoted exactly as written (ICE's footnotes, a codebook's values): every ASCII
+    punctuation character escaped, quotes and periods too, so not even typography changes it;
+    whitespace folded to single spaces."""
+    return _ALL_PUNCTUATION.sub(r"\\\1", " ".join(plain(value).split()))
+
+
 def md_code(value: object) -> str:
     """Data text shown as inline code: fenced by more backticks than it holds in a row."""
-    text = plain(value)
+    text = " ".join(plain(value).split())
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
@@ -79,7 +90,7 @@ def md_code(value: object) -> str:
 # ---------------------------------------------------------------- what pandoc may see
 
 ALLOWED_LINK = re.compile(r"^(https?://|mailto:|#)", re.IGNORECASE)
-ALLOWED_ATTRIBUTES = frozenset({"width"})
+ALLOWED_ATTRIBUTES = frozenset({"width", "alt"})  # what the assembler itself writes on figures
 FORBIDDEN = {
     "RawInline": "raw markup", "RawBlock": "raw markup", "Cite": "a citation", "Math": "math",
     "Note": "a footnote",

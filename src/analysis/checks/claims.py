@@ -36,6 +36,12 @@ Filters (every computable measure needs `fiscal_year` or `date_range`: a figure 
     declined             strict | broad: analysis.vocab.definitions.DECLINED_DEFINITIONS
     disposition          processing disposition, e.g. Detainer, or a list (`processing_disposition`)
     method               apprehension method, e.g. Located, or a list (`apprehension_method`)
+    facility             canonical name(s) of data/reference/facilities.csv (`facility` and `state`):
+                         every spelling its patterns match, in its state; see analysis.vocab.facilities
+    charge               category (or list) of data/reference/conviction_categories.csv, applied to the
+                         most serious conviction (`msc_charge`, `msc_charge_code`); {category: Homicide,
+                         pending: true} also to pending charges where the release has them
+                         (`pending_charge`, `pending_charge_code`)
 Text filters match case-insensitively, ignoring repeated spaces.
 
 Statistics:
@@ -44,9 +50,14 @@ Statistics:
                 `published` is a fraction between 0 and 1
     per_month   count divided by the calendar months of `date_range` (which must run from the first
                 to the last day of months)
-Comparisons: `exact` (counts only), `at_least` (the release must hold at least the published value),
-`approximately` with `tolerance`: an absolute amount in the published unit (1000, or 0.01 for a
-share) or a percentage of the published value ("5%").
+    distinct    distinct `unit`s among the records that pass the filters: people (anonymized
+                identifier, within this release), facilities (name with state), states (the 50), or
+                jurisdictions with `proxy: facility` or `proxy: city` (each with its state).
+                A share with a `unit` is a share of distinct units: units with a record passing the
+                numerator among units with a record passing the filters.
+Comparisons: `exact` (counts and distinct counts only), `at_least` (the release must hold at least
+the published value), `approximately` with `tolerance`: an absolute amount in the published unit
+(1000, or 0.01 for a share) or a percentage of the published value ("5%").
 
 A claim may name a `related_measure` (a measure plus `label` and `note`): computed only when the
 claim's own measure cannot be, and reported with the verdict "different measure", never
@@ -79,13 +90,16 @@ from analysis.metrics.overview import partial_years
 from analysis.paths import display_path, processed_dir, project_root
 from analysis.reading.manifest import read_manifest
 from analysis.safe_yaml import YamlRefused, load_yaml
+from analysis.vocab import convictions
 from analysis.vocab.definitions import BUCKETS, DECLINED_DEFINITIONS, DECLINED_DESCRIPTIONS, is_declined, lift_bucket
+from analysis.vocab.facilities import Facility, fold, load_facilities
 from analysis.vocab.fiscal import PARTIAL_TOLERANCE_DAYS
 from analysis.vocab.geography import AORS, STATES, short_aor
 from analysis.vocab.kinds import KIND_BY_NAME, KNOWN_TABLES
 
 NOT_COMPUTABLE = "not computable"
-STATISTICS = ("count", "share", "per_month")
+STATISTICS = ("count", "share", "per_month", "distinct")
+COUNTS = ("count", "distinct")  # statistics whose value is a number of things, compared exactly if need be
 COMPARISONS = ("exact", "at_least", "approximately")
 REPRODUCED, DIFFERS, DIFFERENT_MEASURE, CANNOT = "reproduced", "differs", "different measure", "cannot be checked"
 VERDICTS = (REPRODUCED, DIFFERS, DIFFERENT_MEASURE, CANNOT)
@@ -99,7 +113,27 @@ FILTER_COLUMNS = {
     "disposition": "processing_disposition",
     "method": "apprehension_method",
 }
-FILTERS = ("fiscal_year", "date_range", *FILTER_COLUMNS)
+FILTERS = ("fiscal_year", "date_range", *FILTER_COLUMNS, "facility", "charge")
+CONVICTION_COLUMNS = ("msc_charge", "msc_charge_code")  # the most serious conviction: text, NCIC code
+PENDING_COLUMNS = ("pending_charge", "pending_charge_code")  # a pending charge, where a release records one
+# unit -> (columns it is read from, what it is in words, what a record lacks when it has none)
+UNITS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "people": (("anonymized_identifier",), "people (anonymized identifier; it links records within this release only)",
+               "anonymized identifier"),
+    "facilities": (("facility", "state"), "facilities (facility name with its state)", "facility name"),
+    "states": (("state",), "states (the 50 states; DC and territories are not counted)", "state among the 50"),
+    "jurisdictions": ((), "jurisdictions", ""),  # columns and words come from the proxy
+}
+PROXIES: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "facility": (("facility", "state"), "jurisdictions, read as facilities (facility name with its state)",
+                 "facility name"),
+    "city": (("city", "state"), "jurisdictions, read as cities (the facility's city with its state)", "city"),
+}
+NO_FACILITY = "no facility in this release matches"
+FACILITY_PROXY_NOTE = ("ICE records the facility (jail or prison) a detainer was sent to, not the agency or "
+                       "jurisdiction that runs it: each facility stands in for one")
+CITY_PROXY_NOTE = ("ICE records the facility's city, not the jurisdiction: each city with its state stands in "
+                   "for one")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _URL = re.compile(r"^https?://[^\s<>\\]+$")
 
@@ -112,6 +146,15 @@ class ClaimError(AnalysisError):
 
 
 @dataclass(frozen=True)
+class ChargeFilter:
+    """Records whose most serious conviction (and, with `pending`, a pending charge) is in `categories`."""
+
+    categories: tuple[str, ...]
+    pending: bool
+    rules: convictions.Rules
+
+
+@dataclass(frozen=True)
 class Measure:
     table: str
     filters: dict
@@ -119,19 +162,45 @@ class Measure:
     numerator: dict = field(default_factory=dict)
     label: str | None = None  # related measures only: what is counted instead
     note: str | None = None  # related measures only: why it is a different measure
+    unit: str | None = None  # distinct counts and shares of distinct units: what is counted
+    proxy: str | None = None  # unit jurisdictions: facility or city
 
     def date_filter(self) -> tuple[str, dt.date, dt.date] | None:
         value = self.filters.get("date_range")
         return None if value is None else (value["column"], value["from"], value["to"])
 
+    def unit_columns(self) -> tuple[str, ...]:
+        if self.unit is None:
+            return ()
+        return PROXIES[self.proxy][0] if self.unit == "jurisdictions" and self.proxy else UNITS[self.unit][0]
+
     def columns(self) -> list[str]:
+        """The columns the table must have (charge columns, of which one is enough, come apart)."""
         names = ["fiscal_year"]
         if (dates := self.date_filter()) is not None:
             names.append(dates[0])
         for key in [*self.filters, *self.numerator]:
             if key in FILTER_COLUMNS:
                 names.append(FILTER_COLUMNS[key])
+            elif key == "facility":
+                names += ["facility", "state"]
+        names += self.unit_columns()
         return list(dict.fromkeys(names))
+
+    def charge_filters(self) -> list[ChargeFilter]:
+        return [f["charge"] for f in (self.filters, self.numerator) if "charge" in f]
+
+    def charge_columns(self, present: set[str] | dict) -> list[str]:
+        """The charge columns this measure reads that the table has."""
+        wanted: list[str] = []
+        for charge in self.charge_filters():
+            wanted += CONVICTION_COLUMNS
+            if charge.pending:
+                wanted += PENDING_COLUMNS
+        return [c for c in dict.fromkeys(wanted) if c in present]
+
+    def facilities(self) -> tuple[Facility, ...]:
+        return tuple(f for part in (self.filters, self.numerator) for f in part.get("facility", ()))
 
 
 @dataclass(frozen=True)
@@ -266,7 +335,7 @@ def parse_measure(value: object, fail, *, related: bool = False) -> Measure:
     what = "`related_measure`" if related else "`measure`"
     if not isinstance(value, dict):
         raise fail(f"{what} must be a mapping (table, filters, statistic) or 'not computable'")
-    allowed = {"table", "filters", "statistic", "numerator"} | ({"label", "note"} if related else set())
+    allowed = {"table", "filters", "statistic", "numerator", "unit", "proxy"} | ({"label", "note"} if related else set())
     unknown = set(value) - allowed
     if unknown:
         raise fail(f"{what} has unknown field(s) {', '.join(sorted(unknown))}")
@@ -291,7 +360,29 @@ def parse_measure(value: object, fail, *, related: bool = False) -> Measure:
     label, note = value.get("label"), value.get("note")
     if related and not (isinstance(label, str) and label.strip() and isinstance(note, str) and note.strip()):
         raise fail("a `related_measure` needs a `label` (what it counts) and a `note` (why it is a different measure)")
-    return Measure(table, filters, statistic, numerator, label, note)
+    unit, proxy = _unit(value, statistic, fail)
+    return Measure(table, filters, statistic, numerator, label, note, unit, proxy)
+
+
+def _unit(value: dict, statistic: str, fail) -> tuple[str | None, str | None]:
+    """The `unit` (and, for jurisdictions, `proxy`) of a distinct count or of a share of distinct units."""
+    unit, proxy = value.get("unit"), value.get("proxy")
+    if unit is None:
+        if statistic == "distinct":
+            raise fail(f"statistic: distinct needs a `unit`: one of {', '.join(UNITS)}")
+        if proxy is not None:
+            raise fail("`proxy` is only for unit: jurisdictions")
+        return None, None
+    if statistic not in ("distinct", "share"):
+        raise fail("`unit` is only for statistic: distinct, or a share of distinct units")
+    if unit not in UNITS:
+        raise fail(f"unknown unit {unit!r}: one of {', '.join(UNITS)}")
+    if unit == "jurisdictions" and proxy not in PROXIES:
+        raise fail(f"unit: jurisdictions needs a `proxy` saying what stands in for a jurisdiction: one of "
+                   f"{', '.join(PROXIES)} (got {proxy!r})")
+    if unit != "jurisdictions" and proxy is not None:
+        raise fail("`proxy` is only for unit: jurisdictions")
+    return unit, proxy
 
 
 def parse_filters(value: object, table: str, fail) -> dict:
@@ -323,6 +414,8 @@ def _filter_value(name: str, raw: object, table: str, fail) -> object:
         if raw not in DECLINED_DEFINITIONS:
             raise fail(f"declined must be one of {', '.join(DECLINED_DEFINITIONS)} (got {raw!r})")
         return raw
+    if name == "charge":
+        return _charge(raw, fail)
     values = _as_list(raw)
     if not values or not all(isinstance(v, str) and v.strip() for v in values):
         raise fail(f"{name} must be a text value or a list of them (got {raw!r})")
@@ -337,7 +430,34 @@ def _filter_value(name: str, raw: object, table: str, fail) -> object:
         if bad := [v for v in values if short_aor(v).lower() not in known]:
             raise fail(f"unknown area of responsibility {bad[0]!r}: one of {', '.join(AORS)}")
         values = [known[short_aor(v).lower()] for v in values]
+    if name == "facility":
+        return _facilities(values, fail)
     return values
+
+
+def _facilities(names: list[str], fail) -> tuple[Facility, ...]:
+    table = load_facilities()
+    if bad := [n for n in names if n not in table]:
+        raise fail(f"unknown facility {bad[0]!r}: not a canonical name of data/reference/facilities.csv "
+                   "(add it there, with the patterns that match ICE's spellings)")
+    return tuple(table[n] for n in dict.fromkeys(names))
+
+
+def _charge(raw: object, fail) -> ChargeFilter:
+    """`charge: Homicide`, `charge: [Homicide, Kidnapping]` or `charge: {category: Homicide, pending: true}`."""
+    if isinstance(raw, dict):
+        if not {"category"} <= set(raw) <= {"category", "pending"} or not isinstance(raw.get("pending", False), bool):
+            raise fail(f"charge must be a category, a list of them, or {{category: ..., pending: true|false}} (got {raw!r})")
+        wanted, pending = _as_list(raw["category"]), bool(raw.get("pending", False))
+    else:
+        wanted, pending = _as_list(raw), False
+    rules = convictions.load_rules()
+    known = list(dict.fromkeys(category for _, category in (*rules.code, *rules.text)))
+    bad = [c for c in wanted if c not in known] if wanted else [raw]
+    if bad:
+        raise fail(f"unknown charge category {bad[0]!r}: one of {', '.join(known)} "
+                   "(data/reference/conviction_categories.csv)")
+    return ChargeFilter(tuple(dict.fromkeys(wanted)), pending, rules)
 
 
 def _date(value: object, fail) -> dt.date:
@@ -386,7 +506,7 @@ def _comparison(entry: dict, statistic: str, fail) -> tuple[str, float | str | N
     comparison = entry["comparison"]
     if comparison not in COMPARISONS:
         raise fail(f"unknown comparison {comparison!r}: one of {', '.join(COMPARISONS)}")
-    if comparison == "exact" and statistic != "count":
+    if comparison == "exact" and statistic not in COUNTS:
         raise fail(f"a {statistic} cannot be compared exactly: use approximately with a tolerance, or at_least")
     tolerance = entry.get("tolerance")
     if comparison != "approximately":
@@ -403,6 +523,23 @@ def _comparison(entry: dict, statistic: str, fail) -> tuple[str, float | str | N
 # ---------------------------------------------------------------- evaluation
 
 
+@dataclass(frozen=True)
+class FacilityMatch:
+    """How one named facility was found in a release: what a reader needs to check the match."""
+
+    facility: str  # canonical name (data/reference/facilities.csv)
+    spellings: tuple[tuple[str, int], ...]  # each spelling of the release it matched, records counted under it
+    unmatched: tuple[str, ...]  # its patterns that match no spelling of the release (in its state)
+
+
+@dataclass
+class Computed:
+    value: float | None
+    notes: list[str] = field(default_factory=list)  # what the value rests on, in this release
+    matches: list[FacilityMatch] = field(default_factory=list)
+    why: str | None = None  # why it cannot be computed after all (no facility matches)
+
+
 @dataclass
 class ClaimResult:
     claim: Claim
@@ -410,6 +547,8 @@ class ClaimResult:
     value: float | None = None  # computed from the release (by the related measure if "different measure")
     definition: str = ""  # the measure used, in words
     reason: str = ""  # why it cannot be checked
+    notes: list[str] = field(default_factory=list)  # caveats of this release's value (fields used, proxies)
+    matches: list[FacilityMatch] = field(default_factory=list)  # named facilities: the spellings matched
 
     @property
     def gap(self) -> float | None:
@@ -445,6 +584,8 @@ def unavailable(measure: Measure, data: ReleaseData) -> str | None:
     missing = [c for c in measure.columns() if c != "fiscal_year" and c not in info["columns"]]
     if missing:
         return f"the {measure.table} table of this release has no {', '.join(missing)} column"
+    if measure.charge_filters() and not measure.charge_columns(info["columns"]):
+        return f"the {measure.table} table of this release has no {' or '.join(CONVICTION_COLUMNS)} column"
     years = sorted(int(y) for y in info["rows_by_fiscal_year"])
     span = (f"FY{years[0]}–FY{years[-1]}" if len(years) > 1 else f"FY{years[0]}") if years else "no fiscal year"
     partial = partial_years(data.manifest, measure.table)
@@ -488,10 +629,46 @@ def filter_mask(frame: pd.DataFrame, filters: dict) -> pd.Series:
         elif name == "date_range":
             dates = pd.to_datetime(frame[value["column"]])
             mask &= dates.between(pd.Timestamp(value["from"]), pd.Timestamp(value["to"])).fillna(False)
-        else:
+        elif name == "facility":
+            mask &= facility_mask(frame, value)
+        elif name != "charge":
             missing = name == "lift_reason_bucket" and "still_open" in value  # no lift reason: still open
             mask &= _per_value(frame[FILTER_COLUMNS[name]], value_test(name, value), missing)
+    if "charge" in filters:  # last: charges are categorised only for the records the other filters keep
+        kept = mask.to_numpy().nonzero()[0]
+        passing = mask.to_numpy().copy()
+        passing[kept] = charge_mask(frame.iloc[kept], filters["charge"]).to_numpy()
+        mask = pd.Series(passing, index=frame.index)
     return mask.astype(bool)
+
+
+def _state_is(state: str) -> Callable[[object], bool]:
+    return lambda value: str(value).strip().upper() == state
+
+
+def facility_mask(frame: pd.DataFrame, facilities: tuple[Facility, ...]) -> pd.Series:
+    """Records at any of `facilities`: a spelling its patterns match, in its state."""
+    mask = pd.Series(False, index=frame.index)
+    for facility in facilities:
+        mask |= _per_value(frame["facility"], facility.matches) & _per_value(frame["state"], _state_is(facility.state))
+    return mask
+
+
+def charge_mask(frame: pd.DataFrame, charge: ChargeFilter) -> pd.Series:
+    """Records whose most serious conviction, or (with `pending`) pending charge, is in the categories."""
+    mask = _category_in(frame, CONVICTION_COLUMNS, charge)
+    if charge.pending:
+        mask |= _category_in(frame, PENDING_COLUMNS, charge)
+    return mask
+
+
+def _category_in(frame: pd.DataFrame, columns: tuple[str, str], charge: ChargeFilter) -> pd.Series:
+    text, code = (frame[c] if c in frame.columns else None for c in columns)
+    if text is None and code is None:
+        return pd.Series(False, index=frame.index)
+    if text is None:
+        text = pd.Series(None, index=frame.index, dtype=object)
+    return convictions.categorise(text, code, charge.rules).isin(charge.categories).fillna(False).astype(bool)
 
 
 def value_test(name: str, value: list[str] | str) -> Callable[[object], bool]:
@@ -517,16 +694,145 @@ def months_in(first: dt.date, last: dt.date) -> int:
 
 def compute(measure: Measure, data: ReleaseData) -> float | None:
     """The measure's value in the release (None for a share of nothing)."""
-    frame = data.frame(measure.table, measure.columns())
+    return compute_measure(measure, data).value
+
+
+def compute_measure(measure: Measure, data: ReleaseData) -> Computed:
+    """The measure's value in the release, with what it rests on (fields, proxies, facility spellings)."""
+    present = data.manifest["tables"][measure.table]["columns"]
+    frame = data.frame(measure.table, measure.columns() + measure.charge_columns(present))
     mask = filter_mask(frame, measure.filters)
+    counted = mask & filter_mask(frame, measure.numerator) if measure.numerator else mask
+    notes = charge_notes(measure, present)
+    matches = []
+    if facilities := measure.facilities():
+        scope = counted if "facility" in measure.numerator else mask
+        matches = facility_matches(frame, facilities, scope)
+        if not any(m.spellings for m in matches):
+            names = _list([f.name for f in facilities])
+            return Computed(None, matches=matches, why=f"{NO_FACILITY} {names} (data/reference/facilities.csv)")
+    if measure.unit is not None:
+        return distinct_value(frame, measure, mask, counted, Computed(None, notes, matches))
     count = int(mask.sum())
     if measure.statistic == "share":
-        return int((mask & filter_mask(frame, measure.numerator)).sum()) / count if count else None
+        return Computed(int(counted.sum()) / count if count else None, notes, matches)
     if measure.statistic == "per_month":
         dates = measure.date_filter()
         assert dates is not None
-        return count / months_in(dates[1], dates[2])
-    return count
+        return Computed(count / months_in(dates[1], dates[2]), notes, matches)
+    return Computed(count, notes, matches)
+
+
+def _mapped(values: pd.Series, key: Callable[[object], object]) -> pd.Series:
+    """`key` applied once per distinct value; missing values map to None."""
+    codes = values.astype("category")
+    lookup = [key(v) for v in codes.cat.categories] + [None]
+    return pd.Series([lookup[c] for c in codes.cat.codes.tolist()], index=values.index, dtype=object)
+
+
+def _identifier(value: object) -> str | None:
+    return str(value).strip() or None
+
+
+def _state_of(value: object) -> str:
+    return str(value).strip().upper()
+
+
+def _one_of_the_50(value: object) -> str | None:
+    code = _state_of(value)
+    return code if code in STATES and code != "DC" else None
+
+
+def unit_keys(frame: pd.DataFrame, measure: Measure) -> pd.Series:
+    """Each record's unit (None where it has none): what a distinct count counts."""
+    if measure.unit == "people":
+        return _mapped(frame["anonymized_identifier"], _identifier)
+    if measure.unit == "states":
+        return _mapped(frame["state"], _one_of_the_50)
+    place = measure.unit_columns()[0]  # facility or city, each with its state
+    names = _mapped(frame[place], lambda v: fold(v) or None)
+    states = _mapped(frame["state"], _state_of)
+    return pd.Series([None if n is None else (n, s) for n, s in zip(names, states, strict=True)],
+                     index=frame.index, dtype=object)
+
+
+def distinct_value(frame: pd.DataFrame, measure: Measure, mask: pd.Series, counted: pd.Series,
+                   computed: Computed) -> Computed:
+    """Distinct units of the records counted; for a share, of the numerator's among the filters'."""
+    keys = unit_keys(frame[mask], measure)
+    whole = set(keys.dropna())
+    lacking = int(keys.isna().sum())
+    if keys.size and lacking == keys.size:  # e.g. identifiers redacted in every record: no count, not a zero
+        return replace(computed, why=f"the {lacking:,} records counted have no {unit_lack(measure)}")
+    notes = computed.notes + unit_notes(measure)
+    if lacking:
+        notes.append(f"{lacking:,} of the {len(keys):,} records counted have no {unit_lack(measure)} "
+                     "and are left out")
+    if measure.statistic != "share":
+        return replace(computed, value=len(whole), notes=notes)
+    part = set(keys[counted[mask]].dropna())
+    return replace(computed, value=len(part) / len(whole) if whole else None, notes=notes)
+
+
+def unit_words(measure: Measure) -> str:
+    if measure.unit == "jurisdictions" and measure.proxy:
+        return PROXIES[measure.proxy][1]
+    return UNITS[measure.unit or "people"][1]
+
+
+def unit_lack(measure: Measure) -> str:
+    if measure.unit == "jurisdictions" and measure.proxy:
+        return PROXIES[measure.proxy][2]
+    return UNITS[measure.unit or "people"][2]
+
+
+def unit_notes(measure: Measure) -> list[str]:
+    if measure.unit == "facilities" or (measure.unit == "jurisdictions" and measure.proxy == "facility"):
+        return [FACILITY_PROXY_NOTE]
+    if measure.unit == "jurisdictions" and measure.proxy == "city":
+        return [CITY_PROXY_NOTE]
+    return []
+
+
+def charge_notes(measure: Measure, present: set[str] | dict) -> list[str]:
+    """Which fields the charge filters read, and what a release without pending charges misses."""
+    notes = []
+    for charge in measure.charge_filters():
+        categories = _list(list(charge.categories))
+        used = [c for c in CONVICTION_COLUMNS if c in present]
+        notes.append(f"charge category {categories} read from the most serious conviction ({', '.join(used)})")
+        if not charge.pending:
+            continue
+        pending = [c for c in PENDING_COLUMNS if c in present]
+        if pending:
+            notes.append(f"and from pending charges ({', '.join(pending)})")
+        else:
+            notes.append(f"this release has no pending-charge field ({' or '.join(PENDING_COLUMNS)}), so records with "
+                         f"a {categories} charge still pending but no such conviction are missed: an undercount")
+    return notes
+
+
+def facility_matches(frame: pd.DataFrame, facilities: tuple[Facility, ...], scope: pd.Series) -> list[FacilityMatch]:
+    """For each named facility: every spelling of the release it matched (in its state), with the records of
+    `scope` under that spelling, and the patterns that matched nothing."""
+    pairs = (pd.DataFrame({"facility": frame["facility"].astype(object), "state": frame["state"].astype(object),
+                           "scope": scope.to_numpy()})
+             .dropna(subset=["facility"]).groupby(["facility", "state"], dropna=False)["scope"].sum().reset_index())
+    found = []
+    for facility in facilities:
+        spellings: dict[str, int] = {}
+        used: set[str] = set()
+        for spelling, state, records in pairs.itertuples(index=False, name=None):
+            if not _state_is(facility.state)(state):
+                continue
+            hits = {p.pattern for p in facility.patterns if p.fullmatch(fold(spelling))}
+            if hits:
+                used |= hits
+                spellings[str(spelling)] = spellings.get(str(spelling), 0) + int(records)
+        ordered = tuple(sorted(spellings.items(), key=lambda item: (-item[1], item[0])))
+        unmatched = tuple(p.pattern for p in facility.patterns if p.pattern not in used)
+        found.append(FacilityMatch(facility.name, ordered, unmatched))
+    return found
 
 
 def agrees(claim: Claim, value: float) -> bool:
@@ -543,10 +849,13 @@ def evaluate(claim: Claim, data: ReleaseData) -> ClaimResult:
     definition = describe(claim.measure)
     why = unavailable(claim.measure, data)
     if why is None:
-        value = compute(claim.measure, data)
-        if value is None:
+        computed = compute_measure(claim.measure, data)
+        if computed.why is not None:
+            return ClaimResult(claim, CANNOT, definition=definition, reason=computed.why, matches=computed.matches)
+        if computed.value is None:
             return ClaimResult(claim, CANNOT, definition=definition, reason="no record of this release passes the filters")
-        return ClaimResult(claim, REPRODUCED if agrees(claim, value) else DIFFERS, value, definition)
+        verdict = REPRODUCED if agrees(claim, computed.value) else DIFFERS
+        return ClaimResult(claim, verdict, computed.value, definition, notes=computed.notes, matches=computed.matches)
     if claim.related is not None and unavailable(claim.related, data) is None:
         value = compute(claim.related, data)
         if value is not None:
@@ -582,6 +891,11 @@ def describe_filters(filters: dict) -> list[str]:
             words.append("outcome " + _list([BUCKETS[v] for v in value]))
         elif name == "declined":
             words.append(f"declined ({value} definition)")
+        elif name == "facility":
+            words.append("facility " + _list([f"{f.name} ({f.state})" for f in value]))
+        elif name == "charge":
+            fields = "most serious conviction or pending charge" if value.pending else "most serious conviction"
+            words.append(f"{fields} {_list(list(value.categories))}")
         else:
             label = "processing disposition" if name == "disposition" else "apprehension method"
             words.append(f"{label} {_list(value)}")
@@ -592,6 +906,11 @@ def describe(measure: Measure) -> str:
     """The measure in words, as the report prints it beside the value."""
     what = measure.label or f"{measure.table} records"
     scope = ", ".join(describe_filters(measure.filters))
+    if measure.unit is not None and measure.statistic == "share":
+        return (f"share of {unit_words(measure)} with {what} ({scope}) that have at least one with "
+                f"{', '.join(describe_filters(measure.numerator))}")
+    if measure.unit is not None:
+        return f"distinct {unit_words(measure)} among {what} ({scope})"
     if measure.statistic == "share":
         return f"share of {what} ({scope}) with {', '.join(describe_filters(measure.numerator))}"
     if measure.statistic == "per_month":
@@ -636,13 +955,19 @@ def tolerance_text(claim: Claim) -> str:
 def verdict_text(result: ClaimResult, min_cell: int = 1) -> str:
     """The verdict with what it rests on: by how much and which way, or what is missing."""
     claim = result.claim
-    if result.verdict == REPRODUCED:
-        return {"exact": "reproduced exactly", "at_least": "reproduced (at least the published value)",
-                "approximately": f"reproduced (within {tolerance_text(claim)})"}[claim.comparison]
-    if result.verdict == CANNOT and claim.measure is None:
+    if result.verdict == CANNOT and (claim.measure is None or result.reason.startswith(NO_FACILITY)):
         return f"cannot be checked: {result.reason}"
     if result.verdict == CANNOT:
         return f"cannot be checked with this release: {result.reason}"
+    text = _verdict_words(result, min_cell)
+    return f"{text}; {'; '.join(result.notes)}" if result.notes else text
+
+
+def _verdict_words(result: ClaimResult, min_cell: int) -> str:
+    claim = result.claim
+    if result.verdict == REPRODUCED:
+        return {"exact": "reproduced exactly", "at_least": "reproduced (at least the published value)",
+                "approximately": f"reproduced (within {tolerance_text(claim)})"}[claim.comparison]
     gap = _gap_words(result, min_cell) if result.gap else "the same number"
     if result.verdict == DIFFERENT_MEASURE:
         assert claim.related is not None
@@ -671,10 +996,32 @@ def results_frame(results: list[ClaimResult], min_cell: int = 1) -> pd.DataFrame
             "This release": format_value(result.value, claim.statistic, min_cell),
             "Verdict": verdict_text(result, min_cell),
             "Definition used": result.definition or "–",
+            "Matched spellings": spellings_text(result, min_cell) or "–",
             "verdict": result.verdict,
             "file": claim.file,
         })
     return pd.DataFrame(rows)
+
+
+def spellings_text(result: ClaimResult, min_cell: int = 1) -> str:
+    """The spellings of the release each named facility matched, with records counted under each, and the
+    patterns that matched nothing: how a reader checks a facility claim. Empty for other claims."""
+    if not any(match.spellings for match in result.matches):
+        return ""
+    parts = []
+    for match in result.matches:
+        found = "; ".join(f"{spelling} ({format_value(records, 'count', min_cell)})" for spelling, records in match.spellings)
+        text = f"{match.facility}: {found or 'no spelling in this release'}"
+        if match.unmatched and match.spellings:
+            text += f"; pattern{'s' if len(match.unmatched) > 1 else ''} matching nothing here: " + ", ".join(
+                f"'{p}'" for p in match.unmatched)
+        parts.append(text)
+    return ". ".join(parts)
+
+
+def has_spellings(frame: pd.DataFrame) -> bool:
+    """Whether a results frame holds a facility claim (the report then shows the matched spellings)."""
+    return bool((frame["Matched spellings"] != "–").any())
 
 
 def measure_notes(results: list[ClaimResult]) -> list[str]:
@@ -713,6 +1060,30 @@ def measure_paragraph(results: list[ClaimResult]) -> str | None:
             f"table shows {md_text(' and '.join(labels))} "
             "instead, under the verdict *different measure*: a related count, not the one published, so neither "
             "number is called wrong. " + " ".join(md_text(note) for note in measure_notes(related)))
+
+
+def units_paragraph(results: list[ClaimResult]) -> str | None:
+    """Prose on the checked claims that count distinct units or name facilities, or None if none does."""
+    checked = [r.claim.measure for r in results if r.verdict in (REPRODUCED, DIFFERS) and r.claim.measure]
+    units = {m.unit for m in checked if m.unit}
+    named = any(m.facilities() for m in checked)
+    if not units and not named:
+        return None
+    parts = []
+    if units:
+        parts.append("Claims about people, facilities, states or jurisdictions count distinct units, not records")
+    if "people" in units:
+        parts.append("people are told apart by the anonymized identifier, which links one person's detainers "
+                     "within this release only, so a person is counted once however many detainers they had")
+    if units & {"facilities", "jurisdictions"}:
+        parts.append("ICE records the facility a detainer was sent to and its city, not the agency or "
+                     "jurisdiction, so a facility or a city (each with its state) stands in for one")
+    text = "; ".join(parts) + "." if parts else ""
+    if named:
+        text += (" Named jails and prisons are found by the patterns in data/reference/facilities.csv, in the "
+                 "facility's state; the table lists every spelling of this release each one matched, with the "
+                 "records counted under it, so the match can be checked.")
+    return text.strip()
 
 
 def definitions_paragraph(results: list[ClaimResult]) -> str | None:
@@ -777,8 +1148,11 @@ def format_results(results: list[ClaimResult], release_id: str) -> str:
     width = max([len("claim"), *frame["Id"].str.len()]) if len(frame) else 5
     lines = [f"Published claims checked against release {release_id}", "",
              f"{'claim':<{width}}  {'published':>15}  {'this release':>20}  verdict"]
-    for claim_id, published, value, verdict in frame[["Id", "Published", "This release", "Verdict"]].itertuples(index=False):
+    columns = ["Id", "Published", "This release", "Verdict", "Matched spellings"]
+    for claim_id, published, value, verdict, spellings in frame[columns].itertuples(index=False):
         lines.append(f"{claim_id:<{width}}  {published:>15}  {value:>20}  {verdict}")
+        if spellings != "–":
+            lines.append(f"{'':<{width}}  matched: {spellings}")
     counts = verdict_counts(results)
     lines += ["", ", ".join(f"{n} {verdict}" for verdict, n in counts.items())]
     lines += [f"different measure: {note}" for note in measure_notes(results)]

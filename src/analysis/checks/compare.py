@@ -18,7 +18,8 @@ Both releases must be ingested. Per table the comparison reports:
 
 Record matching. ICE releases carry no identifier that is stable across releases (the anonymized
 identifier links rows within one release only) and redact many fields, so records are matched on
-their content: the fiscal year plus every data column the two releases share. Identical rows are
+their content: the fiscal year plus every data column the two releases share (identifiers only
+where both releases number people alike, see `same_numbering`). Identical rows are
 paired as a multiset (two identical rows in one release and three in the other leave one added).
 Among the rest, a dropped and an added record that agree on every shared column but one are
 paired as one *changed* record, trying the shared columns in order. What remains is dropped or
@@ -31,6 +32,7 @@ records without a fiscal year (event date missing) are not compared.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -39,19 +41,24 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis.errors import ReleaseError
-from analysis.escaping import md_text
-from analysis.figures.style import MUTED, PALETTE, add_source, label_axes, mark_partial_bars, new_figure
+from analysis.escaping import md_code as code
+from analysis.figures import alt
+from analysis.figures.style import MUTED, add_source, label_axes, mark_partial_bars, new_figure, series_colours
 from analysis.metrics.overview import partial_years
 from analysis.paths import processed_dir
 from analysis.reading.manifest import MANIFEST_NAME, identifier_columns, read_manifest
 from analysis.report.context import ReportContext, SectionSkipped, format_count
-from analysis.vocab.columns import IDENTIFIER_COLUMNS, normalize_header
+from analysis.vocab.columns import IDENTIFIER_COLUMNS, is_identifier, normalize_header
+from analysis.vocab.fiscal import year_runs
 from analysis.vocab.geography import short_aor
 
 CODED_MAX_DISTINCT = 250  # countries of citizenship (~200 seen) are coded; jail names (thousands) are not
 POSSIBLE_RENAME_OVERLAP = 0.5
+SAME_NUMBERING_SHARE = 0.5
 NEVER_SHOWN = IDENTIFIER_COLUMNS  # values never listed, whatever their cardinality (with those found by shape)
 NOT_RECORDED = "(not recorded)"
+MISSING_VALUE = "(missing)"
+CATEGORY_COLUMNS = ["column", "value", "change", "previous", "current"]
 
 
 @dataclass(frozen=True)
@@ -59,15 +66,62 @@ class Rename:
     column: str
     previous: tuple[str, ...]
     current: tuple[str, ...]
+    years: tuple[int, ...] = ()  # fiscal years of the current release's sheets that use a new spelling, if known
 
     @property
     def kind(self) -> str:
         same = {normalize_header(n) for n in self.previous} == {normalize_header(n) for n in self.current}
         return "respelled" if same else "renamed"
 
+    @property
+    def new_spellings(self) -> list[str]:
+        return [n for n in self.current if n not in self.previous]
+
+    @property
+    def gone_spellings(self) -> list[str]:
+        return [n for n in self.previous if n not in self.current]
+
+    def _where(self) -> str:
+        return f" ({', '.join(f'FY{fy}' for fy in self.years)})" if self.years else ""
+
     def describe(self) -> str:
-        old, new = ", ".join(f'"{n}"' for n in self.previous), ", ".join(f'"{n}"' for n in self.current)
-        return f"{self.column}: header {old} is now {new}" + (" (spelling only)" if self.kind == "respelled" else "")
+        """For the terminal: header spellings, quoted."""
+        def quoted(names: list[str] | tuple[str, ...]) -> str:
+            return ", ".join(f'"{n}"' for n in names)
+
+        if self.gone_spellings and self.new_spellings:
+            text = f"header {quoted(self.gone_spellings)} is now {quoted(self.new_spellings)}"
+        elif self.new_spellings:
+            text = f"header {quoted(self.previous)} is also {quoted(self.new_spellings)}{self._where()}"
+        else:
+            text = f"header {quoted(self.gone_spellings)} is no longer used, only {quoted(self.current)}"
+        return f"{self.column}: {text}" + (" (spelling only)" if self.kind == "respelled" else "")
+
+    def sentence(self, table: str) -> str:
+        """For a reader: which header the new release uses, and that the figures stay comparable."""
+        called = "spelled" if self.kind == "respelled" else "called"
+        if self.gone_spellings and self.new_spellings:
+            text = f"{_code_list(self.gone_spellings)} is {called} {_code_list(self.new_spellings)} in the new release{self._where()}"
+        elif self.new_spellings:
+            text = (f"{_code_list(self.previous)} is also {called} {_code_list(self.new_spellings)} in the new "
+                    f"release{self._where()}")
+        else:
+            text = f"the new release no longer uses the header {_code_list(self.gone_spellings)}, only {_code_list(self.current)}"
+        return f"In the {table} table, {text}; both are read as {code(self.column)}, so its figures stay comparable."
+
+
+@dataclass(frozen=True)
+class Recode:
+    """Records that match on every other shared column and differ in one coded column's value."""
+
+    column: str
+    previous: str | None  # None: missing (blank or redacted)
+    current: str | None
+    records: int
+    years: tuple[int, ...]
+
+    def text(self, min_cell: int = 1) -> str:
+        return f"{_value(self.previous)} → {_value(self.current)} ({count_text(self.records, min_cell)} records)"
 
 
 @dataclass(frozen=True)
@@ -84,6 +138,7 @@ class RecordChanges:
     columns: list[str]
     by_year: pd.DataFrame  # fiscal_year, previous, current, unchanged, changed, dropped, added
     changed_by_column: dict[str, int]
+    recodes: list[Recode] = field(default_factory=list)  # changed records of coded columns, by value pair
 
     def total(self, kind: str) -> int:
         return int(self.by_year[kind].sum()) if len(self.by_year) else 0
@@ -97,7 +152,7 @@ class TableComparison:
     columns_dropped: list[str] = field(default_factory=list)
     renamed: list[Rename] = field(default_factory=list)
     possible_renames: list[PossibleRename] = field(default_factory=list)
-    categories: pd.DataFrame = field(default_factory=pd.DataFrame)  # column, value, change, previous, current
+    categories: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CATEGORY_COLUMNS))
     geography: str | None = None  # "state" or "aor"
     revisions: pd.DataFrame = field(default_factory=pd.DataFrame)  # fiscal_year, area, previous, current, difference
     records: RecordChanges | None = None
@@ -137,6 +192,13 @@ class ReleaseComparison:
     tables_added: list[str]
     tables_dropped: list[str]
     tables: dict[str, TableComparison]
+    current_years: dict[str, list[int]] = field(default_factory=dict)  # table -> fiscal years it holds
+    previous_years: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def shared_years(self) -> dict[str, list[int]]:
+        """Table -> fiscal years both releases hold: all that is compared record by record."""
+        return {name: t.shared_years for name, t in self.tables.items() if t.shared_years}
 
     @property
     def unchanged(self) -> bool:
@@ -187,7 +249,13 @@ def compare_releases(current: str, previous: str) -> ReleaseComparison:
         tables_added=sorted(set(new["tables"]) - set(old["tables"])),
         tables_dropped=sorted(set(old["tables"]) - set(new["tables"])),
         tables=tables,
+        current_years=coverage(new),
+        previous_years=coverage(old),
     )
+
+
+def coverage(manifest: dict) -> dict[str, list[int]]:
+    return {name: sorted(int(fy) for fy in info["rows_by_fiscal_year"]) for name, info in sorted(manifest["tables"].items())}
 
 
 def compare_table(name: str, current: str, previous: str, new: dict, old: dict) -> TableComparison:
@@ -197,7 +265,7 @@ def compare_table(name: str, current: str, previous: str, new: dict, old: dict) 
     shared = [c for c in new_columns if c in old_columns]
     comparison.columns_added = [c for c in new_columns if c not in old_columns]
     comparison.columns_dropped = [c for c in old_columns if c not in new_columns]
-    comparison.renamed = renames(old_columns, new_columns)
+    comparison.renamed = renames(old_columns, new_columns, new.get("sheets", []), name)
     if comparison.columns_added and comparison.columns_dropped:
         old_values = _distinct_values(previous, name, comparison.columns_dropped)
         new_values = _distinct_values(current, name, comparison.columns_added)
@@ -215,9 +283,19 @@ def compare_table(name: str, current: str, previous: str, new: dict, old: dict) 
         comparison.revisions = revisions_by_area(
             _area_frame(old_data, comparison.geography), _area_frame(new_data, comparison.geography)
         )
-    key = ["fiscal_year", *shared]
-    comparison.records = record_changes(_as_categories(old_data, key), _as_categories(new_data, key), shared)
+    matched = [c for c in shared if not is_identifier(c) or same_numbering(old_data.column(c), new_data.column(c))]
+    key = ["fiscal_year", *matched]
+    comparison.records = record_changes(_as_categories(old_data, key), _as_categories(new_data, key), matched, coded)
     return comparison
+
+
+def same_numbering(old: pa.ChunkedArray, new: pa.ChunkedArray) -> bool:
+    """Whether two releases' identifiers come from one numbering (most values of the smaller set in the
+    other, as when a production is sent again). Anonymized identifiers are assigned afresh in each
+    production (and qualified by production in a combined release): then they are no basis to match
+    records on."""
+    before, after = (set(pc.unique(_as_text(v)).drop_null().to_pylist()) for v in (old, new))
+    return bool(before and after) and len(before & after) >= SAME_NUMBERING_SHARE * min(len(before), len(after))
 
 
 def years_table(old: dict, new: dict, table: str) -> pd.DataFrame:
@@ -243,8 +321,9 @@ def years_table(old: dict, new: dict, table: str) -> pd.DataFrame:
     return frame
 
 
-def renames(old_columns: dict, new_columns: dict) -> list[Rename]:
-    """Canonical columns present in both whose raw header spellings differ."""
+def renames(old_columns: dict, new_columns: dict, new_sheets: list[dict] | None = None, table: str = "") -> list[Rename]:
+    """Canonical columns present in both whose raw header spellings differ; with the fiscal years of
+    the current sheets that use a new spelling, when every such sheet names one."""
     found = []
     for column, info in new_columns.items():
         if column not in old_columns:
@@ -252,8 +331,17 @@ def renames(old_columns: dict, new_columns: dict) -> list[Rename]:
         before = tuple(old_columns[column].get("source_names", []))
         after = tuple(info.get("source_names", []))
         if before and after and set(before) != set(after):
-            found.append(Rename(column, before, after))
+            rename = Rename(column, before, after)
+            years = _spelling_years(new_sheets or [], table, rename.new_spellings)
+            found.append(Rename(column, before, after, years) if years and not rename.gone_spellings else rename)
     return found
+
+
+def _spelling_years(sheets: list[dict], table: str, spellings: list[str]) -> tuple[int, ...]:
+    using = [s for s in sheets if s.get("table") == table and set(spellings) & set(s.get("columns", []))]
+    if not using or any(s.get("fiscal_year") is None for s in using):
+        return ()
+    return tuple(sorted({int(s["fiscal_year"]) for s in using}))
 
 
 def _distinct_values(release_id: str, table: str, columns: list[str]) -> dict[str, set[str]]:
@@ -322,6 +410,28 @@ def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     return pd.util.hash_pandas_object(frame[columns], index=False)
 
 
+def _pairs(old_keys: pd.Series, new_keys: pd.Series, old_order: pd.Series | None = None,
+           new_order: pd.Series | None = None) -> pd.DataFrame:
+    """Rows of equal keys paired one to one (the k-th of a key in one with the k-th in the other, in
+    `order` where given, smallest first): labels `old` and `new`, one row per pair."""
+    def numbered(keys: pd.Series, order: pd.Series | None) -> pd.DataFrame:
+        frame = pd.DataFrame({"key": keys.to_numpy(), "row": keys.index,
+                              "order": 0 if order is None else order.reindex(keys.index).to_numpy()})
+        frame = frame.sort_values(["key", "order"], kind="stable")
+        frame["n"] = frame.groupby("key").cumcount()
+        return frame[["key", "n", "row"]]
+
+    return numbered(old_keys, old_order).merge(numbered(new_keys, new_order), on=["key", "n"],
+                                               suffixes=("_old", "_new")).rename(
+        columns={"row_old": "old", "row_new": "new"})[["old", "new"]]
+
+
+def _rarity(values: pd.Series) -> pd.Series:
+    """Minus how often each row's value occurs: pairing the commonest values first keeps a recode's
+    records together when a dropped record looks like one of them in every other column."""
+    return -values.map(values.value_counts(dropna=False)).fillna(0).astype(int)
+
+
 def _unmatched(old_keys: pd.Series, new_keys: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Masks of the rows left over after pairing equal keys as multisets."""
     def leftover(keys: pd.Series, other: pd.Series) -> pd.Series:
@@ -331,26 +441,31 @@ def _unmatched(old_keys: pd.Series, new_keys: pd.Series) -> tuple[pd.Series, pd.
     return leftover(old_keys, new_keys), leftover(new_keys, old_keys)
 
 
-def record_changes(old: pd.DataFrame, new: pd.DataFrame, columns: list[str]) -> RecordChanges:
+def record_changes(old: pd.DataFrame, new: pd.DataFrame, columns: list[str], coded: list[str] | None = None) -> RecordChanges:
     """Pair records of two releases by content (see the module docstring); `old` and `new` hold
-    `fiscal_year` and `columns`, restricted to the fiscal years both releases cover."""
+    `fiscal_year` and `columns`, restricted to the fiscal years both releases cover. Changed records
+    of the `coded` columns (default: all) are also counted by value pair, as recodes."""
     key = ["fiscal_year", *columns]
+    coded = list(columns) if coded is None else coded
     old_left, new_left = _unmatched(_row_hashes(old, key), _row_hashes(new, key))
     changed_rows: list[pd.Series] = []
     changed_by_column: dict[str, int] = {}
+    recodes: list[Recode] = []
     if len(columns) > 1:
         for column in columns:
             if not old_left.any() or not new_left.any():
                 break
             rest = [c for c in key if c != column]
             old_sub, new_sub = old[old_left], new[new_left]
-            old_miss, new_miss = _unmatched(_row_hashes(old_sub, rest), _row_hashes(new_sub, rest))
-            paired = int((~old_miss).sum())
-            if paired:
-                changed_by_column[column] = paired
-                changed_rows.append(old_sub.loc[~old_miss, "fiscal_year"])
-                old_left.loc[old_miss.index[~old_miss.to_numpy()]] = False
-                new_left.loc[new_miss.index[~new_miss.to_numpy()]] = False
+            pairs = _pairs(_row_hashes(old_sub, rest), _row_hashes(new_sub, rest),
+                           _rarity(old_sub[column]), _rarity(new_sub[column]))
+            if len(pairs):
+                changed_by_column[column] = len(pairs)
+                changed_rows.append(old.loc[pairs["old"], "fiscal_year"])
+                old_left.loc[pairs["old"]] = False
+                new_left.loc[pairs["new"]] = False
+                if column in coded:
+                    recodes += value_pairs(column, old.loc[pairs["old"]], new.loc[pairs["new"]])
     years = sorted(set(old["fiscal_year"].astype(int)) | set(new["fiscal_year"].astype(int)))
     fy_old, fy_new = old["fiscal_year"].astype(int), new["fiscal_year"].astype(int)
     changed_years = pd.concat(changed_rows).astype(int) if changed_rows else pd.Series([], dtype=int)
@@ -363,7 +478,22 @@ def record_changes(old: pd.DataFrame, new: pd.DataFrame, columns: list[str]) -> 
         rows.append({"fiscal_year": fy, "previous": previous, "current": int((fy_new == fy).sum()),
                      "unchanged": previous - changed - dropped, "changed": changed, "dropped": dropped, "added": added})
     by_year = pd.DataFrame(rows, columns=["fiscal_year", "previous", "current", "unchanged", "changed", "dropped", "added"])
-    return RecordChanges(list(columns), by_year, changed_by_column)
+    return RecordChanges(list(columns), by_year, changed_by_column, recodes)
+
+
+def value_pairs(column: str, old: pd.DataFrame, new: pd.DataFrame) -> list[Recode]:
+    """Paired records' (previous value, current value) of one column with their counts, largest first."""
+    def text(values: pd.Series) -> list[str | None]:
+        return [None if pd.isna(v) else str(v) for v in values]
+
+    counts: Counter[tuple[str | None, str | None]] = Counter()
+    years: dict[tuple[str | None, str | None], set[int]] = {}
+    for before, after, fy in zip(text(old[column]), text(new[column]), old["fiscal_year"].astype(int), strict=True):
+        counts[(before, after)] += 1
+        years.setdefault((before, after), set()).add(int(fy))
+    found = [Recode(column, before, after, n, tuple(sorted(years[(before, after)])))
+             for (before, after), n in counts.items()]
+    return sorted(found, key=lambda r: (-r.records, str(r.previous), str(r.current)))
 
 
 # ---------------------------------------------------------------- words
@@ -386,15 +516,29 @@ def _years(years: list[int]) -> str:
 
 
 def _quoted(values: list[str], limit: int = 4) -> str:
-    shown = [f"'{v}'" for v in values[:limit]]
+    shown = [code(v) for v in values[:limit]]
     more = f" and {len(values) - limit} more" if len(values) > limit else ""
     return ", ".join(shown) + more
+
+
+def _value(value: str | None) -> str:
+    return MISSING_VALUE if value is None else code(value)
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _code_list(names: list[str] | tuple[str, ...]) -> str:
+    return _join([code(n) for n in names])
 
 
 def recodings(categories: pd.DataFrame) -> list[tuple[str, str, str, int]]:
     """(column, old value, new value, records) where a vanished and an appeared value of one column
     have the same number of records: most likely the same category relabelled."""
-    found = []
+    found: list[tuple[str, str, str, int]] = []
+    if categories.empty:
+        return found
     for column, group in categories.groupby("column", sort=False):
         gone = group[group["change"] == "vanished"]
         new = group[group["change"] == "appeared"]
@@ -440,10 +584,7 @@ def table_notes(table: TableComparison, min_cell: int = 1) -> list[str]:
             notes.append(f"FY{fy} {name} were revised {direction} by {count_text(abs(diff), min_cell)} "
                          f"({_share(abs(diff), int(before))}), from {count_text(int(before), min_cell)} to "
                          f"{count_text(int(after), min_cell)}{partial}.")
-    for rename in table.renamed:
-        old, new = " / ".join(rename.previous), " / ".join(rename.current)
-        kind = "is now spelled" if rename.kind == "respelled" else "was renamed"
-        notes.append(f"In the {name} table the column {old} {kind} {new} (read as {rename.column}, so its figures are comparable).")
+    notes += [rename.sentence(name) for rename in table.renamed]
     if table.columns_added:
         notes.append(f"The {name} table has new columns: {', '.join(table.columns_added)}.")
     if table.columns_dropped:
@@ -451,11 +592,15 @@ def table_notes(table: TableComparison, min_cell: int = 1) -> list[str]:
     for pair in table.possible_renames:
         notes.append(f"In the {name} table, {pair.added} may be {pair.dropped} under a new name: "
                      f"{pair.overlap:.0%} of their distinct values are shared.")
-    recoded = recodings(table.categories)
-    for column, old_value, new_value, records in recoded:
-        notes.append(f"In {name}.{column}, '{old_value}' no longer appears and '{new_value}' appears with the same "
-                     f"number of records ({count_text(records, min_cell)}): most likely a relabelling.")
-    explained = {(c, v) for c, old_value, new_value, _ in recoded for v in (old_value, new_value)}
+    recodes = table.records.recodes if table.records else []
+    notes += recode_notes(name, recodes, min_cell)
+    explained = {(r.column, v) for r in recodes for v in (r.previous, r.current) if v is not None}
+    unexplained = table.categories[[(c, v) not in explained for c, v in table.categories[["column", "value"]].itertuples(index=False)]]
+    relabelled = recodings(unexplained)
+    for column, old_value, new_value, records in relabelled:
+        notes.append(f"In {name}.{column}, {code(old_value)} no longer appears and {code(new_value)} appears with the "
+                     f"same number of records ({count_text(records, min_cell)}): most likely a relabelling.")
+    explained |= {(c, v) for c, old_value, new_value, _ in relabelled for v in (old_value, new_value)}
     rest = table.categories
     if not rest.empty:
         rest = rest[[(c, v) not in explained for c, v in rest[["column", "value"]].itertuples(index=False)]]
@@ -475,6 +620,26 @@ def table_notes(table: TableComparison, min_cell: int = 1) -> list[str]:
     return notes
 
 
+def recode_notes(table: str, recodes: list[Recode], min_cell: int = 1, limit: int = 4) -> list[str]:
+    """One sentence per column: its value pairs among records that match on every other column."""
+    notes = []
+    by_column: dict[str, list[Recode]] = {}
+    for recode in recodes:
+        by_column.setdefault(recode.column, []).append(recode)
+    for column, found in by_column.items():
+        shown = "; ".join(r.text(min_cell) for r in found[:limit])
+        more = f"; and {len(found) - limit} more value pairs" if len(found) > limit else ""
+        years = _years(sorted({fy for r in found for fy in r.years}))
+        notes.append(f"In {table}.{column}, records that match on every other column carry new values in {years}: "
+                     f"{shown}{more}.")
+    return notes
+
+
+def coverage_text(years: dict[str, list[int]]) -> str:
+    """`arrests FY2016–FY2017, removals FY2016`: the tables and fiscal years a release holds."""
+    return "; ".join(f"{name} {year_runs(fys) or 'no fiscal year'}" for name, fys in years.items()) or "no table"
+
+
 def reader_notes(comparison: ReleaseComparison, min_cell: int = 1) -> list[str]:
     """What a reader of the previous release's report needs to know, one sentence each."""
     notes: list[str] = []
@@ -482,6 +647,10 @@ def reader_notes(comparison: ReleaseComparison, min_cell: int = 1) -> list[str]:
         notes.append(f"New tables: {', '.join(comparison.tables_added)}.")
     if comparison.tables_dropped:
         notes.append(f"Tables no longer in the release: {', '.join(comparison.tables_dropped)}.")
+    if comparison.tables and not comparison.shared_years:
+        notes.append(f"No table and fiscal year is in both releases (this release: {coverage_text(comparison.current_years)}; "
+                     f"the previous one: {coverage_text(comparison.previous_years)}), so only the coverage and "
+                     "columns are compared, not records.")
     for table in comparison.tables.values():
         notes.extend(table_notes(table, min_cell))
     if not notes:
@@ -491,8 +660,8 @@ def reader_notes(comparison: ReleaseComparison, min_cell: int = 1) -> list[str]:
 
 
 def summary_paragraph(comparison: ReleaseComparison, min_cell: int = 1) -> str:
-    """The reader notes as Markdown: plain sentences full of column names and values, so escaped whole."""
-    return " ".join(md_text(note) for note in reader_notes(comparison, min_cell))
+    """The reader notes as Markdown (values from the release in code spans: `code`, escaping.md_code)."""
+    return " ".join(reader_notes(comparison, min_cell))
 
 
 def headline(comparison: ReleaseComparison) -> str:
@@ -577,6 +746,15 @@ def categories_frame(comparison: ReleaseComparison) -> pd.DataFrame:
         ["Table", "Column", "Value", "Change", "Records"]]
 
 
+def recodes_frame(comparison: ReleaseComparison) -> pd.DataFrame:
+    """Value pairs of coded columns among records that match on every other column, largest first."""
+    rows = [{"Table": name, "Column": r.column, "Previous value": MISSING_VALUE if r.previous is None else r.previous,
+             "Current value": MISSING_VALUE if r.current is None else r.current, "Records": r.records,
+             "Fiscal years": year_runs(list(r.years))}
+            for name, table in comparison.tables.items() if table.records for r in table.records.recodes]
+    return pd.DataFrame(rows, columns=["Table", "Column", "Previous value", "Current value", "Records", "Fiscal years"])
+
+
 def revisions_frame(comparison: ReleaseComparison, limit: int = 15, min_cell: int = 1) -> pd.DataFrame:
     frames = []
     for name, table in comparison.tables.items():
@@ -608,14 +786,16 @@ def revision_figure(comparison: ReleaseComparison, source: str):
     if not revised:
         return None
     years = sorted({fy for _, t in revised for fy in t.shared_years})
-    fig, ax = new_figure(headline(comparison), subtitle=f"Change in records from release {comparison.previous}, "
+    title = headline(comparison)
+    fig, ax = new_figure(title, subtitle=f"Change in records from release {comparison.previous}, "
                          "fiscal years both releases cover")
     width = min(0.8 / len(revised), 0.4)
     drawn = []
+    colours = series_colours([name for name, _ in revised])
     for i, (name, table) in enumerate(revised):
         shared = table.years.set_index("fiscal_year").reindex(years)
         positions = [x + i * width for x in range(len(years))]
-        bars = ax.bar(positions, shared["difference"].fillna(0), width=width, label=name, color=PALETTE[i % len(PALETTE)])
+        bars = ax.bar(positions, shared["difference"].fillna(0), width=width, label=name, color=colours[i])
         is_partial = shared["previous_partial"].fillna(False) | shared["current_partial"].fillna(False)
         drawn.append((bars, [bool(p) for p in is_partial]))
     ax.legend(loc="upper left", fontsize=8)  # replaced by mark_partial_bars' legend when a year is partial
@@ -633,7 +813,13 @@ def revision_figure(comparison: ReleaseComparison, source: str):
     ax.set_xlim(centres[0] - 0.7, centres[-1] + 0.7)
     label_axes(ax, x="Fiscal year (1 October to 30 September)", y="Change in records (current − previous)")
     add_source(fig, source)
-    return fig
+    parts: list[alt.Part] = [f"Bar chart of the change in records from release {comparison.previous} per table and "
+                             "fiscal year both releases cover"]
+    for i, (name, table) in enumerate(revised):
+        shared = table.years.set_index("fiscal_year").reindex(years)
+        parts += ["; " if i else ": ", f"{name}: ",
+                  *alt.listing([f"FY{fy}" for fy in years], [float(v) for v in shared["difference"].fillna(0)])]
+    return alt.attach(fig, title, *parts, ".")
 
 
 # ---------------------------------------------------------------- terminal
@@ -649,7 +835,11 @@ def _signed(value: int) -> str:
 
 def format_comparison(comparison: ReleaseComparison) -> str:
     """The readable summary `analysis diff` prints."""
-    lines = [f"Release {comparison.current} (current) compared with {comparison.previous} (previous)"]
+    lines = [f"Release {comparison.current} (current) compared with {comparison.previous} (previous)",
+             f"  {comparison.current} holds: {coverage_text(comparison.current_years)}",
+             f"  {comparison.previous} holds: {coverage_text(comparison.previous_years)}",
+             "  compared record by record: " + (coverage_text(comparison.shared_years) if comparison.shared_years
+                                                else "nothing (no table and fiscal year is in both)")]
     if comparison.tables_added:
         lines.append(f"Tables added: {', '.join(comparison.tables_added)}")
     if comparison.tables_dropped:
@@ -680,6 +870,10 @@ def _table_lines(table: TableComparison, comparison: ReleaseComparison) -> list[
     shown = [f"{column} {change} '{value}' ({max(before, after):,})" for column, value, change, before, after
              in table.categories[["column", "value", "change", "previous", "current"]].itertuples(index=False)]
     lines.append(f"  categories ({_years(table.shared_years)}): " + (", ".join(shown) or "no value appeared or vanished"))
+    if table.records is not None and table.records.recodes:
+        lines.append("  recoded (records matching on every other column): " + "; ".join(
+            f"{r.column} {r.text()}" for r in table.records.recodes[:10])
+            + (f"; and {len(table.records.recodes) - 10} more" if len(table.records.recodes) > 10 else ""))
     if table.geography:
         area = "state" if table.geography == "state" else "area of responsibility"
         if table.revisions.empty:

@@ -21,8 +21,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from analysis.figures import alt
 from analysis.figures.style import (
     MUTED,
+    MUTED_SERIES,
+    NO_DATA,
+    OUTLINE,
     PALETTE,
     PARTIAL_HATCH,
     STYLE,
@@ -30,6 +34,7 @@ from analysis.figures.style import (
     label_axes,
     new_figure,
     percent,
+    series_colours,
     thousands,
     title_pad,
 )
@@ -106,7 +111,7 @@ def tile_map(values: Mapping[str, float], *, title: str, subtitle: str, legend_l
     for code, (_name, _aors, col, row) in STATES.items():
         value = values.get(code)
         level = None if value is None or pd.isna(value) else float(norm(float(value)))
-        colour = "#EEEEEE" if level is None else cmap(0.08 + 0.92 * level)
+        colour = NO_DATA if level is None else cmap(0.08 + 0.92 * level)
         ax.add_patch(Rectangle((col, -row), 0.92, 0.92, facecolor=colour, edgecolor="white", linewidth=1))
         ink = "white" if level is not None and level > 0.55 else "#222222"
         text = labels.get(code) if labels and code in labels else ("–" if level is None else fmt(value))
@@ -123,7 +128,18 @@ def tile_map(values: Mapping[str, float], *, title: str, subtitle: str, legend_l
     _value_axis(bar.ax.xaxis, value_format)
     bar.ax.tick_params(labelsize=7)
     bar.outline.set_visible(False)
+    _tile_map_alt(fig, title, values, legend_label, value_format)
     return _finish(fig, ax, title, subtitle, source, note)
+
+
+def _tile_map_alt(fig: Figure, title: str, values: Mapping[str, float], legend_label: str, value_format: str) -> None:
+    shown = sorted(((float(v), code) for code, v in values.items() if code in STATES and not pd.isna(v)),
+                   key=lambda item: (-item[0], item[1]))
+    numbers: list[alt.Part] = [share_text(v) if value_format == "share" else v for v, _code in shown]
+    grey = len(STATES) - len(shown)
+    alt.attach(fig, title, f"Map of the 50 states and DC, one equal tile each, shaded by {alt.noun(legend_label)}: ",
+               *alt.ranking([STATES[code][0] for _v, code in shown], numbers),
+               f"; {grey} grey without a value." if grey else ".")
 
 
 def cmap_mappable(cmap, norm: Normalize):
@@ -157,7 +173,22 @@ def monthly_series(monthly: pd.DataFrame, *, title: str, subtitle: str, y_label:
     ax.xaxis.set_minor_locator(mdates.MonthLocator())
     label_axes(ax, x="Month (ticks at the start of each fiscal year)", y=y_label)
     ax.legend(loc="lower left", fontsize=8, frameon=False)
+    hatched = ", ".join(f"FY{fy}" for fy in sorted(set(partial_years)))
+    alt.attach(fig, title, f"Line chart of {alt.noun(series_label)} per calendar month, ",
+               *month_extremes(months, monthly["count"]),
+               f"; the months of partial fiscal years ({hatched}) are hatched." if hatched else ".")
     return _finish(fig, ax, title, subtitle, source, note)
+
+
+def month_extremes(months: pd.Series, counts: pd.Series) -> list[alt.Part]:
+    """`October 2020 to March 2025: highest 312 in March 2023, lowest 4 in October 2020` (first month on ties)."""
+    values = counts.to_numpy(dtype=float)
+    if not len(values):
+        return ["no months with records"]
+    dates = list(pd.to_datetime(months))
+    high, low = int(np.argmax(values)), int(np.argmin(values))
+    return [f"{dates[0]:%B %Y} to {dates[-1]:%B %Y}: highest ", values[high], f" in {dates[high]:%B %Y}, lowest ",
+            values[low], f" in {dates[low]:%B %Y}"]
 
 
 def fiscal_year_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]], partial: Sequence[bool], *,
@@ -168,9 +199,10 @@ def fiscal_year_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]
     count = max(len(series), 1)
     width = 0.8 / count
     positions = np.arange(len(labels))
+    colours = series_colours(list(series))
     for i, (name, values) in enumerate(series.items()):
         offsets = positions + (i - (count - 1) / 2) * width
-        bars = ax.bar(offsets, list(values), width=width, color=PALETTE[i % len(PALETTE)], label=name)
+        bars = ax.bar(offsets, list(values), width=width, color=colours[i], label=name)
         for bar, value in zip(bars, values, strict=True):
             ax.annotate(format_count(value, min_cell), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=7)
@@ -182,19 +214,25 @@ def fiscal_year_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]
     ax.set_ylim(0, max(tallest, 1.0) * (1.15 + 0.12 * (count + any(partial)) if count > 1 or any(partial) else 1.15))
     label_axes(ax, x="Fiscal year (1 October to 30 September)", y=y_label)
     _legend_with_partial(ax, partial, show_series=count > 1)
+    parts: list[alt.Part] = [f"Bar chart of {alt.noun(y_label)} per fiscal year"]
+    for i, (name, values) in enumerate(series.items()):
+        parts += [(f"; {alt.one_line(name)}: " if i else f", {alt.one_line(name)}: ") if count > 1 else ": ",
+                  *alt.listing([alt.one_line(label) for label in labels], list(values))]
+    alt.attach(fig, title, *parts, ".")
     return _finish(fig, ax, title, subtitle, source, note)
 
 
 def stacked_shares(shares: pd.DataFrame, labels: Sequence[str], partial: Sequence[bool], *, title: str,
                    subtitle: str, source: str, note: str | None = None, label_width: int = 38) -> Figure:
     """100% stacked bars: one per fiscal year (rows of `shares`), categories as columns in
-    order; shares of 5% or more are written on the bar; partial years hatched."""
+    order (`All other` and `Not recorded` in grey; beyond the palette's colours, the last
+    categories grouped as `All other`); shares of 5% or more are written on the bar; partial years hatched."""
+    shares = fold_categories(shares)
     fig, ax = _figure(title, height=4.0, subtitle=subtitle)
     positions = np.arange(len(shares))
     bottom = np.zeros(len(shares))
-    for i, column in enumerate(shares.columns):
+    for column, colour in zip(shares.columns, series_colours(list(shares.columns)), strict=True):
         values = shares[column].to_numpy(dtype=float)
-        colour = PALETTE[i % len(PALETTE)]
         bars = ax.bar(positions, values, bottom=bottom, width=0.65, color=colour, label=_wrap(column, label_width),
                       edgecolor="white", linewidth=0.5)
         _hatch(bars, partial)
@@ -214,7 +252,28 @@ def stacked_shares(shares: pd.DataFrame, labels: Sequence[str], partial: Sequenc
         handles.append(Patch(facecolor="white", edgecolor=MUTED, hatch=PARTIAL_HATCH))
         names.append("partial fiscal year")
     ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False)
+    alt.attach(fig, title, *stacked_shares_alt(shares, labels))
     return _finish(fig, ax, title, subtitle, source, note)
+
+
+def fold_categories(shares: pd.DataFrame, keep: int = len(PALETTE)) -> pd.DataFrame:
+    """At most `keep` categories (columns, in order) in colour: any after them are summed into
+    `All other`, which comes last but for `Not recorded`. Colour alone never has to tell two apart."""
+    named = [c for c in shares.columns if c not in MUTED_SERIES]
+    if len(named) <= keep:
+        return shares
+    grouped = named[keep:] + [c for c in shares.columns if c == "All other"]
+    folded = shares[named[:keep]].assign(**{"All other": shares[grouped].sum(axis=1)})
+    return folded.join(shares[[c for c in shares.columns if c == "Not recorded"]])
+
+
+def stacked_shares_alt(shares: pd.DataFrame, labels: Sequence[str]) -> list[alt.Part]:
+    """Each category's share in the first and the last fiscal year shown."""
+    rows = [0, len(shares) - 1] if len(shares) > 1 else [0]
+    years = [f"{alt.one_line(labels[row])}: " + ", ".join(
+        f"{alt.one_line(column)} {share_text(shares.iloc[row][column])}" for column in shares.columns) for row in rows]
+    span = "first and last fiscal year" if len(rows) > 1 else "fiscal year"
+    return [f"Stacked bars of each fiscal year's shares by category ({len(shares)} years); {span}: ", "; ".join(years), "."]
 
 
 # ---------------------------------------------------------------- rankings and distributions
@@ -244,6 +303,10 @@ def ranked_bars(labels: Sequence[str], values: Sequence[float], *, title: str, s
     ax.set_xlabel(x_label)
     _value_axis(ax.xaxis, value_format)
     ax.margins(x=0.12)
+    numbers: list[alt.Part] = list(value_labels) if value_labels else [
+        share_text(v, 1) if value_format == "share" else v for v in values]
+    alt.attach(fig, title, f"Horizontal bars of {alt.noun(x_label)}, largest first: ",
+               *alt.ranking([alt.one_line(label) for label in labels], numbers), ".")
     return _finish(fig, ax, title, subtitle, source, note)
 
 
@@ -257,7 +320,7 @@ def box_by_group(groups: Mapping[str, Sequence[float]], *, title: str, subtitle:
     data = [np.asarray(groups[name], dtype=float) for name in names]
     positions = np.arange(len(names))[::-1]
     ax.boxplot(data, positions=positions, orientation="horizontal", whis=(5, 95), showfliers=False, widths=0.55,
-               patch_artist=True, boxprops={"facecolor": PALETTE[4], "edgecolor": "#333333"},
+               patch_artist=True, boxprops={"facecolor": PALETTE[4], "edgecolor": OUTLINE},
                medianprops={"color": PALETTE[3], "linewidth": 1.8})
     ax.set_yticks(positions)
     ax.set_yticklabels([_wrap(name, label_width) for name in names], fontsize=7.5)
@@ -273,6 +336,13 @@ def box_by_group(groups: Mapping[str, Sequence[float]], *, title: str, subtitle:
     ax.xaxis.set_major_formatter(FuncFormatter(thousands))
     widest = max((float(np.percentile(v, 95)) for v in data if len(v)), default=1.0)
     ax.set_xlim(0, max(widest, 1.0) * 1.35)
+    parts: list[alt.Part] = [f"Box plots of {alt.noun(x_label)} by group"]
+    for name, values in zip(names, data, strict=True):
+        if len(values):
+            q1, median, q3 = np.percentile(values, [25, 50, 75])
+            parts += ["; " if len(parts) > 1 else ": ", f"{alt.one_line(name)}: median {median:,.0f}, middle half "
+                      f"{q1:,.0f} to {q3:,.0f} (n = ", len(values), ")"]
+    alt.attach(fig, title, *parts, ".")
     return _finish(fig, ax, title, subtitle, source, note)
 
 

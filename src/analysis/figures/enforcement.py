@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from analysis.figures import alt
 from analysis.figures import style as figures
 from analysis.vocab.fiscal import fiscal_year_bounds
 
@@ -39,10 +40,6 @@ def _label_layout(labels: list[str], inches_per_row: float) -> tuple[list[str], 
     return wrapped, max(40, TITLE_WIDTH - int(widest * LABEL_RATIO)), height
 
 
-def _colour(position: int, name: str) -> str:
-    return figures.MUTED if name in ("All other", "Not recorded") else figures.PALETTE[position % len(figures.PALETTE)]
-
-
 def stacked_year_bars(table: pd.DataFrame, categories: list[str], partial: dict[int, bool], *, title: str,
                       subtitle: str, y_label: str) -> tuple[Figure, Axes]:
     """Bars per fiscal year, stacked by category; partial fiscal years hatched and labelled."""
@@ -51,9 +48,9 @@ def stacked_year_bars(table: pd.DataFrame, categories: list[str], partial: dict[
     flags = [partial.get(fy, False) for fy in years]
     positions = list(range(len(years)))
     bottom = pd.Series(0.0, index=table.index)
-    for i, category in enumerate(categories):
+    for category, colour in zip(categories, figures.series_colours(categories), strict=True):
         bars = ax.bar(positions, table[category], bottom=bottom, width=0.65, label=category,
-                      color=_colour(i, category), edgecolor="white", linewidth=0.4)
+                      color=colour, edgecolor="white", linewidth=0.4)
         for bar, is_partial in zip(bars, flags, strict=True):
             if is_partial:
                 bar.set_hatch(figures.PARTIAL_HATCH)
@@ -67,6 +64,18 @@ def stacked_year_bars(table: pd.DataFrame, categories: list[str], partial: dict[
     if len(labels) > 1:  # a single series needs no legend
         ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5)
     figures.label_axes(ax, x="Fiscal year (1 October to 30 September)", y=y_label)
+    year_labels = [f"FY{fy}" + (" (partial)" if p else "") for fy, p in zip(years, flags, strict=True)]
+    totals = [float(v) for v in table[categories].sum(axis=1)]
+    parts: list[alt.Part] = [f"Bar chart of {alt.noun(y_label)} per fiscal year"]
+    if len(categories) > 1:
+        overall = table[categories].sum()
+        largest = str(overall.idxmax())
+        parts += [f", stacked by {len(categories)} categories; totals "]
+        parts += [*alt.listing(year_labels, totals), f"; the largest category is {alt.one_line(largest)} with ",
+                  float(overall[largest]), " in all years shown."]
+    else:
+        parts += [": ", *alt.listing(year_labels, totals), "."]
+    alt.attach(fig, title, *parts)
     return fig, ax
 
 
@@ -74,8 +83,8 @@ def monthly_lines(table: pd.DataFrame, series: list[str], partial: dict[int, boo
                   subtitle: str, y_label: str) -> tuple[Figure, Axes]:
     """One line per series over calendar months; the months of partial fiscal years shaded."""
     fig, ax = _figure(title, subtitle)
-    for i, name in enumerate(series):
-        ax.plot(table["month"], table[name], label=name, color=_colour(i, name), linewidth=1.6)
+    for name, colour in zip(series, figures.series_colours(series), strict=True):
+        ax.plot(table["month"], table[name], label=name, color=colour, linewidth=1.6)
     for fy, is_partial in sorted(partial.items()):
         if is_partial:
             start, end = fiscal_year_bounds(fy)
@@ -87,6 +96,18 @@ def monthly_lines(table: pd.DataFrame, series: list[str], partial: dict[int, boo
     ax.xaxis.set_major_locator(MonthLocator(bymonth=(4, 10)))  # fiscal years start in October
     ax.xaxis.set_major_formatter(DateFormatter("%b\n%Y"))
     figures.label_axes(ax, x="Month", y=y_label)
+    months = pd.to_datetime(table["month"])
+    per_month = "" if "month" in y_label.lower() else " per calendar month"
+    parts: list[alt.Part] = [f"Line chart of {alt.noun(y_label)}{per_month}"]
+    if len(months):
+        parts.append(f", {months.iloc[0]:%B %Y} to {months.iloc[-1]:%B %Y}, one line per series")
+    for i, name in enumerate(series):
+        values = table[name].to_numpy(dtype=float)
+        if len(values):
+            peak = int(values.argmax())
+            parts += ["; " if i else ": ", f"{alt.one_line(name)} highest ", values[peak],
+                      f" in {months.iloc[peak]:%B %Y}"]
+    alt.attach(fig, title, *parts, ".")
     return fig, ax
 
 
@@ -97,8 +118,8 @@ def horizontal_bars(labels: list[str], values: dict[str, list[float]], *, title:
     fig, ax = _figure(title, subtitle, height=height or fitted, title_width=title_width)
     positions = list(range(len(labels)))[::-1]
     left = [0.0] * len(labels)
-    for i, (name, numbers) in enumerate(values.items()):
-        ax.barh(positions, numbers, left=left, height=0.7, label=name, color=_colour(i, name))
+    for (name, numbers), colour in zip(values.items(), figures.series_colours(list(values)), strict=True):
+        ax.barh(positions, numbers, left=left, height=0.7, label=name, color=colour)
         left = [a + b for a, b in zip(left, numbers, strict=True)]
     ax.set_yticks(positions, labels)
     ax.grid(axis="y", visible=False)
@@ -108,6 +129,10 @@ def horizontal_bars(labels: list[str], values: dict[str, list[float]], *, title:
     ax.set_xlabel(x_label)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=5 if title_width < TITLE_WIDTH - 20 else 8))  # room for "200,000"
     ax.xaxis.set_major_formatter(FuncFormatter(figures.thousands))
+    totals = [sum(float(numbers[i]) for numbers in values.values()) for i in range(len(labels))]
+    stacked = f", stacked by {', '.join(alt.one_line(name) for name in values)}" if len(values) > 1 else ""
+    alt.attach(fig, title, f"Horizontal bars of {alt.noun(x_label)}{stacked}, from the top: ",
+               *alt.ranking([alt.one_line(label) for label in labels], totals), ".")
     return fig, ax
 
 
@@ -130,6 +155,13 @@ def paired_bars(labels: list[str], first: list[float], second: list[float], name
     ax.set_xlabel(x_label)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=5 if title_width < TITLE_WIDTH - 20 else 8))  # room for "200,000"
     ax.xaxis.set_major_formatter(FuncFormatter(figures.thousands))
+    parts: list[alt.Part] = [f"Pairs of horizontal bars, {alt.one_line(names[0])} and {alt.one_line(names[1])}, "
+                             "from the top: "]
+    shown = min(len(labels), alt.LISTED)
+    for i in range(shown):
+        parts += ["; " if i else "", f"{alt.one_line(labels[i])} ", first[i], " and ", second[i],
+                  f" (ratio {notes[i]})" if notes[i] else ""]
+    alt.attach(fig, title, *parts, f"; {len(labels) - shown} more." if len(labels) > shown else ".")
     return fig, ax
 
 
@@ -153,4 +185,11 @@ def cumulative_share_lines(shares: pd.DataFrame, labels: dict[str, str], *, titl
     ax.legend(loc="upper left", fontsize=7.5)
     figures.label_axes(ax, x="Days after the first declined (or honoured) detainer", y="Share of people",
                        y_format="share")
+    groups = []
+    for group, label in labels.items():
+        points = shares[shares["group"] == group].dropna(subset=["share"])
+        groups.append(f"{alt.one_line(label)}: " + ", ".join(
+            f"{row['share']:.0%} within {row['days']:,.0f} days" for _, row in points.iterrows()) or "too few people")
+    alt.attach(fig, title, "Line chart of the share of each group with a later detainer, by days after the first "
+               "declined (or honoured) detainer; ", "; ".join(groups), ".")
     return fig, ax

@@ -7,6 +7,7 @@ Figures are rendered to SVG and PNG bytes with fixed metadata, so two runs give 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import Any
 
 import matplotlib
@@ -21,8 +22,27 @@ from matplotlib.transforms import offset_copy  # noqa: E402
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
-MUTED = "#8C8C8C"
+MUTED = "#8C8C8C"  # what is not a category to compare: `All other`, `Not recorded`, partial-year marks
+NO_DATA = "#EEEEEE"  # a map's places without a value
+OUTLINE = "#333333"  # outlines of boxes
 PARTIAL_HATCH = "////"
+MUTED_SERIES = ("All other", "Not recorded")  # series drawn in MUTED, whatever their position
+
+
+def series_colours(names: Sequence[str]) -> list[str]:
+    """The colour of each series: the palette in order, grey for `MUTED_SERIES`. A chart never
+    draws more series than the palette tells apart (`charts.fold_categories` groups the rest)."""
+    colours, position = [], 0
+    for name in names:
+        if name in MUTED_SERIES:
+            colours.append(MUTED)
+            continue
+        if position >= len(PALETTE):
+            raise ValueError(f"{len(names)} series: the palette tells only {len(PALETTE)} apart (group the rest)")
+        colours.append(PALETTE[position])
+        position += 1
+    return colours
+
 
 STYLE: dict[Any, Any] = {
     "font.family": "DejaVu Sans",

@@ -44,6 +44,18 @@ def partial_by_year(manifest: dict, table: str, years: Iterable[int] | None = No
     return {int(fy): flag for fy, flag in partial_years(manifest, table).items() if shown is None or int(fy) in shown}
 
 
+def removals_basis(dated_by: str | None, has_aor: bool) -> str:
+    """How the removals are counted, for the sentence after their total: by the fiscal year of
+    the removal date, or of the date that stands in for it (`departed_date`), and by AOR."""
+    if dated_by in (None, "removal_date"):
+        when = "the fiscal year of removal"
+    else:
+        when = f"the fiscal year of their {dated_by.replace('_', ' ')} (the release has no removal date)"
+    if has_aor:
+        return f"counted by {when} and the area of responsibility ICE recorded."
+    return f"counted by {when}; the table records no area of responsibility."
+
+
 def place(params) -> str:
     """The report's geography as it reads after "in": `the United States`, `California`,
     `the Seattle area of responsibility`."""

@@ -71,7 +71,8 @@ def summary_sentence(manifest: dict) -> str:
     tables = manifest["tables"]
     total = sum(info["rows"] for info in tables.values())
     years = sorted({fy for info in tables.values() for fy in info["rows_by_fiscal_year"]})
-    span = f"fiscal years {years[0]} to {years[-1]}" if len(years) > 1 else f"fiscal year {years[0]}"
+    span = f"fiscal years {years[0]} to {years[-1]}" if len(years) > 1 else (
+        f"fiscal year {years[0]}" if years else "no fiscal year (no record has an event date)")
     names = ", ".join(f"{md_text(name)} ({info['rows']:,})" for name, info in sorted(tables.items()))
     foia = manifest.get("foia_numbers") or []
     produced = f" produced under FOIA {md_text(', '.join(foia))}" if foia else ""

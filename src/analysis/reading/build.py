@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +22,17 @@ from analysis.errors import InputFileError, ReleaseError
 from analysis.fingerprint import reader_fingerprint
 from analysis.paths import ReleaseLocation, display_path
 from analysis.progress import Progress
-from analysis.reading.cleaning import clean_columns, fiscal_years, row_hashes
+from analysis.reading.cleaning import SET_MISSING_KEYS, ColumnStats, clean_columns, fiscal_years, row_hashes
+from analysis.reading.duplicates import Duplicates, SheetRecords
+from analysis.reading.files import listing_warnings
+from analysis.reading.footnotes import footnotes
 from analysis.reading.manifest import MANIFEST_NAME, table_summary
 from analysis.reading.parts import TableParts
-from analysis.reading.sheets import RawSheet, Restart, SkippedSheet, open_sheets
+from analysis.reading.records import where
+from analysis.reading.sheets import NoteSheet, RawSheet, Restart, SkippedSheet, open_sheets
+from analysis.reading.summary import comparison_warning, reconcile, summary_blocks
 from analysis.reading.validation import CATEGORIES, check_structure, validate
-from analysis.vocab.columns import PROVENANCE_COLUMNS, is_date_column
+from analysis.vocab.columns import NON_DATA_COLUMNS, PROVENANCE_COLUMNS, canonical_columns, is_date_column
 from analysis.vocab.kinds import KIND_BY_NAME, detect_kind, other_table_name, single_fiscal_year
 
 
@@ -41,7 +48,9 @@ def build_tables(
         tables: dict[str, TableParts] = {}
         sheets: list[dict] = []
         skipped: list[dict] = []
-        warnings: list[str] = []
+        note_sheets: list[NoteSheet] = []
+        warnings: list[str] = listing_warnings(location.raw_dir)
+        duplicates = Duplicates(tables, sheets, skipped, warnings)
         for index, path in enumerate(files, start=1):
             name = path.relative_to(location.raw_dir).as_posix()
             with progress.step(f"ingest {location.release_id}: [{index}/{len(files)}] {name}"):
@@ -49,9 +58,14 @@ def build_tables(
                     if isinstance(item, SkippedSheet):
                         skipped.append({"file": item.name, "sheet": item.sheet, "reason": item.reason})
                         continue
+                    if isinstance(item, NoteSheet):
+                        skipped.append({"file": item.name, "sheet": item.sheet, "reason": NOTE_SHEET_REASONS[item.role]})
+                        note_sheets.append(item)
+                        continue
                     info = read_sheet(item, tables, staging / "parts")
                     warnings.extend(item.warnings)
                     sheets.append(info)
+                    duplicates.admit(info)
                     if info["rows"] == 0:
                         warnings.append(f"{name}{_sheet_label(item.sheet)}: header row but no records")
         if not tables:
@@ -69,6 +83,9 @@ def build_tables(
             "sheets": sheets,
             "skipped_sheets": skipped,
             "tables": {},
+            "ice_totals": [],
+            "ice_totals_vs_records": [],
+            "ice_footnotes": [],
             "warnings": warnings,
         }
         for table_name in sorted(tables):
@@ -80,6 +97,7 @@ def build_tables(
                 summary = table_summary(table_name, path, tables[table_name])
                 manifest["tables"][table_name] = summary
                 warnings.extend(summary.pop("_warnings"))
+        _read_note_sheets(note_sheets, manifest)
         shutil.rmtree(staging / "parts", ignore_errors=True)
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         swap_into_place(staging, out_dir)
@@ -88,12 +106,35 @@ def build_tables(
     return manifest
 
 
+NOTE_SHEET_REASONS = {
+    "summary": "ICE's own totals, not records: kept in the manifest (ice_totals) and compared with the records",
+    "footnotes": "ICE's footnotes, not records: kept in the manifest (ice_footnotes) and quoted in the report",
+}
+
+
+def _read_note_sheets(note_sheets: list[NoteSheet], manifest: dict) -> None:
+    """ICE's Summary blocks (compared with the records read) and Footnotes, into the manifest."""
+    for note_sheet in note_sheets:
+        if note_sheet.role == "summary":
+            blocks, notes = summary_blocks(note_sheet.rows, file=note_sheet.name, sheet=note_sheet.sheet)
+            manifest["ice_totals"].extend({**block, "reader": note_sheet.reader} for block in blocks)
+            manifest["warnings"].extend(notes)
+        else:
+            banners = {b for s in manifest["sheets"] if s["file"] == note_sheet.name for b in s.get("banners", [])}
+            manifest["ice_footnotes"].append({"file": note_sheet.name, "sheet": note_sheet.sheet,
+                                              "reader": note_sheet.reader,
+                                              **footnotes(note_sheet.rows, banners_elsewhere=banners)})
+    comparisons = reconcile(manifest["ice_totals"], manifest["sheets"], manifest["tables"])
+    manifest["ice_totals_vs_records"] = comparisons
+    manifest["warnings"].extend(w for entry in comparisons if (w := comparison_warning(entry)))
+
+
 def validate_written(table_name: str, path: Path, sheet_rows: int) -> list[str]:
     """Validate a written table reading only the columns the checks look at (all columns'
     types are checked from the schema alone), so memory stays bounded at any size."""
     schema = pq.read_schema(path)
     check_structure(table_name, schema.empty_table())
-    needed = [n for n in schema.names if n in PROVENANCE_COLUMNS or n in CATEGORIES or is_date_column(n) or n == "birth_year"]
+    needed = [n for n in schema.names if n in NON_DATA_COLUMNS or n in CATEGORIES or is_date_column(n) or n == "birth_year"]
     return validate(table_name, pq.read_table(path, columns=needed), sheet_rows)
 
 
@@ -104,76 +145,155 @@ def _sheet_label(sheet: str | None) -> str:
 def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Path) -> dict:
     """Clean one sheet batch by batch into the parts of its table; returns the sheet's manifest entry."""
     rows = 0
-    added = 0
-    kind_name: str | None = None
-    table_name = ""
+    identity: SheetIdentity | None = None
     fy_source = "none"
-    fiscal_year: int | None = None
+    by_year: Counter[str] = Counter()
+    dates = _DateTally()
+    records = SheetRecords()
+    sheet_stats: dict[str, ColumnStats] = {}
     for item in sheet.batches():
         if isinstance(item, Restart):
-            tables[table_name].drop_last(added)
-            rows = added = 0
+            if identity is not None:
+                tables[identity.table].remove_sheet((sheet.name, sheet.sheet))
+            rows = 0
+            by_year.clear()
+            dates, records = _DateTally(), SheetRecords()
+            sheet_stats = {}
             continue
         raw, row_numbers = item
         columns, stats = clean_columns(raw, sheet.layout.header)
+        for name, column_stats in stats.items():
+            sheet_stats.setdefault(name, ColumnStats()).add(column_stats)
         keep = _non_blank_rows(columns, raw.num_rows)
         if keep is not None:
             columns = {name: pc.filter(values, keep) for name, values in columns.items()}
             row_numbers = [n for n, k in zip(row_numbers, keep.to_pylist(), strict=True) if k]
-        if not table_name:
-            kind_name, table_name, fiscal_year = _sheet_identity(sheet, columns)
-        table, fy_source = _with_provenance(sheet, columns, row_numbers, kind_name, fiscal_year)
-        parts = tables.setdefault(table_name, TableParts(parts_folder / table_name))
-        parts.known_kind = table_name in KIND_BY_NAME
-        parts.add(table, stats, fy_source)
+        if identity is None:
+            identity = _sheet_identity(sheet, columns)
+        dates.add(identity, columns, stats)
+        table, fy_source = _with_provenance(sheet, columns, row_numbers, identity)
+        parts = tables.setdefault(identity.table, TableParts(parts_folder / identity.table))
+        parts.known_kind = identity.table in KIND_BY_NAME
+        parts.add(table, stats, fy_source, sheet=(sheet.name, sheet.sheet), dated_by=identity.dated_by)
+        records.add(table, identity.kind, identity.fiscal_year)
+        by_year.update(_fiscal_year_counts(table.column("fiscal_year")))
         rows += table.num_rows
-        added += 1
+    assert identity is not None, "every sheet yields at least one batch"
+    dates.check(sheet)
     return {
+        "_records": records,  # taken out by `Duplicates.admit`
+        **({"hidden": True} if sheet.hidden else {}),
         "file": sheet.name,
         "sheet": sheet.sheet,
-        "table": table_name,
+        "table": identity.table,
+        "reader": sheet.reader,
         "header_row": sheet.layout.header_row,
         "delimiter": sheet.delimiter,
         "encoding": sheet.encoding,
         "rows": rows,
+        "rows_by_fiscal_year": dict(sorted(by_year.items())),
         "title": sheet.layout.title,
+        "banners": sheet.layout.banners,
         "foia_number": sheet.layout.foia_number,
         "as_of": sheet.layout.as_of,
         "synthetic": sheet.layout.is_synthetic,
-        "fiscal_year": fiscal_year,
+        "fiscal_year": identity.fiscal_year,
         "fiscal_year_source": fy_source,
+        "dated_by": identity.dated_by,
+        "dated_by_header": identity.dated_by_header,
         "columns": [h for h in sheet.layout.header if h],
+        "set_missing": set_missing_counts(sheet_stats),
     }
 
 
-def _sheet_identity(sheet: RawSheet, columns: dict[str, pa.Array]) -> tuple[str | None, str, int | None]:
-    """The sheet's kind, table name and (if its title names one) fiscal year; checks required columns."""
-    stem = Path(sheet.name).name.split(".")[0]
-    kind_name = detect_kind(sheet.layout.title, stem, sheet.sheet, list(columns))
-    kind = KIND_BY_NAME.get(kind_name or "")
-    for required in kind.required if kind else ():
-        if required not in columns:
-            assert kind is not None
+def set_missing_counts(stats: dict[str, ColumnStats]) -> dict[str, dict[str, int]]:
+    """Per column, the values cleaning set to missing in one sheet (non-zero counts only): what lets a
+    combined release that uses some of a production's sheets count its redactions exactly."""
+    counts = {}
+    for name, column_stats in stats.items():
+        found = {key: getattr(column_stats, key) for key in SET_MISSING_KEYS if getattr(column_stats, key)}
+        if found:
+            counts[name] = found
+    return counts
+
+
+@dataclass(frozen=True)
+class SheetIdentity:
+    kind: str | None  # a known table kind, or None: the sheet is its own table
+    table: str
+    fiscal_year: int | None  # the one fiscal year the sheet's title (or name) gives, if any
+    dated_by: str | None  # the column whose dates give each record's fiscal year otherwise
+    dated_by_header: str | None  # that column's header as the sheet spells it
+
+
+@dataclass
+class _DateTally:
+    """A sheet's event dates understood and not: a sheet whose every date fails (an unknown format)
+    would give no record a date, so it is refused rather than read as records without dates."""
+
+    column: str | None = None
+    parsed: int = 0
+    failed: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, identity: SheetIdentity, columns: dict[str, pa.Array], stats: dict[str, ColumnStats]) -> None:
+        column = identity.dated_by
+        if identity.kind is None or column is None or column not in columns:
+            return
+        self.column = column
+        values, column_stats = columns[column], stats[column]
+        self.parsed += len(values) - values.null_count
+        self.failed += column_stats.unparsed + column_stats.out_of_range
+        self.examples = (self.examples + column_stats.unparsed_examples)[:3]
+
+    def check(self, sheet: RawSheet) -> None:
+        if self.failed and not self.parsed:
             raise InputFileError(
-                f"the {kind.name} table needs a column {required!r} (see ALIASES in src/analysis/columns.py "
-                "for the spellings recognised)",
-                file=sheet.name,
-                sheet=sheet.sheet,
-                column=required,
+                f"none of its {self.failed:,} dates could be read (not understood or out of range, e.g. "
+                f"{self.examples}); dates are read as M/D/YYYY, M/D/YY, YYYY-MM-DD or Excel serial numbers",
+                file=sheet.name, sheet=sheet.sheet, column=self.column,
             )
-    return kind_name, kind_name or other_table_name(stem, sheet.sheet), single_fiscal_year(sheet.layout.title, sheet.sheet, stem)
 
 
-def _with_provenance(sheet: RawSheet, columns: dict[str, pa.Array], row_numbers: list[int], kind_name: str | None,
-                     fiscal_year: int | None) -> tuple[pa.Table, str]:
+def _sheet_identity(sheet: RawSheet, columns: dict[str, pa.Array]) -> SheetIdentity:
+    """The sheet's kind, table, fiscal year and date column. A sheet named after a kind but without
+    any column that dates that kind is kept as its own table and reported, never refused."""
+    stem = Path(sheet.name).name.split(".")[0]
+    kind = KIND_BY_NAME.get(detect_kind(sheet.layout.title, stem, sheet.sheet, list(columns)) or "")
+    dated_by = kind.dated_by(columns) if kind else None
+    if kind is not None and dated_by is None:
+        table = other_table_name(stem, sheet.sheet)
+        sheet.warnings.append(
+            f"{where(sheet)}: reads as {kind.name} but has no column {' or '.join(map(repr, kind.date_columns))} to "
+            f"date its records (see ALIASES in src/analysis/vocab/columns.py for the spellings recognised); kept as "
+            f"its own table {table!r}"
+        )
+        kind = None
+    if kind is None:
+        dated_by = next((c for c in columns if is_date_column(c)), None)
+    header = dict(zip(canonical_columns(sheet.layout.header), sheet.layout.header, strict=True))
+    return SheetIdentity(
+        kind=kind.name if kind else None,
+        table=kind.name if kind else other_table_name(stem, sheet.sheet),
+        fiscal_year=single_fiscal_year(sheet.layout.title, sheet.sheet, stem),
+        dated_by=dated_by,
+        dated_by_header=header.get(dated_by) if dated_by else None,
+    )
+
+
+def _fiscal_year_counts(years: pa.ChunkedArray | pa.Array) -> dict[str, int]:
+    counts = pc.value_counts(years.combine_chunks() if isinstance(years, pa.ChunkedArray) else years).to_pylist()
+    return {str(c["values"]): int(c["counts"]) for c in counts if c["values"] is not None}
+
+
+def _with_provenance(sheet: RawSheet, columns: dict[str, pa.Array], row_numbers: list[int],
+                     identity: SheetIdentity) -> tuple[pa.Table, str]:
     """The batch with its fiscal year, source file, sheet, row and row hash; and where the year came from."""
     rows = len(row_numbers)
-    kind = KIND_BY_NAME.get(kind_name or "")
-    date_column = kind.date_column if kind else next((c for c in columns if c.endswith("_date")), None)
-    if fiscal_year is not None:
-        fy_values, fy_source = pa.array([fiscal_year] * rows, pa.int16()), "sheet title"
-    elif date_column and date_column in columns:
-        fy_values, fy_source = fiscal_years(columns[date_column]), date_column
+    if identity.fiscal_year is not None:
+        fy_values, fy_source = pa.array([identity.fiscal_year] * rows, pa.int16()), "sheet title"
+    elif identity.dated_by and identity.dated_by in columns:
+        fy_values, fy_source = fiscal_years(columns[identity.dated_by]), identity.dated_by
     else:
         fy_values, fy_source = pa.nulls(rows, pa.int16()), "none"
     provenance = {

@@ -15,15 +15,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analysis.vocab.columns import INTEGER_COLUMNS, canonical_columns, is_date_column
+from analysis.vocab.geography import AOR_SPELLINGS, STATE_SPELLINGS
 
 # FOIA exemption markers: `(B)(6);(B)(7)(C) `, `(b)(6),(b)(7)(c )`, `(b)(7)(E )`, `b(6), b(7)c` ...
 _EXEMPTION = r"\(?\s*b\s*\)?\s*\(\s*\d\s*\)\s*(?:\(\s*[a-f]\s*\)|[a-f](?:\b|$))?"
 REDACTION_PATTERN = (
     rf"(?i)^(?:(?:{_EXEMPTION})(?:\s*[;,&/]?\s*(?:and\s+)?{_EXEMPTION})*|\[?\s*(?:redacted|withheld)\s*\]?)$"
 )
-NA_LITERALS = ["NA", "N/A", "n/a", "#N/A"]
+NA_LITERALS = ["NA", "N/A", "n/a"]
+# what Excel shows in a cell whose formula failed (and writes as text when it saves a CSV)
+EXCEL_ERRORS = ("#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "#GETTING_DATA", "#SPILL!", "#CALC!")
+# A two-digit year is read as Excel reads it back (its default cutoff, 2029): 00-29 -> 2000s, 30-99 -> 1900s.
+# A fixed rule, so a release reads the same in every year; ICE's event dates all fall in 2000-2029.
+TWO_DIGIT_YEAR_CUTOFF = 29
 EXCEL_EPOCH_OFFSET = 25569  # days from 1899-12-30 (Excel's day 0) to 1970-01-01
 PLAUSIBLE_DATES = (dt.date(1900, 1, 1), dt.date(2100, 12, 31))
+
+
+SET_MISSING_KEYS = ("redacted", "na_literal", "excel_errors", "unparsed", "out_of_range", "two_digit_years", "respelled")  # counted per column
 
 
 @dataclass
@@ -34,9 +43,13 @@ class ColumnStats:
     source_names: list[str] = field(default_factory=list)
     redacted: int = 0
     na_literal: int = 0
+    excel_errors: int = 0
     unparsed: int = 0
     out_of_range: int = 0
+    two_digit_years: int = 0
+    respelled: int = 0  # values written in another case or spelling of a known code, made canonical
     unparsed_examples: list[str] = field(default_factory=list)
+    respelled_examples: list[str] = field(default_factory=list)
 
     def add(self, other: ColumnStats) -> None:
         for name in other.source_names:
@@ -44,11 +57,16 @@ class ColumnStats:
                 self.source_names.append(name)
         self.redacted += other.redacted
         self.na_literal += other.na_literal
+        self.excel_errors += other.excel_errors
         self.unparsed += other.unparsed
         self.out_of_range += other.out_of_range
-        for example in other.unparsed_examples:
-            if len(self.unparsed_examples) < 3 and example not in self.unparsed_examples:
-                self.unparsed_examples.append(example)
+        self.two_digit_years += other.two_digit_years
+        self.respelled += other.respelled
+        for examples, more in ((self.unparsed_examples, other.unparsed_examples),
+                               (self.respelled_examples, other.respelled_examples)):
+            for example in more:
+                if len(examples) < 3 and example not in examples:
+                    examples.append(example)
 
 
 def _count(mask: pa.Array) -> int:
@@ -67,6 +85,35 @@ def clean_strings(values: pa.Array) -> tuple[pa.Array, int, int]:
     return values, _count(redacted), _count(na)
 
 
+def excel_errors(values: pa.Array) -> tuple[pa.Array, int]:
+    """Excel error values (`#N/A`, `#REF!`, ...) become missing; returns the values and their count."""
+    errors = pc.fill_null(pc.is_in(values, value_set=pa.array(EXCEL_ERRORS)), False)
+    count = _count(errors)
+    return (pc.if_else(errors, pa.scalar(None, pa.string()), values) if count else values), count
+
+
+def canonical_spellings(column: str, values: pa.Array) -> tuple[pa.Array, int, list[str]]:
+    """State codes and AOR names written in another case or spacing (`ca`, `Ca`, `seattle area of
+    responsibility`), or a state written as its name, in their one canonical spelling, so a filter on
+    `CA` finds them all. Returns the values, how many changed, and a few `'ca' -> 'CA'` examples.
+    Works on the distinct values only."""
+    lookup = STATE_SPELLINGS if column == "state" else AOR_SPELLINGS if column == "aor" else None
+    if lookup is None or values.null_count == len(values):
+        return values, 0, []
+    encoded = pc.dictionary_encode(values)
+    distinct = encoded.dictionary
+    keys = pc.utf8_lower(pc.replace_substring_regex(distinct, r"\s+", " "))
+    found = pc.index_in(keys, value_set=pa.array(list(lookup)))
+    canonical = pc.if_else(pc.is_valid(found), pc.take(pa.array(list(lookup.values())), found), distinct)
+    changed = pc.not_equal(canonical, distinct)
+    if not pc.any(changed).as_py():
+        return values, 0, []
+    examples = [f"{a!r} -> {b!r}" for a, b in zip(pc.filter(distinct, changed).to_pylist(),
+                                                    pc.filter(canonical, changed).to_pylist(), strict=True)][:3]
+    count = _count(pc.fill_null(pc.take(changed, encoded.indices), False))
+    return pc.take(canonical, encoded.indices), count, examples
+
+
 def _strict_strptime(text: pa.Array, format: str, day_pattern: str) -> pa.Array:
     """Dates parsed with `format`, where the day written equals the day parsed: Arrow's strptime
     rolls impossible days over (2/30/2021 -> 2021-03-02); those become missing instead."""
@@ -77,8 +124,14 @@ def _strict_strptime(text: pa.Array, format: str, day_pattern: str) -> pa.Array:
 
 
 def parse_dates(values: pa.Array) -> tuple[pa.Array, int, int, list[str]]:
-    """Dates from M/D/YYYY text (time part ignored), ISO text, or Excel serial numbers.
+    """Dates from M/D/YYYY or M/D/YY text (time part ignored), ISO text, or Excel serial numbers.
     Returns date32 values, the unparsed count, the out-of-range count and a few unparsed examples."""
+    parsed, unparsed, out_of_range, examples, _ = parse_dates_counted(values)
+    return parsed, unparsed, out_of_range, examples
+
+
+def parse_dates_counted(values: pa.Array) -> tuple[pa.Array, int, int, list[str], int]:
+    """`parse_dates`, also counting the dates written with a two-digit year (last in the tuple)."""
     day_part = pc.replace_substring_regex(values, r"[ T].*$", "")
     us_style = _strict_strptime(day_part, "%m/%d/%Y", r"^\d{1,2}/(?P<day>\d{1,2})/")
     iso_style = _strict_strptime(day_part, "%Y-%m-%d", r"^\d{4}-\d{1,2}-(?P<day>\d{1,2})$")
@@ -87,12 +140,34 @@ def parse_dates(values: pa.Array) -> tuple[pa.Array, int, int, list[str]]:
     serial_days = pc.subtract(pc.floor(pc.cast(serial_text, pa.float64())), EXCEL_EPOCH_OFFSET)
     serial = pc.cast(pc.cast(serial_days, pa.int32()), pa.date32())
     parsed = pc.coalesce(us_style, iso_style, serial)
+    parsed, two_digit = _with_two_digit_years(day_part, parsed)
     unparsed_mask = pc.and_(pc.is_valid(values), pc.is_null(parsed))
     low, high = (pa.scalar(d, pa.date32()) for d in PLAUSIBLE_DATES)
     out_of_range = pc.fill_null(pc.or_(pc.less(parsed, low), pc.greater(parsed, high)), False)
     parsed = pc.if_else(out_of_range, pa.scalar(None, pa.date32()), parsed)
     examples = pc.unique(pc.filter(values, unparsed_mask)).to_pylist()[:3]
-    return parsed, _count(unparsed_mask), _count(out_of_range), examples
+    return parsed, _count(unparsed_mask), _count(out_of_range), examples, two_digit
+
+
+def _with_two_digit_years(day_part: pa.Array, parsed: pa.Array) -> tuple[pa.Array, int]:
+    """Dates not yet understood that are M/D/YY (Excel's CSV export of a short date), read with
+    TWO_DIGIT_YEAR_CUTOFF; only the values still missing are looked at."""
+    # Arrow's %Y takes "23" as the year 23 (later out of range): such dates are looked at again
+    before_year_100 = pc.fill_null(pc.less(parsed, pa.scalar(dt.date(100, 1, 1), pa.date32())), True)
+    pending = pc.and_(pc.is_valid(day_part), before_year_100)
+    if not pc.any(pending).as_py():
+        return parsed, 0
+    short = pc.if_else(pending, day_part, pa.scalar(None, pa.string()))
+    cutoff = f"{TWO_DIGIT_YEAR_CUTOFF:02d}"
+    pattern = r"^(\d{1,2}/\d{1,2}/)(\d\d)$"
+    recent = pc.fill_null(pc.less_equal(pc.struct_field(pc.extract_regex(short, r"^\d{1,2}/\d{1,2}/(?P<yy>\d\d)$"), [0]),
+                                        cutoff), False)
+    century = pc.if_else(recent, pa.scalar("20"), pa.scalar("19"))
+    full = pc.binary_join_element_wise(pc.replace_substring_regex(short, pattern, r"\1"), century,
+                                       pc.replace_substring_regex(short, pattern, r"\2"), "")
+    full = pc.if_else(pc.fill_null(pc.match_substring_regex(short, pattern), False), full, pa.scalar(None, pa.string()))
+    two_digit = _strict_strptime(full, "%m/%d/%Y", r"^\d{1,2}/(?P<day>\d{1,2})/")
+    return pc.if_else(pc.is_valid(two_digit), two_digit, parsed), _count(pc.is_valid(two_digit))
 
 
 def parse_integers(values: pa.Array) -> tuple[pa.Array, int, list[str]]:
@@ -120,13 +195,17 @@ def clean_columns(raw: pa.Table, header: list[str]) -> tuple[dict[str, pa.Array]
         values, redacted, na = clean_strings(values)
         if name.startswith("unnamed_") and values.null_count == len(values):
             continue
-        column_stats = ColumnStats(source_names=[header[position]], redacted=redacted, na_literal=na)
+        values, errors = excel_errors(values)
+        column_stats = ColumnStats(source_names=[header[position]], redacted=redacted, na_literal=na, excel_errors=errors)
         if is_date_column(name):
             text = values
-            values, column_stats.unparsed, column_stats.out_of_range, _ = parse_dates(text)
+            values, column_stats.unparsed, column_stats.out_of_range, _, column_stats.two_digit_years = (
+                parse_dates_counted(text))
             column_stats.unparsed_examples = examples_set_missing(text, values)
         elif name in INTEGER_COLUMNS:
             values, column_stats.unparsed, column_stats.unparsed_examples = parse_integers(values)
+        else:
+            values, column_stats.respelled, column_stats.respelled_examples = canonical_spellings(name, values)
         columns[name] = values
         stats[name] = column_stats
     return columns, stats

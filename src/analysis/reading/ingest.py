@@ -1,8 +1,9 @@
 """`analysis ingest`: every sheet of a raw release -> one parquet file per table + manifest.json.
 
 This module decides whether a release must be (re)read and guards raw-data integrity; the
-reading itself is in `tables`. Outputs are written to a staging folder and swapped in at the
-end, so a failure leaves the previous processed data as it was. Raw files are only ever read.
+reading itself is in `build`, and a combined release (`combines:` in release.yml) is built by
+`combine`. Outputs are written to a staging folder and swapped in at the end, so a failure
+leaves the previous processed data as it was. Raw files are only ever read.
 """
 
 from __future__ import annotations
@@ -23,10 +24,15 @@ def ingest(location: ReleaseLocation, *, force: bool = False, progress: Progress
     require_folder(out_dir, link_allowed=False)
     if location.raw_dir is None:
         return read_manifest(out_dir)
+    if "combines" in location.config:  # a series built from other productions (reading/combine.py)
+        from analysis.reading.combine import ingest_combined
+
+        return ingest_combined(location, ingest, force=force, progress=progress)
     files = list_data_files(location.raw_dir)
     if not files:
         raise ReleaseError(
-            "release directory holds no data files (.xlsx, .xls, .csv, .txt, .tsv, optionally gzip-compressed)",
+            "release directory holds no data files (.xlsx, .xlsm, .xls, .xlsb, .ods, .csv, .txt, .tsv, optionally "
+            "gzip-compressed)",
             file=display_path(location.raw_dir),
         )
     records = [file_record(path, location.raw_dir) for path in files]

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis.errors import ReleaseError
-from analysis.vocab.columns import PROVENANCE_COLUMNS, is_identifier_name, looks_like_identifiers
+from analysis.vocab.columns import NON_DATA_COLUMNS, is_identifier, looks_like_identifiers
 from analysis.vocab.kinds import KIND_BY_NAME
 
 if TYPE_CHECKING:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from analysis.reading.cleaning import ColumnStats
     from analysis.reading.parts import TableParts
 
 MANIFEST_NAME = "manifest.json"
@@ -75,7 +76,7 @@ def identifier_reason(file: pq.ParquetFile, column: str, kind: pa.DataType) -> s
     is judged on the first ID_SAMPLE_ROWS values, so memory stays bounded at any size."""
     import pyarrow as pa
 
-    if is_identifier_name(column):
+    if is_identifier(column):
         return "name"
     if not pa.types.is_string(kind) or file.metadata.num_rows == 0:
         return None
@@ -87,7 +88,37 @@ def identifier_reason(file: pq.ParquetFile, column: str, kind: pa.DataType) -> s
 def identifier_columns(table_info: dict) -> set[str]:
     """Columns of a manifest table entry that hold identifiers: recorded at ingest (by name or
     shape), and by name for a manifest written before shapes were recorded."""
-    return {name for name, column in table_info["columns"].items() if column.get("identifier") or is_identifier_name(name)}
+    return {name for name, column in table_info["columns"].items() if column.get("identifier") or is_identifier(name)}
+
+
+def _cleaning_notes(table: str, column: str, stats: ColumnStats | None, entry: dict) -> list[str]:
+    """Counts of what cleaning changed besides redactions, put in the column's manifest entry
+    (only when there is something to count) and said as warnings."""
+    if stats is None:
+        return []
+    notes = []
+    where = f"table {table!r} column {column!r}"
+    if stats.excel_errors:
+        entry["excel_errors"] = stats.excel_errors
+        notes.append(f"{where}: {stats.excel_errors:,} Excel error value(s) (#N/A, #REF!, #VALUE!, ...) set to missing")
+    if stats.two_digit_years:
+        entry["two_digit_years"] = stats.two_digit_years
+        notes.append(f"{where}: {stats.two_digit_years:,} date(s) written with a two-digit year (M/D/YY), read as "
+                     "Excel does: 00-29 as 2000-2029, 30-99 as 1930-1999")
+    if stats.respelled:
+        entry["respelled"] = stats.respelled
+        notes.append(f"{where}: {stats.respelled:,} value(s) written in another case or spelling made canonical "
+                     f"(e.g. {', '.join(stats.respelled_examples)})")
+    return notes
+
+
+def table_date_column(name: str, sheet_date_columns: list[str], columns: list[str]) -> str | None:
+    """The column that dates a table: of the columns that dated its sheets, the one its kind
+    prefers (removal date before departed date), else the first seen."""
+    kind = KIND_BY_NAME.get(name)
+    preferred = [c for c in kind.date_columns if c in sheet_date_columns] if kind else []
+    candidates = [c for c in preferred + sheet_date_columns if c in columns]
+    return candidates[0] if candidates else None
 
 
 def table_summary(name: str, path: Path, parts: TableParts) -> dict:
@@ -99,8 +130,7 @@ def table_summary(name: str, path: Path, parts: TableParts) -> dict:
     file = pq.ParquetFile(path)
     schema = file.schema_arrow
     total = file.metadata.num_rows
-    kind = KIND_BY_NAME.get(name)
-    date_column = kind.date_column if kind and kind.date_column in schema.names else None
+    date_column = table_date_column(name, parts.date_columns, schema.names)
     years = pq.read_table(path, columns=["fiscal_year"] + ([date_column] if date_column else []))
     counts = pc.value_counts(years.column("fiscal_year").combine_chunks()).to_pylist()
     by_year = dict(sorted((str(c["values"]), int(c["counts"])) for c in counts if c["values"] is not None))
@@ -109,13 +139,18 @@ def table_summary(name: str, path: Path, parts: TableParts) -> dict:
     warnings: list[str] = []
     if not parts.known_kind:
         warnings.append(f"table {name!r}: not a known table kind; kept as its own table")
+    if len(parts.date_columns) > 1:
+        warnings.append(
+            f"table {name!r}: its sheets are dated by different columns ({', '.join(parts.date_columns)}); each "
+            f"record's fiscal year follows its own sheet's, first and last dates are those of {date_column!r}"
+        )
     if without_year:
         warnings.append(f"table {name!r}: {without_year:,} records without a fiscal year (event date missing)")
     nulls = _null_counts(file)
     columns = {}
     for schema_field in schema:
         column = schema_field.name
-        if column in PROVENANCE_COLUMNS:
+        if column in NON_DATA_COLUMNS:
             continue
         stats = parts.stats.get(column)
         null_count = nulls.get(column, -1)
@@ -139,6 +174,7 @@ def table_summary(name: str, path: Path, parts: TableParts) -> dict:
                 f"table {name!r} column {column!r}: {stats.unparsed:,} values not understood and "
                 f"{stats.out_of_range:,} out of range; set to missing (e.g. {stats.unparsed_examples[:2]})"
             )
+        warnings += _cleaning_notes(name, column, stats, entry)
         columns[column] = entry
     period = None
     coverage: dict[str, dict[str, str]] = {}
@@ -152,6 +188,7 @@ def table_summary(name: str, path: Path, parts: TableParts) -> dict:
         "rows_by_fiscal_year": by_year,
         "rows_without_fiscal_year": without_year,
         "fiscal_year_source": sorted(parts.fiscal_year_sources),
+        "dated_by": date_column,
         "likely_duplicates": duplicates,
         "period": period,
         "fiscal_year_coverage": coverage,

@@ -81,7 +81,7 @@ def check_zip_workbook(path: Path, name: str) -> None:
 
 def _check_members(members: list[zipfile.ZipInfo], name: str) -> None:
     names = {m.filename for m in members}
-    if not names & {"xl/workbook.xml", "xl/workbook.bin"}:
+    if not names & {"xl/workbook.xml", "xl/workbook.bin"} and not {"mimetype", "content.xml"} <= names:  # Excel, OpenDocument
         raise InputFileError(
             "is a zip archive but not an Excel workbook (no xl/workbook.xml); unzip it and put its files in the "
             "release folder",

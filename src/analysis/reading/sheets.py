@@ -16,7 +16,7 @@ from pathlib import Path
 
 from analysis.errors import InputFileError
 from analysis.reading.files import check_inside, list_data_files
-from analysis.reading.records import RawSheet, Restart, SkippedSheet  # noqa: F401 - the types callers meet
+from analysis.reading.records import NoteSheet, RawSheet, Restart, SkippedSheet  # noqa: F401 - the types callers meet
 from analysis.reading.safety import (
     OLE2_MAGIC,
     ZIP_MAGIC,
@@ -27,7 +27,7 @@ from analysis.reading.safety import (
 from analysis.reading.text import UTF16_BOMS, head_bytes, text_sheet
 from analysis.reading.workbook import workbook_sheets
 
-__all__ = ["RawSheet", "Restart", "SkippedSheet", "list_data_files", "open_sheets"]
+__all__ = ["NoteSheet", "RawSheet", "Restart", "SkippedSheet", "list_data_files", "open_sheets"]
 
 
 def _release_folder(path: Path, name: str) -> Path:
@@ -35,7 +35,7 @@ def _release_folder(path: Path, name: str) -> Path:
     return path.parents[len(Path(name).parts) - 1]
 
 
-def open_sheets(path: Path, name: str) -> Iterator[RawSheet | SkippedSheet]:
+def open_sheets(path: Path, name: str) -> Iterator[RawSheet | SkippedSheet | NoteSheet]:
     check_inside(path, _release_folder(path, name), name)
     head = head_bytes(path, name)
     if head.startswith(ZIP_MAGIC):

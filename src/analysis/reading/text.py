@@ -13,7 +13,7 @@ import pyarrow.csv as pacsv
 
 from analysis.errors import InputFileError
 from analysis.reading.layout import SCAN_ROWS, Layout, find_layout
-from analysis.reading.records import MAX_CELL_CHARS, RawSheet, Restart, checked_batch
+from analysis.reading.records import MAX_CELL_CHARS, RawSheet, Restart, checked_batch, total_row, total_row_note
 from analysis.reading.safety import (
     is_gzip,
 )
@@ -98,13 +98,15 @@ def _sniff_layout(text: str, name: str) -> tuple[str, Layout]:
 def text_sheet(path: Path, name: str, head: bytes) -> RawSheet:
     text, encoding = _decode(head)
     delimiter, layout = _sniff_layout(text, name)
-    sheet = RawSheet(path, name, None, layout, lambda: iter(()), delimiter=delimiter, encoding=encoding)
+    sheet = RawSheet(path, name, None, layout, lambda: iter(()), delimiter=delimiter, encoding=encoding,
+                     reader="pyarrow")
 
     def batches() -> Iterator[tuple[pa.Table, list[int]] | Restart]:
         for attempt in _encodings_from(encoding):
             yielded = False
+            totals: list[tuple[int | None, str, list[str]]] = []
             try:
-                for table, rows in _text_batches(path, name, layout, delimiter, attempt):
+                for table, rows in _text_batches(path, name, layout, delimiter, attempt, totals=totals):
                     yield checked_batch(sheet, table, rows, first=not yielded)
                     yielded = True
             except _WrongEncoding:
@@ -112,6 +114,7 @@ def text_sheet(path: Path, name: str, head: bytes) -> RawSheet:
                 if yielded:
                     yield Restart(attempt)
                 continue
+            sheet.warnings.extend(total_row_note(sheet, *total, sheet.records_seen) for total in totals)
             if attempt != encoding:
                 sheet.encoding = attempt
             if attempt not in ("utf8", "utf-16"):
@@ -137,16 +140,29 @@ class _WrongEncoding(Exception):
     pass
 
 
+def _short_total_row(text: str, delimiter: str) -> tuple[str, list[str]] | None:
+    try:
+        cells = next(csv.reader([text[:SNIFF_LINE_CHARS]], delimiter=delimiter), [])
+    except csv.Error:
+        return None
+    return total_row([cell or None for cell in cells])
+
+
 def _text_batches(
-    path: Path, name: str, layout: Layout, delimiter: str, encoding: str, *, threads: bool = True
+    path: Path, name: str, layout: Layout, delimiter: str, encoding: str, *, threads: bool = True,
+    totals: list[tuple[int | None, str, list[str]]] | None = None,
 ) -> Iterator[tuple[pa.Table, list[int]]]:
     """The records of a delimited text file, streamed in batches of about BATCH_ROWS rows, so a
     file of millions of rows is never in memory at once. Always yields at least one batch."""
     width = len(layout.header)
-    bad_rows: list[tuple[int, int]] = []
+    bad_rows: list[tuple[int, int, bool]] = []  # row, fields, whether the line holds no delimiter at all
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        bad_rows.append((row.number if row.number is not None else -1, row.actual_columns))
+        if totals is not None and (total := _short_total_row(row.text, delimiter)):
+            totals.append((row.number, *total))
+            return "skip"  # a total row typed with fewer fields: said as a warning by the caller
+        plain = not any(d in row.text for d in DELIMITERS)
+        bad_rows.append((row.number if row.number is not None else -1, row.actual_columns, plain))
         return "skip"  # recorded, and reported as an error below
 
     column_names = [f"c{i}" for i in range(width)]
@@ -192,13 +208,15 @@ def _text_batches(
     except (OSError, EOFError, zlib.error) as exc:
         raise InputFileError(f"truncated or corrupt file ({str(exc).splitlines()[0]})", file=name) from None
     if bad_rows:
-        number, found = min(bad_rows)
+        number, found, plain = min(bad_rows)
         if number < 0 and threads:  # only a single-threaded parse knows row numbers: read again for the message
             for _ in _text_batches(path, name, layout, delimiter, encoding, threads=False):
                 pass
         raise InputFileError(
             f"has {found} fields where the header has {width} ({len(bad_rows)} such row(s)); "
-            f"the rows do not all use the delimiter {delimiter!r} of the header row",
+            f"the rows do not all use the delimiter {delimiter!r} of the header row"
+            + ("; this one is a line of text with no delimiter (a title? a second export pasted below the first "
+               "must be a file of its own)" if plain else ""),
             file=name,
             row=number if number >= 0 else None,  # pyarrow counts physical lines from 1, skipped ones included
         )

@@ -2,9 +2,9 @@
 
 A processed table holds its data columns, typed by name (`*_date` -> date32, the integer
 columns of `columns.INTEGER_COLUMNS` -> int32, every other data column -> string), then the
-provenance columns with fixed types. A table of a known kind must hold its kind's required
-columns. Columns drift between releases, so a data column the schema does not name is
-allowed, typed by the same rule.
+provenance columns with fixed types. A table of a known kind must hold a column that dates
+it (one of its kind's `date_columns`). Columns drift between releases, so a data column the
+schema does not name is allowed, typed by the same rule.
 
 Hard failures (`ValidationError`, naming table, column and example values): a column of the
 wrong type, a required or provenance column missing, provenance values missing, repeated
@@ -25,20 +25,24 @@ import pyarrow.compute as pc
 
 from analysis.errors import AnalysisError
 from analysis.reading.cleaning import fiscal_years
-from analysis.vocab.columns import INTEGER_COLUMNS, PROVENANCE_COLUMNS, is_date_column
+from analysis.vocab.columns import (
+    INTEGER_COLUMNS,
+    NON_DATA_COLUMNS,
+    PRODUCTION_COLUMN,
+    PROVENANCE_COLUMNS,
+    is_date_column,
+)
 from analysis.vocab.definitions import CRIMINALITY_LABELS, LIFT_REASON_BUCKET
-from analysis.vocab.geography import AORS, STATES, aor_label
+from analysis.vocab.geography import AORS, HQ_AOR, STATES, TERRITORIES, aor_label
 from analysis.vocab.kinds import KIND_BY_NAME
 
 EXAMPLES = 3
-TERRITORIES = frozenset({"PR", "GU", "VI", "MP", "AS"})
 CATEGORIES: dict[str, frozenset[str]] = {
     "gender": frozenset({"Male", "Female", "Unknown"}),
     "criminality": frozenset(CRIMINALITY_LABELS),
     "detainer_lift_reason": frozenset(LIFT_REASON_BUCKET),
     "state": frozenset(STATES) | TERRITORIES,
-    # "HQ" is ICE headquarters: a real AOR value with no territory of its own
-    "aor": frozenset({aor_label(a) for a in AORS} | set(AORS) | {"HQ Area of Responsibility", "HQ"}),
+    "aor": frozenset({aor_label(a) for a in (*AORS, HQ_AOR)} | {*AORS, HQ_AOR}),
 }
 EARLIEST_EVENT = dt.date(1950, 1, 1)
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
@@ -64,6 +68,7 @@ PROVENANCE = (
     ProvenanceColumn("row_hash", (pa.uint64(),), nullable=False),
 )
 assert tuple(p.name for p in PROVENANCE) == PROVENANCE_COLUMNS
+PRODUCTION = ProvenanceColumn(PRODUCTION_COLUMN, (pa.dictionary(pa.int32(), pa.string()), pa.string()), nullable=False)
 
 
 def today() -> dt.date:
@@ -118,12 +123,14 @@ def check_structure(table_name: str, table: pa.Table) -> None:
         raise _fail(table_name, repeated[0], f"appears {names.count(repeated[0])} times; column names must be unique")
     for column in PROVENANCE:
         _check_provenance(table_name, table, column)
+    if PRODUCTION_COLUMN in names:  # a combined release's tables only
+        _check_provenance(table_name, table, PRODUCTION)
     kind = KIND_BY_NAME.get(table_name)
-    for required in kind.required if kind else ():
-        if required not in names:
-            raise _fail(table_name, required, f"missing: a {table_name} table cannot do without it")
+    if kind is not None and kind.dated_by(names) is None:
+        raise _fail(table_name, kind.date_column, f"missing: a {table_name} table cannot do without "
+                    + " or ".join(repr(c) for c in kind.date_columns))
     for column in names:
-        if column in PROVENANCE_COLUMNS:
+        if column in NON_DATA_COLUMNS:
             continue
         wanted, found = expected_type(column), table.schema.field(column).type
         if found != wanted and not (wanted == pa.string() and found in STRING_TYPES):
@@ -202,13 +209,14 @@ def implausible_birth_years(table_name: str, values: pa.ChunkedArray) -> list[st
 def fiscal_year_mismatches(table_name: str, table: pa.Table) -> list[str]:
     """Records whose event date lies outside the fiscal year given to them (by their sheet's title)."""
     kind = KIND_BY_NAME.get(table_name)
-    if kind is None or kind.date_column not in table.column_names or table.num_rows == 0:
+    date_column = kind.dated_by(table.column_names) if kind else None
+    if date_column is None or table.num_rows == 0:
         return []
-    dates = table.column(kind.date_column)
+    dates = table.column(date_column)
     from_dates = fiscal_years(dates)
     differs = pc.fill_null(pc.not_equal(from_dates, table.column("fiscal_year")), False)
     count = int(pc.sum(pc.cast(differs, pa.int64())).as_py() or 0)
     if not count:
         return []
-    return [f"table {table_name!r} column {kind.date_column!r}: {count:,} record(s) dated outside the fiscal year "
+    return [f"table {table_name!r} column {date_column!r}: {count:,} record(s) dated outside the fiscal year "
             f"their sheet names (e.g. {_examples(dates, differs)}); their fiscal year is the sheet's"]

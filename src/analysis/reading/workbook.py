@@ -1,4 +1,5 @@
-"""Workbooks (.xlsx, .xls): python-calamine, openpyxl where calamine cannot."""
+"""Workbooks (.xlsx, .xls): every sheet read with python-calamine, or with openpyxl where calamine
+cannot read that sheet (an error or a panic); only a sheet neither can read is an error."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from typing import Any
 import pyarrow as pa
 
 from analysis.errors import InputFileError
+from analysis.reading.cellerrors import error_cells, put_back
 from analysis.reading.layout import SCAN_ROWS, find_layout
-from analysis.reading.records import RawSheet, Restart, SkippedSheet, checked_batch
+from analysis.reading.records import NoteSheet, RawSheet, Restart, SkippedSheet, checked_batch
 from analysis.reading.safety import PASSWORD_MESSAGE
-from analysis.vocab.kinds import NON_RECORD_SHEET
+from analysis.vocab.kinds import NON_RECORD_SHEET, note_sheet_role
 
 
 def _cell_text(value: object) -> str | None:
@@ -39,14 +41,17 @@ def _cell_text(value: object) -> str | None:
 
 
 class _Workbook:
-    """One workbook, read with python-calamine, or openpyxl where calamine cannot.
+    """One workbook, each sheet read with python-calamine, or with openpyxl where calamine cannot
+    read that sheet (or open the file at all). `readers` says which reader read each sheet.
 
     Both read the value Excel cached for a formula cell; no formula is ever evaluated."""
 
     def __init__(self, path: Path, name: str) -> None:
         self.path, self.name = path, name
-        self.engine = "calamine"
+        self.readers: dict[str, str] = {}
         self._calamine: Any = None
+        self._openpyxl: Any = None
+        self._calamine_errors: dict[str, BaseException] = {}
         try:
             from python_calamine import CalamineWorkbook
 
@@ -58,44 +63,58 @@ class _Workbook:
             if _is_password_error(calamine_error):
                 raise InputFileError(PASSWORD_MESSAGE, file=name) from None
             self._calamine = None
-            self.engine = "openpyxl"
-            self._open_openpyxl(calamine_error)
+            self.sheet_names = list(self._open_openpyxl(calamine_error, sheet=None).sheetnames)
 
-    def _open_openpyxl(self, calamine_error: BaseException) -> None:
+    def _open_openpyxl(self, calamine_error: BaseException, sheet: str | None) -> Any:
+        """The workbook opened by openpyxl (once), for the sheets calamine cannot read."""
+        if self._openpyxl is not None:
+            return self._openpyxl
         import openpyxl
 
+        what = f"cannot read sheet ({_first_line(calamine_error)})" if sheet else (
+            f"corrupt or unreadable workbook ({_first_line(calamine_error)})")
         if not openpyxl.DEFUSEDXML:  # without defusedxml, openpyxl's XML parser would expand entities
             raise InputFileError(
-                f"corrupt or unreadable workbook ({_first_line(calamine_error)}); the fallback reader is "
-                "disabled because the defusedxml package is not installed",
-                file=self.name,
+                f"{what}; the fallback reader is disabled because the defusedxml package is not installed",
+                file=self.name, sheet=sheet,
             )
         try:
             self._openpyxl = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001
-            raise InputFileError(_workbook_failure(calamine_error, exc), file=self.name) from None
-        self.sheet_names = list(self._openpyxl.sheetnames)
+            if sheet is None:
+                raise InputFileError(_workbook_failure(calamine_error, exc), file=self.name) from None
+            raise InputFileError(_sheet_failure(calamine_error, exc), file=self.name, sheet=sheet) from None
+        return self._openpyxl
 
-    def rows(self, sheet: str, limit: int | None = None) -> list[list[str | None]]:
+    def rows(self, sheet: str) -> list[list[str | None]]:
+        """Every row of `sheet` from A1 (blank rows and leading blank columns included), as text."""
+        if self._calamine is not None and sheet not in self._calamine_errors:
+            try:
+                with native_stderr_silenced():
+                    raw = self._calamine.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+                    out = [[_cell_text(v) for v in row] for row in raw]
+                self.readers[sheet] = "calamine"
+                return out
+            except BaseException as exc:  # noqa: BLE001 - a calamine error or panic on this sheet: try openpyxl
+                _reraise_interrupts(exc)
+                self._calamine_errors[sheet] = exc
+        calamine_error = self._calamine_errors.get(sheet)
+        if calamine_error is not None:
+            self._open_openpyxl(calamine_error, sheet)
         try:
-            with native_stderr_silenced():
-                if self._calamine is not None:
-                    data = self._calamine.get_sheet_by_name(sheet)
-                    raw = data.iter_rows() if limit else data.to_python(skip_empty_area=False)
-                else:
-                    raw = self._openpyxl[sheet].iter_rows(values_only=True)
-                out: list[list[str | None]] = []
-                for row in raw:
-                    out.append([_cell_text(v) for v in row])
-                    if limit and len(out) >= limit:
-                        break
-            return out
-        except InputFileError:
-            raise
+            out = self._openpyxl_rows(sheet)
         except BaseException as exc:  # noqa: BLE001
             _reraise_interrupts(exc)
-            reason = "XML that is not plain spreadsheet XML" if "entity" in str(exc).lower() else "cannot read sheet"
-            raise InputFileError(f"{reason}: {_first_line(exc)}", file=self.name, sheet=sheet) from None
+            raise InputFileError(_sheet_failure(calamine_error, exc), file=self.name, sheet=sheet) from None
+        self.readers[sheet] = "openpyxl"
+        return out
+
+    def _openpyxl_rows(self, sheet: str) -> list[list[str | None]]:
+        worksheet = self._openpyxl[sheet]
+        # the <dimension> a sheet declares is what calamine may have failed on; openpyxl's read-only
+        # mode would cut every row to it, so rows are read as the sheet's XML holds them
+        worksheet.reset_dimensions()
+        return [[_cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
 
 
 @contextmanager
@@ -139,29 +158,48 @@ def _workbook_failure(calamine_error: BaseException, openpyxl_error: BaseExcepti
     return f"corrupt or unreadable workbook ({_first_line(calamine_error)})"
 
 
-def workbook_sheets(path: Path, name: str) -> Iterator[RawSheet | SkippedSheet]:
+def _sheet_failure(calamine_error: BaseException | None, openpyxl_error: BaseException) -> str:
+    """Neither reader could read a sheet: what each said."""
+    errors = [e for e in (calamine_error, openpyxl_error) if e is not None]
+    reason = "XML that is not plain spreadsheet XML" if any("entity" in str(e).lower() for e in errors) else (
+        "cannot read sheet")
+    said = f"calamine: {_first_line(calamine_error)}; openpyxl: {_first_line(openpyxl_error)}" if calamine_error else (
+        _first_line(openpyxl_error))
+    return f"{reason} ({said})"
+
+
+def workbook_sheets(path: Path, name: str) -> Iterator[RawSheet | SkippedSheet | NoteSheet]:
     book = _Workbook(path, name)
+    hidden = hidden_sheet_names(book)
     for sheet in book.sheet_names:
-        head = book.rows(sheet, limit=SCAN_ROWS + 10)
-        if not any(cell for row in head for cell in row):
+        rows = book.rows(sheet)
+        head = rows[: SCAN_ROWS + 10]
+        if not any(cell for row in rows for cell in row):
             yield SkippedSheet(name, sheet, "empty sheet")
+            continue
+        if role := note_sheet_role(sheet):
+            yield NoteSheet(name, sheet, role, rows, book.readers[sheet])
             continue
         if NON_RECORD_SHEET.search(sheet):
             yield SkippedSheet(name, sheet, "summary or notes sheet, not records")
             continue
         layout = find_layout(head, file=name, sheet=sheet)
-        raw_sheet = RawSheet(path, name, sheet, layout, lambda: iter(()))
-        raw_sheet.batches = _sheet_reader(book, raw_sheet)
+        raw_sheet = RawSheet(path, name, sheet, layout, lambda: iter(()), reader=book.readers[sheet])
+        raw_sheet.batches = _sheet_reader(book, raw_sheet, [rows])
+        raw_sheet.hidden = sheet in hidden
+        del rows, head  # the reader holds the rows until it has read them, then lets them go
         yield raw_sheet
 
 
-def _sheet_reader(book: _Workbook, raw_sheet: RawSheet) -> Callable[[], Iterator[tuple[pa.Table, list[int]] | Restart]]:
-    """A workbook sheet is read whole (calamine reads sheets whole): one batch."""
+def _sheet_reader(book: _Workbook, raw_sheet: RawSheet, held: list[list[list[str | None]]]
+                  ) -> Callable[[], Iterator[tuple[pa.Table, list[int]] | Restart]]:
+    """A workbook sheet is read whole (calamine reads sheets whole): one batch. `held` holds the
+    rows already read; a second read reads the sheet again."""
     sheet, layout = raw_sheet.sheet, raw_sheet.layout
     assert sheet is not None
 
     def read() -> Iterator[tuple[pa.Table, list[int]] | Restart]:
-        rows = book.rows(sheet)[layout.header_index + 1 :]
+        rows = with_error_values(book, sheet, held.pop() if held else book.rows(sheet))[layout.header_index + 1 :]
         width = len(layout.header)
         for offset, row in enumerate(rows):
             extra = [cell for cell in row[width:] if cell is not None]
@@ -177,3 +215,28 @@ def _sheet_reader(book: _Workbook, raw_sheet: RawSheet) -> Callable[[], Iterator
         yield checked_batch(raw_sheet, pa.table(columns), list(range(first, first + len(rows))))
 
     return read
+
+
+def hidden_sheet_names(book: _Workbook) -> set[str]:
+    """The sheets Excel does not show (hidden or 'very hidden'). They are read like the others:
+    hiding is presentation, and a hidden sheet may hold the only copy of its records; one that
+    repeats another sheet is counted once (`duplicates`)."""
+    if book._calamine is not None:
+        from python_calamine import SheetVisibleEnum
+
+        try:
+            return {meta.name for meta in book._calamine.sheets_metadata if meta.visible != SheetVisibleEnum.Visible}
+        except BaseException as exc:  # noqa: BLE001 - calamine cannot say: ask openpyxl
+            _reraise_interrupts(exc)
+            opened = book._open_openpyxl(exc, sheet=None)
+    else:
+        opened = book._openpyxl
+    return {name for name in book.sheet_names if opened[name].sheet_state != "visible"}
+
+
+def with_error_values(book: _Workbook, sheet: str, rows: list[list[str | None]]) -> list[list[str | None]]:
+    """The rows with the text of their Excel error cells put back where calamine read blanks
+    (`cellerrors`); openpyxl gives that text itself."""
+    if book.readers.get(sheet) == "calamine":
+        put_back(rows, error_cells(book.path, sheet))
+    return rows

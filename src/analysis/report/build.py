@@ -15,12 +15,13 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from importlib import resources
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from analysis.atomic import clean_leftovers, swap_into_place
 from analysis.errors import ReportError
@@ -45,8 +46,10 @@ from analysis.report.workers import die_with_parent
 
 if TYPE_CHECKING:  # nbformat takes seconds to import; a no-op build never needs it
     import nbformat
+    from traitlets.config import Config
 
 KERNEL_NAME = "ice-detainers"
+PDF_STANDARD: Final = "ua-1"  # accessible PDF: tagged, every figure with alt text
 KERNEL_DISPLAY_NAME = "Python (ICE detainers)"
 SKIP_EXCEPTION = "SectionSkipped"
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"  # the banner cells papermill adds around a failure
@@ -66,7 +69,8 @@ class Assembly:
     figures: int = 0
     tables: int = 0
     parts: list[str] = field(default_factory=list)
-    images: list[str] = field(default_factory=list)  # the only images the report may show
+    alt_texts: dict[str, str] = field(default_factory=dict)  # figure path -> its alt text: the only images
+    files: list[str] = field(default_factory=list)  # files published beside the report (the codebook)
 
     def figure(self, meta: dict, data: dict) -> None:
         self.figures += 1
@@ -78,8 +82,9 @@ class Assembly:
         (folder / f"{stem}.svg").write_text(data["image/svg+xml"], encoding="utf-8")
         (folder / f"{stem}.png").write_bytes(base64.b64decode(data["image/png"]))
         caption = f"Figure {self.figures}. {meta['caption']}. Source: {meta['source']}."
-        self.images.append(f"figures/{stem}.svg")
-        self.parts.append(f"![{md_text(caption)}]({self.images[-1]}){{width=100%}}")
+        path = f"figures/{stem}.svg"
+        self.alt_texts[path] = meta["alt"]
+        self.parts.append(f'![{md_text(caption)}]({path}){{width=100% alt="{attribute_text(meta["alt"])}"}}')
 
     def table(self, meta: dict) -> None:
         self.tables += 1
@@ -89,6 +94,15 @@ class Assembly:
         (folder / f"{stem}.csv").write_text(meta["csv"], encoding="utf-8")
         caption = f"Table {self.tables}. {meta['caption']}. Source: {meta['source']}."
         self.parts.append(f"{meta['markdown']}\n\n: {md_text(caption)}")
+
+    def file(self, meta: dict) -> None:
+        """A CSV published beside the report as `<name><suffix>.csv` (ReportContext.publish_csv)."""
+        stem, dot, extension = meta["name"].rpartition(".")
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", stem) or extension != "csv":
+            raise ReportError(f"a notebook asked to publish {meta['name']!r}: only plain names.csv are published")
+        name = f"{stem}{self.suffix}{dot}{extension}"
+        (self.out_dir / name).write_text(meta["csv"], encoding="utf-8")
+        self.files.append(name)
 
     def notebook(self, nb: nbformat.NotebookNode) -> None:
         """A notebook's prose and outputs; a section that stopped with SectionSkipped ends at its
@@ -113,6 +127,8 @@ class Assembly:
             self.figure(meta, output["data"])
         elif meta and meta.get("kind") == "table":
             self.table(meta)
+        elif meta and meta.get("kind") == "file":
+            self.file(meta)
         elif "text/markdown" in output.get("data", {}):
             self.parts.append(output["data"]["text/markdown"])
 
@@ -123,6 +139,22 @@ class Assembly:
 def file_name(name: str) -> str:
     """A figure or table name as part of a file name: letters, digits, '-' and '_' only."""
     return re.sub(r"[^A-Za-z0-9_-]+", "-", str(name)).strip("-")[:80] or "untitled"
+
+
+def attribute_text(text: str) -> str:
+    """Text as the value of a quoted pandoc attribute (`alt="..."`): taken literally, never as markup."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+ALT_INPUT = "alt:"  # sys.inputs key prefix of a figure's alt text, followed by the figure's path
+TYPST_IMAGE = re.compile(r'\bimage\(("figures/(?:[^"\\]|\\.)*")')
+
+
+def with_alt_texts(typst_body: str) -> str:
+    """Pandoc's Typst writer drops an image's alt text: give every `image(...)` an `alt:` read from
+    `sys.inputs` (so no data text is pasted into Typst code), keyed by the image path pandoc wrote."""
+    return TYPST_IMAGE.sub(lambda m: f'image({m.group(1)}, alt: sys.inputs.at("{ALT_INPUT}" + {m.group(1)})',
+                           typst_body)
 
 
 def ensure_kernel() -> None:
@@ -144,6 +176,18 @@ def list_notebooks() -> list[Path]:
     return found
 
 
+def kernel_config() -> Config:
+    """Configuration of the kernel manager papermill starts: it provisions CurveZMQ keys, so the
+    kernel's TCP sockets are encrypted. Without them ipykernel warns on stderr, in the middle of the
+    report's progress output, that it runs "over TCP without encryption": a warning nobody running
+    a report can act on. ("auto": keys whenever pyzmq and the kernelspec support them.)"""
+    import zmq
+    from traitlets.config import Config
+
+    policy = "auto" if zmq.has("curve") else "disabled"
+    return Config({"KernelManager": {"transport_encryption": policy}})
+
+
 def execute(source: Path, target: Path, params: ReportParameters, keep_failed_in: Path) -> nbformat.NotebookNode:
     """Run one notebook with papermill; a `SectionSkipped` stop is a normal, short section.
     A failing notebook is copied, executed as far as it got, into `keep_failed_in`."""
@@ -153,7 +197,7 @@ def execute(source: Path, target: Path, params: ReportParameters, keep_failed_in
     try:
         pm.execute_notebook(
             str(source), str(target), parameters=params.as_dict(), kernel_name=KERNEL_NAME,
-            cwd=str(source.parent), progress_bar=False, log_output=False,
+            cwd=str(source.parent), progress_bar=False, log_output=False, config=kernel_config(),
         )
     except pm.PapermillExecutionError as exc:
         if exc.ename != SKIP_EXCEPTION:
@@ -221,18 +265,23 @@ def parse_report(markdown: str, images: list[str]) -> dict:
     return document
 
 
-def render_pdf(document: dict, meta: dict[str, str], build: Path) -> bytes:
+def render_pdf(document: dict, meta: dict[str, str], build: Path, alt_texts: dict[str, str]) -> bytes:
     import pypandoc
     import typst
 
     body = pypandoc.convert_text(json.dumps(typst_safe(copy.deepcopy(document))), "typst", format="json",
                                  extra_args=["--wrap=none", "--sandbox"])
     body = body.replace("align(center)[#table(", "align(left)[#table(")  # tables align with their captions
+    body = with_alt_texts(body)
     template = resources.files("analysis").joinpath("report/templates/report.typ").read_text(encoding="utf-8")
     source = build / "report.typ"
     source.write_text(template + "\n" + body, encoding="utf-8")
     try:
-        return typst.compile(str(source), root=str(build), sys_inputs=meta, ignore_system_fonts=True)
+        # PDF/UA-1: a tagged PDF (structure, reading order, document title and language) whose every
+        # figure has alt text; typst refuses to write it otherwise.
+        inputs = {**meta, **{f"{ALT_INPUT}{path}": text for path, text in alt_texts.items()}}
+        return typst.compile(str(source), root=str(build), sys_inputs=inputs, ignore_system_fonts=True,
+                             pdf_standards=PDF_STANDARD)
     except Exception as exc:  # noqa: BLE001 - typst reports errors as its own exception types
         raise ReportError(f"typst could not compile the report: {str(exc).splitlines()[0]}", file=str(source)) from None
 
@@ -307,12 +356,12 @@ def build_report(location: ReleaseLocation, params: ReportParameters, *, force: 
         for path in sources:
             assembly.notebook(executed[path])
         with progress.step(f"{label}: PDF and HTML"):
-            document = parse_report(assembly.markdown(), assembly.images)
-            pdf = render_pdf(document, meta, build)
+            document = parse_report(assembly.markdown(), list(assembly.alt_texts))
+            pdf = render_pdf(document, meta, build, assembly.alt_texts)
             page = render_html(document, meta, build)
         (build / f"report{suffix}.pdf").write_bytes(pdf)
         (build / f"report{suffix}.html").write_text(page, encoding="utf-8")
-        publish(build, out, suffix)
+        publish(build, out, suffix, assembly.files)
         failure_note.unlink(missing_ok=True)
         shutil.rmtree(out / f"failed{suffix}", ignore_errors=True)
         key_file.write_text(report_key)
@@ -403,7 +452,7 @@ def execute_all(paths: list[Path], params: ReportParameters, build: Path, failed
     return paths
 
 
-def publish(build: Path, out: Path, suffix: str) -> None:
+def publish(build: Path, out: Path, suffix: str, files: Sequence[str] = ()) -> None:
     """Move finished outputs into place: folders by rename, files by atomic replace."""
     for folder in ("figures", "tables", "notebooks"):
         final = out / f"{folder}{suffix}"
@@ -411,5 +460,5 @@ def publish(build: Path, out: Path, suffix: str) -> None:
         if not staged.exists():
             staged.mkdir()
         swap_into_place(staged, final)
-    for name in (f"report{suffix}.pdf", f"report{suffix}.html"):
+    for name in (*files, f"report{suffix}.pdf", f"report{suffix}.html"):
         os.replace(build / name, out / name)

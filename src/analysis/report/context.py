@@ -12,19 +12,22 @@ import csv
 import io
 import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 import pandas as pd
 import pyarrow.parquet as pq
 from IPython.display import Markdown, display
 
 from analysis.errors import ReleaseError
-from analysis.escaping import csv_cell, csv_header, md_code, md_text
+from analysis.escaping import csv_cell, csv_header, md_code, md_literal, md_text
+from analysis.figures import alt as alt_text
 from analysis.figures.style import render
 from analysis.paths import processed_dir
 from analysis.reading.manifest import read_manifest
 from analysis.report.outputs import OUTPUT_KEY
 from analysis.report.parameters import ReportParameters
 from analysis.vocab.geography import aor_label
+from analysis.vocab.kinds import KIND_BY_NAME
 
 
 class SectionSkipped(Exception):
@@ -71,6 +74,13 @@ class ReportContext:
     def has(self, table: str, columns: Iterable[str] = ()) -> bool:
         info = self.manifest["tables"].get(table)
         return info is not None and all(c in info["columns"] for c in columns)
+
+    def date_column(self, table: str) -> str | None:
+        """The column whose dates place `table`'s records in fiscal years (manifest `dated_by`):
+        `departed_date` for removals that have no removal date."""
+        info = self.manifest["tables"].get(table) or {}
+        kind = KIND_BY_NAME.get(table)
+        return info.get("dated_by") or (kind.date_column if kind else None)
 
     def source(self, table: str) -> str:
         """The source line: `ICE release <id>, table <name>` (or another named source in the release)."""
@@ -162,13 +172,16 @@ class ReportContext:
         return shown
 
     def show_table(self, frame: pd.DataFrame, *, name: str, caption: str, table: str,
-                   counts: Iterable[str] = (), align_right: Iterable[str] = ()) -> None:
+                   counts: Iterable[str] = (), align_right: Iterable[str] = (), literal: bool = False,
+                   wide: Iterable[str] = ()) -> None:
         """A numbered table in the report (and a CSV beside it). `counts` columns get
-        thousands separators and small-cell suppression; every cell is shown as text."""
+        thousands separators and small-cell suppression; every cell is shown as text, and with
+        `literal` (cells that hold text from the release) exactly as written, never as markup.
+        `wide` columns (long text) get more room than others in the PDF."""
         counts = list(counts)
         shown = self.suppress(frame, counts).astype(object).where(frame.notna(), "")
         right = set(counts) | set(align_right)
-        markdown = pipe_table(shown, right)
+        markdown = pipe_table(shown, right, literal=literal, wide=set(wide))
         csv_text = safe_csv(shown if self.params.min_cell > 1 else frame)
         source = self.source(table)
         meta = {OUTPUT_KEY: {"kind": "table", "name": name, "caption": caption, "source": source,
@@ -178,10 +191,28 @@ class ReportContext:
                  "text/html": html},
                 raw=True, metadata=meta)
 
-    def show_figure(self, fig, *, name: str, caption: str, table: str) -> None:
-        """A numbered figure in the report; SVG and PNG files beside it."""
+    def publish_csv(self, frame: pd.DataFrame, *, name: str) -> None:
+        """A CSV file published beside the report, `reports/<id>/<name>.csv` (with the report's
+        file-name suffix), such as the codebook; cells and headers neutralised like every CSV."""
+        meta = {OUTPUT_KEY: {"kind": "file", "name": f"{name}.csv", "csv": safe_csv(frame)}}
+        display({"text/plain": f"{name}.csv"}, raw=True, metadata=meta)
+
+    def alt(self, fig, *, drawn_bars: str | None = None) -> str:
+        """The alt text of `fig` (figures.alt: its finding, what it shows and its key numbers), counts
+        with small-cell suppression. The chart functions attach it; for a bar chart a notebook drew
+        itself, `drawn_bars` says what its bars show and they are described as drawn."""
+        if drawn_bars is not None:
+            alt_text.drawn_bars(fig, drawn_bars)
+        return alt_text.alt_of(fig).text(self.count)
+
+    def show_figure(self, fig, *, name: str, caption: str, table: str, alt: str) -> None:
+        """A numbered figure in the report; SVG and PNG files beside it. `alt` is its alternative
+        text (`self.alt(fig)`), for readers who cannot see it: required, plain text."""
+        if not alt.strip() or alt.strip() == caption.strip():
+            raise ValueError(f"figure {name!r} needs alt text saying what it shows, not its caption")
         svg, png = render(fig)
-        meta = {OUTPUT_KEY: {"kind": "figure", "name": name, "caption": caption, "source": self.source(table)}}
+        meta = {OUTPUT_KEY: {"kind": "figure", "name": name, "caption": caption, "source": self.source(table),
+                             "alt": " ".join(alt.split())}}
         display({"image/svg+xml": svg.decode("utf-8"), "image/png": base64.b64encode(png).decode("ascii")},
                 raw=True, metadata=meta)
 
@@ -195,16 +226,22 @@ def breakable(text: str) -> str:
     return LONG_TOKEN.sub(lambda m: "\u200b".join(m.group(0)[i : i + 16] for i in range(0, len(m.group(0)), 16)), text)
 
 
-def pipe_table(frame: pd.DataFrame, right: set[str]) -> str:
-    """A Markdown pipe table whose cells, headers included, are text (`md_text`), never markup."""
+def pipe_table(frame: pd.DataFrame, right: set[str], *, literal: bool = False,
+               wide: AbstractSet[str] = frozenset()) -> str:
+    """A Markdown pipe table whose cells, headers included, are text (`md_text`), never markup;
+    with `literal`, exactly as written (`md_literal`), and snake_case names may break after `_`."""
     def cell(value: object) -> str:
-        return md_text(breakable(str(value)))
+        text = breakable(str(value))
+        return md_literal(text.replace("_", "_\u200b")) if literal else md_text(text)
 
     header = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
     rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False, name=None)]
     # pandoc sizes the columns of a wide table by the dashes under each header: give each its content's width
     widths = [max([len(str(c))] + [len(str(v)) for v in frame[c]]) for c in frame.columns]
-    dashes = ["-" * max(3, min(w, 40)) for w in widths]
+    # beside a wide column, a short one still needs room for its bold header
+    narrowest = [len(str(c)) + 6 if wide else 3 for c in frame.columns]
+    dashes = ["-" * max(least, min(w, 60 if c in wide else 40))
+              for c, w, least in zip(frame.columns, widths, narrowest, strict=True)]
     rule = "|" + "|".join(f"{d}:" if c in right else f":{d}" for c, d in zip(frame.columns, dashes, strict=True)) + "|"
     return "\n".join([header, rule, *rows])
 

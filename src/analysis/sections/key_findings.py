@@ -106,10 +106,13 @@ def arrest_findings(ctx: ReportContext) -> list[Finding]:
 
 
 def removal_findings(ctx: ReportContext) -> list[Finding]:
-    frame = ctx.load("removals", ["removal_date"])
+    frame = ctx.load("removals", [])
     by_year = frame.groupby("fiscal_year").size()
     years = ", ".join(f"FY{fy}: {ctx.count(n)}" for fy, n in by_year.items())
-    return [Finding(f"**{ctx.count(len(frame))} removals** ({years}).", "Records of the removals table, by removal date.")]
+    dated_by = ctx.date_column("removals")
+    basis = "by removal date" if dated_by in (None, "removal_date") else (
+        f"by {dated_by.replace('_', ' ')} (the release has no removal date)")
+    return [Finding(f"**{ctx.count(len(frame))} removals** ({years}).", f"Records of the removals table, {basis}.")]
 
 
 def claims_finding(ctx: ReportContext) -> list[Finding]:

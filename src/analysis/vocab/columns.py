@@ -29,15 +29,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "facility_code": ("Detainer Facility Code", "Detention Facility Code", "Facility Code"),
     "criminality": ("Detainer Criminality", "Detainer Prepared Criminality", "Criminality"),
     "threat_level": ("Detainer Threat Level", "Detainer Prepared Threat Level", "Threat Level"),
-    "msc_charge": ("MSC Charge", "Most Serious Conviction Charge", "Most Serious Conviction (MSC) Charge"),
+    "msc_charge": (
+        "MSC Charge", "Most Serious Conviction Charge", "Most Serious Conviction (MSC) Charge", "Most Serious Conviction",
+    ),
     "msc_charge_code": ("MSC Charge Code", "Most Serious Conviction Charge Code"),
     "msc_sentence_days": ("MSC Sentence Days", "Sentence Days"),
     "current_program": ("TOA Current Program", "TOD Final Program"),
     # identifiers (see IDENTIFIER_COLUMNS): every spelling ICE uses, and the obvious variants
     "anonymized_identifier": ("Anonymized Identifier", "Anonymized Unique Identifier", "Unique Identifier",
                               "Anonymized ID", "Anonymized Unique ID", "Unique ID"),
-    "subject_id": ("EID Subject ID", "Subject ID", "EID Subject Identifier", "Subject Identifier"),
-    "case_id": ("EID Case ID", "Case ID", "EID Case Identifier", "Case Identifier", "Case Number"),
+    "eid_subject_id": ("EID Subject ID", "Subject ID", "EID Subject Identifier", "Subject Identifier"),
+    "eid_case_id": ("EID Case ID", "Case ID", "EID Case Identifier", "Case Identifier", "Case Number"),
     "alien_file_number": ("Alien File Number", "A-Number", "A Number", "A-File Number", "A File Number",
                           "Alien Number", "Alien Registration Number"),
     "event_number": ("Event Number", "Event No", "Event ID", "EID Event Number"),
@@ -68,12 +70,16 @@ DATE_SUFFIX = "_date"
 INTEGER_COLUMNS = frozenset({"birth_year", "msc_sentence_days"})
 
 PROVENANCE_COLUMNS = ("fiscal_year", "source_file", "source_sheet", "source_row", "row_hash")
+# A combined release's tables carry one more: the production each record came from (reading/combine.py).
+PRODUCTION_COLUMN = "source_production"
+NON_DATA_COLUMNS = frozenset({*PROVENANCE_COLUMNS, PRODUCTION_COLUMN})
 
 # Identifiers link or name one person, case or event: kept in the processed data for analysis
 # inside the project (repeat detainers), never shown, exported or printed. Recognised by name
 # (these canonical names, and any name ending in id/identifier/number, repeats `_2` included)
 # and by shape (`looks_like_identifiers`, applied at ingest and recorded in the manifest).
-IDENTIFIER_COLUMNS = frozenset({"anonymized_identifier", "subject_id", "case_id", "alien_file_number", "event_number"})
+IDENTIFIER_COLUMNS = frozenset({"anonymized_identifier", "eid_subject_id", "eid_case_id", "alien_file_number",
+                                "event_number"})
 _IDENTIFIER_NAME = re.compile(r"identifier|(^|_)(id|ids|number|num|nbr)(_\d+)?$")
 _ID_CODE = re.compile(r"^(?=(?:\D*\d){3})[A-Za-z0-9][A-Za-z0-9_#-]{4,23}$")
 _DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
@@ -82,7 +88,8 @@ ID_MIN_DISTINCT_SHARE = 0.5  # of the non-missing values examined
 ID_MIN_CODE_SHARE = 0.95  # of the distinct values, shaped like a code
 
 
-def is_identifier_name(canonical: str) -> bool:
+def is_identifier(canonical: str) -> bool:
+    """Whether a column's name says it holds identifiers (their values never appear in any output)."""
     return re.sub(r"_\d+$", "", canonical) in IDENTIFIER_COLUMNS or bool(_IDENTIFIER_NAME.search(canonical))
 
 
@@ -137,3 +144,4 @@ def canonical_columns(headers: list[str]) -> list[str]:
             seen[name] = 1
         names.append(name)
     return names
+

@@ -26,3 +26,14 @@ def is_partial(fy: int, first: dt.date | str, last: dt.date | str) -> bool:
 
 def fy_label(fy: int | str, partial: bool = False) -> str:
     return f"FY{fy}" + (" (partial)" if partial else "")
+
+
+def year_runs(years: list[int]) -> str:
+    """`FY2016, FY2018–FY2020`: fiscal years, consecutive ones as ranges."""
+    runs: list[list[int]] = []
+    for fy in sorted(years):
+        if runs and fy == runs[-1][-1] + 1:
+            runs[-1].append(fy)
+        else:
+            runs.append([fy])
+    return ", ".join(f"FY{r[0]}" if len(r) == 1 else f"FY{r[0]}–FY{r[-1]}" for r in runs)

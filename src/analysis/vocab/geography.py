@@ -62,6 +62,8 @@ STATES: dict[str, tuple[str, tuple[str, ...], int, int]] = {
 }
 
 AORS: tuple[str, ...] = tuple(sorted({aor for _, aors, _, _ in STATES.values() for aor in aors}))
+TERRITORIES = frozenset({"PR", "GU", "VI", "MP", "AS"})
+HQ_AOR = "HQ"  # ICE headquarters: a real AOR value with no territory of its own
 
 
 def aor_label(aor: str) -> str:
@@ -76,3 +78,18 @@ def short_aor(label: str) -> str:
         if text.endswith(suffix):
             return text[: -len(suffix)]
     return text
+
+
+def _spelling_key(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+# a value folded by `_spelling_key` -> its canonical spelling (`ca`, `california` -> `CA`)
+STATE_SPELLINGS: dict[str, str] = {
+    **{_spelling_key(name): code for code, (name, *_) in STATES.items()},
+    **{_spelling_key(code): code for code in [*STATES, *TERRITORIES]},
+}
+# the short name and ICE's label keep their form; only case and spacing are made canonical
+AOR_SPELLINGS: dict[str, str] = {
+    _spelling_key(spelling): spelling for aor in (*AORS, HQ_AOR) for spelling in (aor, aor_label(aor))
+}

@@ -1,12 +1,15 @@
 """The kinds of table a release holds, and how each one's fiscal year is found.
 
 A sheet's kind comes from its title banner, else its file name, else its sheet name,
-else its columns. Anything unrecognised is kept as its own table, named after its file.
+else its columns. A kind needs only its event date (any of the names ICE dates it by) and
+what identified it: a sheet without one is kept as its own table, named after its sheet or
+file, and reported. Anything unrecognised is kept as its own table too.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from analysis.vocab.columns import normalize_header
@@ -16,29 +19,30 @@ from analysis.vocab.columns import normalize_header
 class TableKind:
     name: str
     pattern: re.Pattern[str]
-    date_column: str  # the event date that places a record in a fiscal year
-    required: tuple[str, ...]  # columns a sheet of this kind cannot do without
+    # the event dates that place a record in a fiscal year, in order of preference: a sheet is
+    # dated by the first it has (removals without a removal date are dated by their departure)
+    date_columns: tuple[str, ...]
     signature: tuple[str, ...]  # columns that identify the kind when names say nothing
+
+    @property
+    def date_column(self) -> str:
+        """The kind's own event date, as ICE usually names it."""
+        return self.date_columns[0]
+
+    def dated_by(self, columns: Iterable[str]) -> str | None:
+        """The column that dates a sheet or table of this kind with these columns, or None."""
+        present = set(columns)
+        return next((column for column in self.date_columns if column in present), None)
 
 
 KINDS: tuple[TableKind, ...] = (
-    TableKind("book_ins", re.compile(r"book[\s_-]?ins?\b"), "book_in_date", ("book_in_date",), ("book_in_date",)),
-    TableKind(
-        "detainers",
-        re.compile(r"detainer"),
-        "detainer_prepare_date",
-        ("detainer_prepare_date",),
-        ("detainer_prepare_date",),
-    ),
-    TableKind("encounters", re.compile(r"encounter"), "event_date", ("event_date",), ("event_date", "landmark")),
-    TableKind("removals", re.compile(r"removal"), "removal_date", ("removal_date",), ("removal_date",)),
-    TableKind(
-        "arrests",
-        re.compile(r"arrest|apprehension"),
-        "apprehension_date",
-        ("apprehension_date",),
-        ("apprehension_method", "apprehension_date"),
-    ),
+    TableKind("book_ins", re.compile(r"book[\s_-]?ins?\b"), ("book_in_date",), ("book_in_date",)),
+    TableKind("detainers", re.compile(r"detainer"), ("detainer_prepare_date",), ("detainer_prepare_date",)),
+    TableKind("encounters", re.compile(r"encounter"), ("event_date",), ("event_date", "landmark")),
+    TableKind("removals", re.compile(r"removal"), ("removal_date", "departed_date"), ("removal_date",)),
+    # `Arrest Date` is a spelling of apprehension_date (vocab.columns.ALIASES)
+    TableKind("arrests", re.compile(r"arrest|apprehension"), ("apprehension_date",),
+              ("apprehension_method", "apprehension_date")),
 )
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
 KNOWN_TABLES = tuple(kind.name for kind in KINDS)
@@ -46,6 +50,17 @@ KNOWN_TABLES = tuple(kind.name for kind in KINDS)
 NON_RECORD_SHEET = re.compile(
     r"summary|footnote|^notes?$|read\s*me|contents|definitions|methodology|cover|about|totals?$", re.IGNORECASE
 )
+SUMMARY_SHEET = re.compile(r"summary|totals?$", re.IGNORECASE)  # ICE's own totals
+FOOTNOTES_SHEET = re.compile(r"footnote|^notes?$", re.IGNORECASE)  # ICE's own caveats
+
+
+def note_sheet_role(sheet: str) -> str | None:
+    """`summary` or `footnotes` for a sheet of ICE's own totals or notes, else None."""
+    if FOOTNOTES_SHEET.search(sheet.strip()):
+        return "footnotes"
+    if SUMMARY_SHEET.search(sheet.strip()):
+        return "summary"
+    return None
 
 
 def kind_from_text(text: str) -> str | None:
@@ -70,11 +85,21 @@ def detect_kind(title: str, file_stem: str, sheet: str | None, columns: list[str
     return kind_from_columns(columns)
 
 
+_GENERIC_SHEET = re.compile(r"(?i)^(?:sheet|data|export|table|worksheet|report|records|page)?\s*\d*$")
+
+
 def other_table_name(file_stem: str, sheet: str | None) -> str:
-    """Name for a table of an unknown kind: its file name without fiscal years, in snake_case."""
-    base = re.sub(r"(?i)fy\s*\d{2,4}", " ", file_stem)
-    name = normalize_header(base).replace(" ", "_").strip("_")
-    return name or normalize_header(sheet or "table").replace(" ", "_") or "table"
+    """Name for a table of no known kind, in snake_case without fiscal years: its sheet's name (one
+    workbook's sheets of different kinds stay apart), or its file's where the sheet's name says
+    nothing (`Sheet1`, `FY2019`). Never a known kind's name: a `Removals` sheet that is not a
+    removals table becomes `removals_unmatched`."""
+    def folded(text: str) -> str:
+        return normalize_header(re.sub(r"(?i)fy\s*\d{2,4}", " ", text)).replace(" ", "_").strip("_")
+
+    name = folded(sheet or "")
+    if not name or _GENERIC_SHEET.match(name.replace("_", " ")):
+        name = folded(file_stem) or name or "table"
+    return f"{name}_unmatched" if name in KIND_BY_NAME else name
 
 
 _FY = re.compile(r"(?i)\bFY\s*'?(\d{4}|\d{2})\b")
