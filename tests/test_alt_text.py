@@ -15,8 +15,9 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from analysis.figures import alt, style
 from analysis.report.build import Assembly, render_html, render_pdf
-from analysis.report.context import ReportContext, format_count
+from analysis.report.context import ReportContext
 from analysis.report.outputs import OUTPUT_KEY
+from analysis.words import count as format_count
 
 from .chart_cases import CHARTS
 

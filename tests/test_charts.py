@@ -10,8 +10,10 @@ from matplotlib.patches import Rectangle
 
 from analysis.figures import charts
 from analysis.figures.style import PARTIAL_HATCH, render
-from analysis.report.context import format_count
+from analysis.release import PartialYears
 from analysis.vocab.geography import STATES
+from analysis.words import count as format_count
+from analysis.words import share as share_text
 
 SOURCE = "ICE release test, table detainers (SYNTHETIC)"
 LONG_TITLE = ("Synthetic County Facility CA-01 received the most detainers prepared: 1,234; the top 15 of 162 "
@@ -48,11 +50,11 @@ def test_count_and_share_text():
     assert format_count(3, min_cell=11) == "<11"
     assert format_count(0, min_cell=11) == "0"
     assert format_count(float("nan")) == "–"
-    assert charts.share_text(0.4567) == "46%"
-    assert charts.share_text(0.4567, 1) == "45.7%"
-    assert charts.share_text(0.004) == "<1%"
-    assert charts.share_text(0.0004, 1) == "<0.1%"
-    assert charts.share_text(0.0) == "0%"
+    assert share_text(0.4567) == "46%"
+    assert share_text(0.4567, 1) == "45.7%"
+    assert share_text(0.004) == "<1%"
+    assert share_text(0.0004, 1) == "<0.1%"
+    assert share_text(0.0) == "0%"
 
 
 def test_tile_map_draws_every_state_once_with_labels_and_source():
@@ -73,7 +75,7 @@ def test_tile_map_draws_every_state_once_with_labels_and_source():
 def test_monthly_series_marks_partial_years_and_labels_axes():
     monthly = pd.DataFrame({"month": pd.date_range("2022-10-01", periods=18, freq="MS"), "count": np.arange(18) * 100})
     fig = charts.monthly_series(monthly, title="Detainers rose", subtitle="per month", y_label="Detainers per month",
-                                series_label="detainers prepared", source=SOURCE, partial_years=[2024])
+                                series_label="detainers prepared", source=SOURCE, partial=PartialYears({2024}))
     ax = fig.axes[0]
     assert ax.get_ylabel() == "Detainers per month" and ax.get_xlabel().startswith("Month")
     assert list(ax.lines[0].get_ydata()) == list(monthly["count"])
@@ -84,8 +86,8 @@ def test_monthly_series_marks_partial_years_and_labels_axes():
 
 
 def test_fiscal_year_bars_hatch_partial_years_and_write_values():
-    fig = charts.fiscal_year_bars(["FY2024", "FY2025 (partial)"], {"strict": [1200, 3], "broad": [1500, 5]},
-                                  [False, True], title="Declines rose", subtitle="by year", y_label="Declined",
+    fig = charts.fiscal_year_bars([2024, 2025], {"strict": [1200, 3], "broad": [1500, 5]},
+                                  PartialYears({2025}), title="Declines rose", subtitle="by year", y_label="Declined",
                                   source=SOURCE, min_cell=5)
     ax = fig.axes[0]
     bars = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_height() > 0]
@@ -100,7 +102,7 @@ def test_fiscal_year_bars_hatch_partial_years_and_write_values():
 
 def test_stacked_shares_stack_to_one_and_read_top_down_in_the_legend():
     shares = pd.DataFrame({"Booked": [0.6, 0.5], "Declined": [0.3, 0.4], "Open": [0.1, 0.1]}, index=[2024, 2025])
-    fig = charts.stacked_shares(shares, ["FY2024", "FY2025 (partial)"], [False, True], title=LONG_TITLE,
+    fig = charts.stacked_shares(shares, PartialYears({2025}), title=LONG_TITLE,
                                 subtitle="Outcomes", source=SOURCE)
     ax = fig.axes[0]
     tops = {}

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from analysis.metrics import detainers as dm
-from analysis.report.context import ReportContext, SectionSkipped
+from analysis.release import PartialYears
+from analysis.report.context import ReportContext
 from analysis.vocab import convictions
+from analysis.vocab.definitions import ends_in_detainer
 
 D = dt.date
 DECLINED = "Detainer Declined by LEA"
@@ -60,7 +61,7 @@ def small() -> pd.DataFrame:
     })
 
 
-PARTIAL = {"2021": False, "2022": True}
+PARTIAL = PartialYears({2022})
 
 
 # ---------------------------------------------------------------- issued
@@ -153,71 +154,9 @@ def test_ending_in_detainer_folds_case_and_spacing():
     assert len(dm.ending_in_detainer(encounters)) == 3
 
 
-# ---------------------------------------------------------------- choosing what notebook 02 counts
-
-
-class StubContext:
-    """What issued_measure and stop_if_empty use of a ReportContext."""
-
-    def __init__(self, tables: dict[str, list[str]], state: str | None = None) -> None:
-        self.tables = tables
-        self.params = SimpleNamespace(state=state, aor=None, fy_start=None, fy_end=None,
-                                      geography="California (CA)" if state else "United States (all states)")
-        self.said: list[str] = []
-
-    def has(self, table, columns=()):
-        return table in self.tables and all(c in self.tables[table] for c in columns)
-
-    def geography_filter_column(self, table):
-        return "state" if self.params.state else None
-
-    def can_filter(self, table):
-        column = self.geography_filter_column(table)
-        return column is None or column in self.tables[table]
-
-    require = ReportContext.require
-
-    @property
-    def manifest(self):
-        return {"tables": {name: {"columns": dict.fromkeys(columns)} for name, columns in self.tables.items()}}
-
-    def say(self, text):
-        self.said.append(text)
-
-
-ENCOUNTERS = ["aor", "event_date", "processing_disposition"]
-
-
-def test_issued_measure_prefers_detainers():
-    ctx = StubContext({"detainers": ["detainer_prepare_date", "state"], "encounters": ENCOUNTERS})
-    assert dm.issued_measure(ctx) is dm.DETAINERS_PREPARED
-
-
-def test_issued_measure_falls_back_to_encounters_and_names_them():
-    ctx = StubContext({"encounters": ENCOUNTERS})
-    measure = dm.issued_measure(ctx)
-    assert measure.from_encounters and measure.noun == "encounters ending in a detainer"
-
-
-def test_issued_measure_with_a_state_filter_skips_rather_than_show_national_numbers():
-    ctx = StubContext({"encounters": ENCOUNTERS}, state="CA")
-    with pytest.raises(SectionSkipped, match="no state column.*rather than show national numbers"):
-        dm.issued_measure(ctx)
-    assert len(ctx.said) == 1
-
-
-def test_issued_measure_without_either_table_skips_in_one_sentence():
-    ctx = StubContext({"arrests": ["aor"]})
-    with pytest.raises(SectionSkipped, match="This release has no detainers table"):
-        dm.issued_measure(ctx)
-
-
-def test_stop_if_empty():
-    dm.stop_if_empty(StubContext({}), small(), "detainers")  # records: carries on
-    ctx = StubContext({}, state="CA")
-    with pytest.raises(SectionSkipped, match="no detainers for California"):
-        dm.stop_if_empty(ctx, small().iloc[:0], "detainers")
-    assert len(ctx.said) == 1
+def test_an_encounter_ends_in_a_detainer_whatever_the_case_and_spacing():
+    dispositions = pd.Series(["Detainer", "DETAINER", " Detainer ", "detainer\t", "Detainers", "Other", None, ""])
+    assert ends_in_detainer(dispositions).tolist() == [True, True, True, True, False, False, False, False]
 
 
 # ---------------------------------------------------------------- outcomes
@@ -319,9 +258,7 @@ def test_days_to_lift_groups_need_a_minimum_of_records():
 def sample_detainers(sample_project) -> tuple[pd.DataFrame, dict, dict]:
     ctx = ReportContext.from_parameters(release="sample")
     truth = json.loads((sample_project / "data/raw/sample/truth.json").read_text())["detainers"]
-    from analysis.metrics.overview import partial_years
-
-    return ctx.load("detainers"), truth, partial_years(ctx.manifest, "detainers")
+    return ctx.load("detainers"), truth, ctx.data.partial_years("detainers")
 
 
 def test_sample_rows_by_fiscal_year(sample_detainers):

@@ -72,3 +72,74 @@ def test_no_import_cycles():
 def test_every_module_is_in_a_subpackage_or_the_shell():
     loose = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem not in SHELL)
     assert loose == [], f"modules outside a subpackage: {loose}"
+
+
+def external_imports(path: Path) -> set[str]:
+    """Top-level names of the packages outside `analysis` that `path` imports."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+    return found - {"analysis"}
+
+
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo += graph.get(node, set())
+    return seen
+
+
+def test_reachable_follows_imports_of_imports():
+    assert reachable({"a": {"b"}, "b": {"c"}, "c": set(), "d": {"a"}}, "a") == {"a", "b", "c"}
+
+
+def test_measures_vocabulary_and_reading_know_nothing_of_the_report():
+    """metrics/, vocab/ and reading/ take frames and files: they reach no module of report/
+    (the notebook context, its prose) and never import IPython, directly or through another module."""
+    graph = import_graph()
+    paths = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    for name in sorted(paths):
+        if name.split(".")[1:2] not in (["metrics"], ["vocab"], ["reading"]):
+            continue
+        used = reachable(graph, name)
+        assert not [m for m in used if m.startswith("analysis.report")], f"{name} reaches report/: {sorted(used)}"
+        assert not [m for m in used if "IPython" in external_imports(paths[m])], f"{name} reaches IPython"
+
+
+# Each layer imports only layers before it: the order the README's layout section describes.
+LAYERS = (
+    {"errors", "safe_yaml", "paths", "progress", "locking", "atomic", "fingerprint", "escaping"},
+    {"vocab"},
+    {"words"},
+    {"reading"},
+    {"release"},
+    {"metrics"},
+    {"figures"},
+    {"checks"},
+    {"sample", "export"},
+    {"report"},
+    {"sections"},
+    {"cli", "__main__"},
+)
+
+
+def layer_of(module: str) -> int:
+    part = module.split(".")[1]
+    return next(i for i, layer in enumerate(LAYERS) if part in layer)
+
+
+def test_every_module_has_a_layer():
+    assert [name for name in import_graph() if name != "analysis" and not any(
+        name.split(".")[1] in layer for layer in LAYERS)] == []
+
+
+def test_layers_import_only_the_layers_before_them():
+    upward = sorted(f"{a} -> {b}" for a, targets in import_graph().items() if a != "analysis" for b in targets
+                    if layer_of(b) > layer_of(a))
+    assert upward == []

@@ -25,9 +25,22 @@ def run(root: Path, notebook: str, tmp_path: Path, **params) -> tuple[list[dict]
     errors = [o for o in outputs if o.get("output_type") == "error" and o.get("ename") != "SectionSkipped"]
     assert not errors, errors
     items = [o["metadata"][OUTPUT_KEY] for o in outputs if OUTPUT_KEY in o.get("metadata", {})]
-    prose = "\n".join(o["data"]["text/markdown"] for o in outputs
-                      if "text/markdown" in o.get("data", {}) and OUTPUT_KEY not in o.get("metadata", {}))
-    return items, prose
+    return items, prose_of(nb)
+
+
+def prose_of(nb) -> str:
+    """The section's text as the report shows it: markdown cells and the notebook's own
+    Markdown outputs, up to the sentence of a section that stopped."""
+    parts = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            parts.append(cell.source)
+        for o in cell.get("outputs", []):
+            if "text/markdown" in o.get("data", {}) and OUTPUT_KEY not in o.get("metadata", {}):
+                parts.append(o["data"]["text/markdown"])
+        if any(o.get("ename") == "SectionSkipped" for o in cell.get("outputs", [])):
+            break
+    return "\n".join(parts)
 
 
 def figures_of(items: list[dict]) -> dict[str, str]:

@@ -14,6 +14,7 @@ from analysis.report.build import ensure_kernel, execute
 from analysis.report.context import OUTPUT_KEY
 from analysis.report.parameters import ReportParameters
 from tests.conftest import REAL_RELEASE_ID
+from tests.test_notebooks_context import prose_of
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 ISSUED = "02_detainers_issued.ipynb"
@@ -24,7 +25,7 @@ def run(name: str, tmp_path: Path, **parameters) -> dict:
     """Execute one notebook; return its figures and tables (by name), markdown and errors."""
     ensure_kernel()
     nb = execute(NOTEBOOKS / name, tmp_path / name, ReportParameters(**parameters), tmp_path / "failed")
-    found: dict = {"figures": {}, "tables": {}, "markdown": [], "errors": []}
+    found: dict = {"figures": {}, "tables": {}, "markdown": [], "errors": [], "prose": prose_of(nb)}
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             meta = output.get("metadata", {}).get(OUTPUT_KEY)
@@ -60,7 +61,7 @@ def test_outcomes_on_the_sample(sample_project, tmp_path):
     declined = out["tables"]["declined-by-fiscal-year"]
     assert "Declined (strict)" in declined["markdown"] and "Declined (broad)" in declined["markdown"]
     assert "'Detainer Declined by LEA' only" in declined["caption"] and "Center for Immigration Studies" in declined["caption"]
-    prose = " ".join(out["markdown"])
+    prose = out["prose"]
     assert "headline definition of a declined detainer is **broad**" in prose
     assert "ICE does not record why a detainer was declined" in prose and "undercounted" in prose
     assert "at least **50 detainers**" in prose or "at least 50 detainers" in prose
@@ -76,7 +77,7 @@ def test_issued_on_the_real_release_counts_encounters_ending_in_a_detainer(real_
         assert meta["source"].endswith("table encounters, processing disposition 'Detainer'")
     by_year = out["tables"]["issued-by-fiscal-year"]["markdown"]
     assert "45,099" in by_year and "72,502" in by_year  # the README's counts
-    prose = " ".join(out["markdown"])
+    prose = out["prose"]
     assert "This release has no detainers table" in prose and "different measure from detainers prepared" in prose
     assert prose.rstrip().endswith("(encounters record none of these) is skipped.*")
 

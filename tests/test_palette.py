@@ -13,10 +13,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from analysis.figures import charts, enforcement
+from analysis.figures import categories, charts
 from analysis.figures.style import MUTED, NO_DATA, OUTLINE, PALETTE, series_colours
+from analysis.release import PartialYears
 
-from .chart_cases import CHARTS, YEARS
+from .chart_cases import CHARTS
 
 NEUTRALS = {MUTED, NO_DATA, OUTLINE, "#FFFFFF"}
 ALLOWED = {c.lower() for c in (*PALETTE, *NEUTRALS)}
@@ -67,7 +68,7 @@ def _fill_by_label(fig: Figure) -> dict[str, str]:
 def test_many_categories_never_share_a_colour_and_not_recorded_is_grey() -> None:
     names = [f"Form {i}" for i in range(10)] + ["Not recorded"]
     shares = pd.DataFrame([np.full(len(names), 1 / len(names))] * 3, columns=names, index=[2021, 2022, 2023])
-    fig = charts.stacked_shares(shares, YEARS, [False, False, True], title="Form 0 made up 9%", subtitle="Types",
+    fig = charts.stacked_shares(shares, PartialYears({2023}), title="Form 0 made up 9%", subtitle="Types",
                                 source="test")
     fills = _fill_by_label(fig)
     assert list(fills) == [*names[:len(PALETTE)], "All other", "Not recorded"]  # the rest grouped, not recoloured
@@ -80,8 +81,8 @@ def test_many_categories_never_share_a_colour_and_not_recorded_is_grey() -> None
 
 def test_stacked_year_bars_grey_what_is_not_a_category() -> None:
     table = pd.DataFrame({"fiscal_year": [2021, 2022], "Not recorded": [5, 6], "Located": [10, 12], "All other": [3, 4]})
-    fig, _ax = enforcement.stacked_year_bars(table, ["Not recorded", "Located", "All other"], {}, title="t",
-                                             subtitle="s", y_label="Arrests")
+    fig = categories.stacked_year_bars(table, ["Not recorded", "Located", "All other"], PartialYears(), title="t",
+                                       subtitle="s", y_label="Arrests", source="test")
     assert _fill_by_label(fig) == {"Not recorded": MUTED.lower(), "Located": PALETTE[0].lower(),
                                    "All other": MUTED.lower()}
 

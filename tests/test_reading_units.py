@@ -8,7 +8,14 @@ import pyarrow as pa
 import pytest
 
 from analysis.errors import InputFileError
-from analysis.reading.cleaning import clean_strings, fiscal_years, parse_dates, parse_integers, row_hashes
+from analysis.reading.cleaning import (
+    clean_strings,
+    examples_set_missing,
+    fiscal_years,
+    parse_dates,
+    parse_integers,
+    row_hashes,
+)
 from analysis.reading.layout import find_layout
 from analysis.vocab.columns import canonical_columns, canonical_name
 from analysis.vocab.kinds import detect_kind, other_table_name, single_fiscal_year
@@ -127,12 +134,13 @@ def test_every_redaction_spelling_becomes_missing_and_is_counted() -> None:
 
 def test_dates_from_text_iso_and_excel_serials() -> None:
     values = pa.array(["10/1/2015", "2016-03-04", "42005", "9/30/2017 0:00", "2021-01-01T10:00:00", "13/45/2020", "1/2/1850", None])
-    parsed, unparsed, out_of_range, examples = parse_dates(values)
+    parsed, unparsed, out_of_range = parse_dates(values)
     assert parsed.to_pylist() == [
         dt.date(2015, 10, 1), dt.date(2016, 3, 4), dt.date(2015, 1, 1), dt.date(2017, 9, 30), dt.date(2021, 1, 1),
         None, None, None,
     ]
-    assert (unparsed, out_of_range, examples) == (1, 1, ["13/45/2020"])
+    assert (unparsed, out_of_range) == (1, 1)
+    assert examples_set_missing(values, parsed) == ["13/45/2020", "1/2/1850"]  # not understood, and out of range
 
 
 def test_integers_parse_and_count_failures() -> None:

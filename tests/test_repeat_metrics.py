@@ -118,26 +118,6 @@ def test_hide_small_shares():
     assert repeat.hide_small_shares(shares, min_cell=1)["share"].tolist() == [0.1, 0.0, 0.5]
 
 
-def test_comparison_finding_uses_longest_horizon_both_groups_reach():
-    shares = pd.DataFrame({"group": ["declined", "declined", "honoured", "honoured"], "days": [30, 365, 30, 365],
-                           "share": [0.10, 0.40, 0.05, float("nan")]})
-    assert repeat.comparison_finding(shares) == (
-        "10% of people with a declined detainer got another within 30 days, more often than people whose detainer "
-        "was honoured (5%)")
-    shares.loc[3, "share"] = 0.404
-    assert "within a year, about as often as" in repeat.comparison_finding(shares)
-    assert repeat.comparison_finding(shares.assign(share=float("nan"))) is None
-
-
-def test_summary_table_blanks_shares_of_small_cells():
-    overview = pd.DataFrame({"group": ["declined", "honoured"], "people": [10, 50], "with_later": [2, 20],
-                             "share_with_later": [0.2, 0.4], "later_detainers": [3, 30], "days_p25": [5.0, 10.0],
-                             "days_median": [7.0, 20.0], "days_p75": [9.0, 40.0]})
-    table = repeat.summary_table(overview, min_cell=3)
-    assert table["Share"].tolist() == ["", "40.0%"] and table["median"].tolist() == ["", "20"]
-    assert table["Index event"].tolist() == list(repeat.GROUP_LABELS.values())
-
-
 def test_unknown_group_is_an_error(usable):
     with pytest.raises(ValueError):
         repeat.group_mask(usable, "released", "strict")

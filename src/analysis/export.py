@@ -37,9 +37,10 @@ import pyarrow.parquet as pq
 from analysis import __version__
 from analysis.errors import AnalysisError
 from analysis.escaping import csv_header, csv_strings
-from analysis.paths import RELEASE_FILE, check_release_id, display_path, processed_dir, project_root
+from analysis.paths import RELEASE_FILE, check_release_id, display_path, project_root
 from analysis.reading.files import is_data_file
-from analysis.reading.manifest import MANIFEST_NAME, identifier_columns, read_manifest
+from analysis.reading.manifest import MANIFEST_NAME, identifier_columns
+from analysis.release import Release
 
 FORMATS = ("csv", "parquet", "dta")
 LINKAGE_COLUMNS = frozenset({"row_hash"})
@@ -74,13 +75,14 @@ def export_release(release_id: str, fmt: str, out_dir: Path | None = None, table
     """Write the processed tables of `release_id` (already ingested) in format `fmt`."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}: one of {', '.join(FORMATS)}")
-    manifest = read_manifest(processed_dir(release_id))
+    release = Release(release_id)
+    manifest = release.manifest
     chosen = _chosen_tables(manifest, tables)
     out = check_export_dir(out_dir or default_export_dir(release_id))
     out.mkdir(parents=True, exist_ok=True)
     result = ExportResult(out)
     for name in chosen:
-        table = pq.read_table(processed_dir(release_id) / f"{name}.parquet")
+        table = release.arrow(name)
         hidden = identifier_columns(manifest["tables"][name]) | LINKAGE_COLUMNS
         kept = [c for c in table.column_names if c not in hidden]
         result.left_out[name] = [c for c in table.column_names if c in hidden]

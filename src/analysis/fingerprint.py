@@ -12,7 +12,7 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 READER_FOLDERS = ("reading", "vocab")
-READER_SHELL = ("errors.py", "paths.py", "progress.py")  # the shell modules the reader imports
+READER_SHELL = ("errors.py", "paths.py", "progress.py", "words.py")  # the shell modules the reader imports
 READER_PACKAGES = ("pyarrow", "pandas", "numpy", "python-calamine", "openpyxl", "defusedxml")
 
 

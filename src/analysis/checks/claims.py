@@ -81,14 +81,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.parquet as pq
 import yaml
 
+from analysis import words
 from analysis.errors import AnalysisError
 from analysis.escaping import md_text
-from analysis.metrics.overview import partial_years
-from analysis.paths import display_path, processed_dir, project_root
-from analysis.reading.manifest import read_manifest
+from analysis.paths import display_path, project_root
+from analysis.release import Release, partial_years
 from analysis.safe_yaml import YamlRefused, load_yaml
 from analysis.vocab import convictions
 from analysis.vocab.definitions import BUCKETS, DECLINED_DEFINITIONS, DECLINED_DESCRIPTIONS, is_declined, lift_bucket
@@ -560,7 +559,8 @@ class ReleaseData:
 
     def __init__(self, release_id: str) -> None:
         self.release = release_id
-        self.manifest = read_manifest(processed_dir(release_id))
+        self.source = Release(release_id)
+        self.manifest = self.source.manifest
         self._columns: dict[tuple[str, str], pd.Series] = {}
 
     def frame(self, table: str, columns: list[str]) -> pd.DataFrame:
@@ -569,7 +569,7 @@ class ReleaseData:
         if missing:
             types = self.manifest["tables"][table]["columns"]
             text = [c for c in missing if types.get(c, {}).get("type") == "string"]
-            data = pq.read_table(processed_dir(self.release) / f"{table}.parquet", columns=missing, read_dictionary=text)
+            data = self.source.arrow(table, missing, dictionary=text)
             loaded = data.to_pandas(date_as_object=False)
             for column in missing:
                 self._columns[(table, column)] = loaded[column]
@@ -592,7 +592,7 @@ def unavailable(measure: Measure, data: ReleaseData) -> str | None:
     for fy in measure.filters.get("fiscal_year", []):
         if fy not in years:
             return f"the {measure.table} table covers {span}, not FY{fy}"
-        if partial.get(str(fy)):
+        if fy in partial:
             last = info["fiscal_year_coverage"][str(fy)]["last"]
             return f"FY{fy} is only partly covered by the {measure.table} table (records to {last})"
     if (dates := measure.date_filter()) is not None:
@@ -922,13 +922,11 @@ def describe(measure: Measure) -> str:
 
 def format_value(value: float | None, statistic: str, min_cell: int = 1) -> str:
     """A value as the report shows it; counts below `min_cell` (but above zero) as `<min_cell`."""
-    if value is None or pd.isna(value):
-        return "–"
-    if statistic == "share":
-        return f"{100 * value:.1f}%"
-    if 0 < value < min_cell:
-        return f"<{min_cell}"
-    text = f"{round(value):,}"
+    if value is None or pd.isna(value) or statistic == "share":
+        return words.percent(value, 1)
+    if words.is_small(value, min_cell):  # the value itself: a monthly average below one is small too
+        return words.small_label(min_cell)
+    text = words.count(value)
     return f"{text} a month" if statistic == "per_month" else text
 
 
@@ -938,7 +936,7 @@ def _gap_words(result: ClaimResult, min_cell: int) -> str:
     if claim.statistic == "share":
         return f"{abs(100 * gap):.1f} percentage points {'higher' if gap > 0 else 'lower'}"
     relative = f" ({100 * gap / claim.published:+.1f}%)" if claim.published else ""
-    if 0 < result.value < min_cell:
+    if words.is_small(result.value, min_cell):
         return "lower than published" if gap < 0 else "higher than published"
     unit = " a month" if claim.statistic == "per_month" else ""
     return f"{abs(round(gap)):,}{unit} {'more' if gap > 0 else 'fewer'}{relative}"
@@ -1013,7 +1011,7 @@ def spellings_text(result: ClaimResult, min_cell: int = 1) -> str:
         found = "; ".join(f"{spelling} ({format_value(records, 'count', min_cell)})" for spelling, records in match.spellings)
         text = f"{match.facility}: {found or 'no spelling in this release'}"
         if match.unmatched and match.spellings:
-            text += f"; pattern{'s' if len(match.unmatched) > 1 else ''} matching nothing here: " + ", ".join(
+            text += f"; {words.plural(len(match.unmatched), 'pattern')} matching nothing here: " + ", ".join(
                 f"'{p}'" for p in match.unmatched)
         parts.append(text)
     return ". ".join(parts)
@@ -1037,7 +1035,7 @@ def verdict_counts(results: list[ClaimResult]) -> dict[str, int]:
 def summary_sentence(results: list[ClaimResult], release_id: str, synthetic: bool = False) -> str:
     counts = verdict_counts(results)
     files = len({r.claim.file for r in results})
-    text = (f"**{len(results)} published figures** from {files} source file{'s' if files != 1 else ''} were checked "
+    text = (f"**{len(results)} published figures** from {files} {words.plural(files, 'source file')} were checked "
             f"against release {md_text(release_id)}: {counts[REPRODUCED]} reproduced, {counts[DIFFERS]} differ, "
             f"{counts[DIFFERENT_MEASURE]} compared through a different measure, and {counts[CANNOT]} cannot be "
             "checked with this release.")

@@ -38,18 +38,16 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from analysis import words
 from analysis.errors import ReleaseError
 from analysis.escaping import md_code as code
 from analysis.figures import alt
 from analysis.figures.style import MUTED, add_source, label_axes, mark_partial_bars, new_figure, series_colours
-from analysis.metrics.overview import partial_years
 from analysis.paths import processed_dir
-from analysis.reading.manifest import MANIFEST_NAME, identifier_columns, read_manifest
-from analysis.report.context import ReportContext, SectionSkipped, format_count
+from analysis.reading.manifest import MANIFEST_NAME, identifier_columns
+from analysis.release import Release, partial_years
 from analysis.vocab.columns import IDENTIFIER_COLUMNS, is_identifier, normalize_header
-from analysis.vocab.fiscal import year_runs
 from analysis.vocab.geography import short_aor
 
 CODED_MAX_DISTINCT = 250  # countries of citizenship (~200 seen) are coded; jail names (thousands) are not
@@ -121,7 +119,7 @@ class Recode:
     years: tuple[int, ...]
 
     def text(self, min_cell: int = 1) -> str:
-        return f"{_value(self.previous)} → {_value(self.current)} ({count_text(self.records, min_cell)} records)"
+        return f"{_value(self.previous)} → {_value(self.current)} ({words.count_in_prose(self.records, min_cell)} records)"
 
 
 @dataclass(frozen=True)
@@ -212,8 +210,8 @@ def is_ingested(release_id: str) -> bool:
     return (processed_dir(release_id) / MANIFEST_NAME).is_file()
 
 
-def _read(release_id: str, table: str, columns: list[str], years: list[int] | None = None) -> pa.Table:
-    data = pq.read_table(processed_dir(release_id) / f"{table}.parquet", columns=list(dict.fromkeys(columns)))
+def _read(release: Release, table: str, columns: list[str], years: list[int] | None = None) -> pa.Table:
+    data = release.arrow(table, columns)
     if years is not None:
         data = data.filter(pc.is_in(data.column("fiscal_year"), pa.array(years, data.column("fiscal_year").type)))
     return data
@@ -240,17 +238,17 @@ def compare_releases(current: str, previous: str) -> ReleaseComparison:
     for release_id in (current, previous):
         if not is_ingested(release_id):
             raise ReleaseError(f"release {release_id!r} is not ingested; run `analysis ingest {release_id}` first")
-    new, old = read_manifest(processed_dir(current)), read_manifest(processed_dir(previous))
-    shared = sorted(set(new["tables"]) & set(old["tables"]))
-    tables = {name: compare_table(name, current, previous, new, old) for name in shared}
+    new, old = Release(current), Release(previous)
+    shared = sorted(set(new.tables()) & set(old.tables()))
+    tables = {name: compare_table(name, new, old) for name in shared}
     return ReleaseComparison(
         current=current,
         previous=previous,
-        tables_added=sorted(set(new["tables"]) - set(old["tables"])),
-        tables_dropped=sorted(set(old["tables"]) - set(new["tables"])),
+        tables_added=sorted(set(new.tables()) - set(old.tables())),
+        tables_dropped=sorted(set(old.tables()) - set(new.tables())),
         tables=tables,
-        current_years=coverage(new),
-        previous_years=coverage(old),
+        current_years=coverage(new.manifest),
+        previous_years=coverage(old.manifest),
     )
 
 
@@ -258,7 +256,8 @@ def coverage(manifest: dict) -> dict[str, list[int]]:
     return {name: sorted(int(fy) for fy in info["rows_by_fiscal_year"]) for name, info in sorted(manifest["tables"].items())}
 
 
-def compare_table(name: str, current: str, previous: str, new: dict, old: dict) -> TableComparison:
+def compare_table(name: str, current: Release, previous: Release) -> TableComparison:
+    new, old = current.manifest, previous.manifest
     new_info, old_info = new["tables"][name], old["tables"][name]
     comparison = TableComparison(name, years_table(old, new, name))
     new_columns, old_columns = new_info["columns"], old_info["columns"]
@@ -311,8 +310,8 @@ def years_table(old: dict, new: dict, table: str) -> pd.DataFrame:
             "previous": before,
             "current": after,
             "difference": (after or 0) - (before or 0),
-            "previous_partial": bool(old_partial.get(str(fy))),
-            "current_partial": bool(new_partial.get(str(fy))),
+            "previous_partial": fy in old_partial,
+            "current_partial": fy in new_partial,
         })
     frame = pd.DataFrame(rows, columns=["fiscal_year", "previous", "current", "difference",
                                         "previous_partial", "current_partial"])
@@ -344,8 +343,8 @@ def _spelling_years(sheets: list[dict], table: str, spellings: list[str]) -> tup
     return tuple(sorted({int(s["fiscal_year"]) for s in using}))
 
 
-def _distinct_values(release_id: str, table: str, columns: list[str]) -> dict[str, set[str]]:
-    data = _read(release_id, table, columns)
+def _distinct_values(release: Release, table: str, columns: list[str]) -> dict[str, set[str]]:
+    data = _read(release, table, columns)
     return {c: set(pc.unique(_as_text(data.column(c))).drop_null().to_pylist()) for c in columns}
 
 
@@ -499,38 +498,14 @@ def value_pairs(column: str, old: pd.DataFrame, new: pd.DataFrame) -> list[Recod
 # ---------------------------------------------------------------- words
 
 
-def count_text(value: int | float, min_cell: int = 1) -> str:
-    """A count for prose: thousands separators, and `fewer than N` for small cells."""
-    if 0 < abs(value) < min_cell:
-        return f"fewer than {min_cell}"
-    return format_count(abs(value)) if value < 0 else format_count(value)
-
-
-def _share(part: float, whole: float) -> str:
-    return f"{100 * part / whole:.1f}%" if whole else "–"
-
-
-def _years(years: list[int]) -> str:
-    labels = [f"FY{fy}" for fy in years]
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
-
-
-def _quoted(values: list[str], limit: int = 4) -> str:
-    shown = [code(v) for v in values[:limit]]
-    more = f" and {len(values) - limit} more" if len(values) > limit else ""
-    return ", ".join(shown) + more
 
 
 def _value(value: str | None) -> str:
     return MISSING_VALUE if value is None else code(value)
 
 
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def _code_list(names: list[str] | tuple[str, ...]) -> str:
-    return _join([code(n) for n in names])
+    return words.and_list([code(n) for n in names])
 
 
 def recodings(categories: pd.DataFrame) -> list[tuple[str, str, str, int]]:
@@ -556,12 +531,12 @@ def _largest_revision(table: TableComparison, min_cell: int) -> str:
     revisions = table.revisions
     size = revisions["difference"].abs().iloc[0]
     top = revisions[revisions["difference"].abs() == size]
-    names = [f"{r.area} (FY{r.fiscal_year}, {'+' if r.difference > 0 else '−'}{count_text(size, min_cell)})"
+    names = [f"{r.area} (FY{r.fiscal_year}, {'+' if r.difference > 0 else '−'}{words.count_in_prose(size, min_cell)})"
              for r in top.itertuples()]
     if len(names) > 3:
         shown = ", ".join(names[:3]) + f" and {len(names) - 3} more"
     else:
-        shown = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        shown = words.and_list(names)
     area = "state" if table.geography == "state" else "area of responsibility"
     verb = "is" if len(names) == 1 else f"is shared by {len(names)} areas:"
     return f"The largest {table.name} revision by {area} {verb} {shown}."
@@ -574,16 +549,16 @@ def table_notes(table: TableComparison, min_cell: int = 1) -> list[str]:
     for _, row in table.years.iterrows():
         fy, before, after, diff = int(row["fiscal_year"]), row["previous"], row["current"], int(row["difference"])
         if pd.isna(before):
-            notes.append(f"FY{fy} {name} are new in this release ({count_text(int(after), min_cell)} records"
+            notes.append(f"FY{fy} {name} are new in this release ({words.count_in_prose(int(after), min_cell)} records"
                          + (", a partial year)." if row["current_partial"] else ")."))
         elif pd.isna(after):
-            notes.append(f"FY{fy} {name} are no longer in this release (the previous one had {count_text(int(before), min_cell)}).")
+            notes.append(f"FY{fy} {name} are no longer in this release (the previous one had {words.count_in_prose(int(before), min_cell)}).")
         elif diff:
             direction = "up" if diff > 0 else "down"
             partial = " (the previous release had only part of the year)" if row["previous_partial"] and not row["current_partial"] else ""
-            notes.append(f"FY{fy} {name} were revised {direction} by {count_text(abs(diff), min_cell)} "
-                         f"({_share(abs(diff), int(before))}), from {count_text(int(before), min_cell)} to "
-                         f"{count_text(int(after), min_cell)}{partial}.")
+            notes.append(f"FY{fy} {name} were revised {direction} by {words.count_in_prose(abs(diff), min_cell)} "
+                         f"({words.percent_of(abs(diff), int(before))}), from {words.count_in_prose(int(before), min_cell)} to "
+                         f"{words.count_in_prose(int(after), min_cell)}{partial}.")
     notes += [rename.sentence(name) for rename in table.renamed]
     if table.columns_added:
         notes.append(f"The {name} table has new columns: {', '.join(table.columns_added)}.")
@@ -599,7 +574,7 @@ def table_notes(table: TableComparison, min_cell: int = 1) -> list[str]:
     relabelled = recodings(unexplained)
     for column, old_value, new_value, records in relabelled:
         notes.append(f"In {name}.{column}, {code(old_value)} no longer appears and {code(new_value)} appears with the "
-                     f"same number of records ({count_text(records, min_cell)}): most likely a relabelling.")
+                     f"same number of records ({words.count_in_prose(records, min_cell)}): most likely a relabelling.")
     explained |= {(c, v) for c, old_value, new_value, _ in relabelled for v in (old_value, new_value)}
     rest = table.categories
     if not rest.empty:
@@ -607,15 +582,15 @@ def table_notes(table: TableComparison, min_cell: int = 1) -> list[str]:
     for (coded, change), group in rest.groupby(["column", "change"], sort=False):
         values = sorted(group["value"].astype(str))
         verb = "appear for the first time" if change == "appeared" else "no longer appear"
-        notes.append(f"In {name}.{coded}, {len(values)} value{'s' if len(values) != 1 else ''} {verb} in "
-                     f"{_years(table.shared_years)}: {_quoted(values)}.")
+        notes.append(f"In {name}.{coded}, {len(values)} {words.plural(len(values), 'value')} {verb} in "
+                     f"{words.fy_list(table.shared_years)}: {words.limited_list([code(v) for v in values])}.")
     if not table.revisions.empty:
         notes.append(_largest_revision(table, min_cell))
     matched = table.records
     if matched is not None and (matched.total("changed") or matched.total("dropped") or matched.total("added")):
-        parts = [f"{count_text(matched.total(k), min_cell)} {k}" for k in ("dropped", "added", "changed")]
-        by_column = ", ".join(f"{c} {count_text(n, min_cell)}" for c, n in matched.changed_by_column.items())
-        notes.append(f"Matching {name} records of {_years(table.shared_years)} on their content: {', '.join(parts)}"
+        parts = [f"{words.count_in_prose(matched.total(k), min_cell)} {k}" for k in ("dropped", "added", "changed")]
+        by_column = ", ".join(f"{c} {words.count_in_prose(n, min_cell)}" for c, n in matched.changed_by_column.items())
+        notes.append(f"Matching {name} records of {words.fy_list(table.shared_years)} on their content: {', '.join(parts)}"
                      + (f" (changed in {by_column})." if by_column else "."))
     return notes
 
@@ -629,7 +604,7 @@ def recode_notes(table: str, recodes: list[Recode], min_cell: int = 1, limit: in
     for column, found in by_column.items():
         shown = "; ".join(r.text(min_cell) for r in found[:limit])
         more = f"; and {len(found) - limit} more value pairs" if len(found) > limit else ""
-        years = _years(sorted({fy for r in found for fy in r.years}))
+        years = words.fy_list(sorted({fy for r in found for fy in r.years}))
         notes.append(f"In {table}.{column}, records that match on every other column carry new values in {years}: "
                      f"{shown}{more}.")
     return notes
@@ -637,7 +612,7 @@ def recode_notes(table: str, recodes: list[Recode], min_cell: int = 1, limit: in
 
 def coverage_text(years: dict[str, list[int]]) -> str:
     """`arrests FY2016–FY2017, removals FY2016`: the tables and fiscal years a release holds."""
-    return "; ".join(f"{name} {year_runs(fys) or 'no fiscal year'}" for name, fys in years.items()) or "no table"
+    return "; ".join(f"{name} {words.fy_runs(fys) or 'no fiscal year'}" for name, fys in years.items()) or "no table"
 
 
 def reader_notes(comparison: ReleaseComparison, min_cell: int = 1) -> list[str]:
@@ -671,11 +646,11 @@ def headline(comparison: ReleaseComparison) -> str:
                  for _, r in t.revised_years.iterrows()]
     parts = []
     if added:
-        parts.append(f"adds {_years(added)}")
+        parts.append(f"adds {words.fy_list(added)}")
     if revisions:
         _, name, row = max(revisions, key=lambda item: item[0])
         direction = "up" if row["difference"] > 0 else "down"
-        parts.append(f"revises FY{int(row['fiscal_year'])} {name} {direction} by {format_count(abs(row['difference']))}")
+        parts.append(f"revises FY{int(row['fiscal_year'])} {name} {direction} by {words.count(abs(row['difference']))}")
     if not parts:
         return (f"Release {comparison.current} keeps the record counts of {comparison.previous}"
                 if not comparison.unchanged else f"Release {comparison.current} is unchanged from {comparison.previous}")
@@ -685,27 +660,21 @@ def headline(comparison: ReleaseComparison) -> str:
 # ---------------------------------------------------------------- report section
 
 
-def comparison_for_report(ctx: ReportContext) -> ReleaseComparison:
-    """The comparison the release-changes section shows; says in one sentence why, and stops the
-    section, when no previous release is named or it is not ingested."""
-    previous = ctx.params.previous_release
+def unavailable(previous: str | None) -> str | None:
+    """Why the release-changes section cannot compare (one sentence), or None when it can."""
     if previous is None:
-        sentence = ("No previous release was named (`--previous-release`, or `previous_release` in the release's "
-                    "release.yml), so the comparison with an earlier release is skipped.")
-    elif not is_ingested(previous):
-        sentence = (f"The previous release {previous!r} is not ingested in this project (run `analysis ingest "
-                    f"{previous}`), so the comparison with it is skipped.")
-    else:
-        return compare_releases(ctx.release, previous)
-    ctx.say(f"*{sentence}*")
-    raise SectionSkipped(sentence)
+        return ("No previous release was named (`--previous-release`, or `previous_release` in the release's "
+                "release.yml), so the comparison with an earlier release is skipped.")
+    if not is_ingested(previous):
+        return (f"The previous release {previous!r} is not ingested in this project (run `analysis ingest "
+                f"{previous}`), so the comparison with it is skipped.")
+    return None
 
 
 def _hide_small_changes(frame: pd.DataFrame, pairs: list[tuple[str, str, str]], min_cell: int) -> pd.DataFrame:
     """Blank a change where either count is a small cell: it would give the suppressed count away."""
     for before, after, change in pairs:
-        small = ((frame[before] > 0) & (frame[before] < min_cell)) | ((frame[after] > 0) & (frame[after] < min_cell))
-        frame[change] = frame[change].astype("Float64").mask(small)
+        frame = words.hide_small(frame.astype({change: "Float64"}), change, [before, after], min_cell)
     return frame
 
 
@@ -750,7 +719,7 @@ def recodes_frame(comparison: ReleaseComparison) -> pd.DataFrame:
     """Value pairs of coded columns among records that match on every other column, largest first."""
     rows = [{"Table": name, "Column": r.column, "Previous value": MISSING_VALUE if r.previous is None else r.previous,
              "Current value": MISSING_VALUE if r.current is None else r.current, "Records": r.records,
-             "Fiscal years": year_runs(list(r.years))}
+             "Fiscal years": words.fy_runs(list(r.years))}
             for name, table in comparison.tables.items() if table.records for r in table.records.recodes]
     return pd.DataFrame(rows, columns=["Table", "Column", "Previous value", "Current value", "Records", "Fiscal years"])
 
@@ -825,14 +794,6 @@ def revision_figure(comparison: ReleaseComparison, source: str):
 # ---------------------------------------------------------------- terminal
 
 
-def _fmt(value: int | float | None) -> str:
-    return "–" if value is None or pd.isna(value) else f"{int(value):,}"
-
-
-def _signed(value: int) -> str:
-    return f"{value:+,}" if value else "0"
-
-
 def format_comparison(comparison: ReleaseComparison) -> str:
     """The readable summary `analysis diff` prints."""
     lines = [f"Release {comparison.current} (current) compared with {comparison.previous} (previous)",
@@ -855,10 +816,10 @@ def _table_lines(table: TableComparison, comparison: ReleaseComparison) -> list[
     lines = ["", f"{table.name}", f"  {'fiscal year':<18}{'previous':>15}{'current':>15}{'change':>22}"]
     for _, row in table.years.iterrows():
         label = f"FY{int(row['fiscal_year'])}" + (" (partial)" if row["current_partial"] or row["previous_partial"] else "")
-        change = _signed(int(row["difference"]))
+        change = words.signed(int(row["difference"]))
         if not pd.isna(row["previous"]) and not pd.isna(row["current"]) and row["difference"]:
             change += f" ({100 * row['difference'] / row['previous']:+.1f}%)" if row["previous"] else ""
-        lines.append(f"  {label:<18}{_fmt(row['previous']):>15}{_fmt(row['current']):>15}{change:>22}")
+        lines.append(f"  {label:<18}{words.count(row['previous']):>15}{words.count(row['current']):>15}{change:>22}")
     lines.append("  columns renamed: " + ("; ".join(r.describe() for r in table.renamed) or "none"))
     lines.append(f"  columns added: {', '.join(table.columns_added) or 'none'}; dropped: {', '.join(table.columns_dropped) or 'none'}")
     if table.possible_renames:
@@ -869,7 +830,7 @@ def _table_lines(table: TableComparison, comparison: ReleaseComparison) -> list[
         return lines
     shown = [f"{column} {change} '{value}' ({max(before, after):,})" for column, value, change, before, after
              in table.categories[["column", "value", "change", "previous", "current"]].itertuples(index=False)]
-    lines.append(f"  categories ({_years(table.shared_years)}): " + (", ".join(shown) or "no value appeared or vanished"))
+    lines.append(f"  categories ({words.fy_list(table.shared_years)}): " + (", ".join(shown) or "no value appeared or vanished"))
     if table.records is not None and table.records.recodes:
         lines.append("  recoded (records matching on every other column): " + "; ".join(
             f"{r.column} {r.text()}" for r in table.records.recodes[:10])

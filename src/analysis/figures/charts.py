@@ -1,10 +1,12 @@
-"""Figures shared by notebooks, in the house style of figures.py: a tile-grid map of the states,
-a monthly series, bars by fiscal year, stacked shares by fiscal year, ranked bars, and a box
-plot of durations.
+"""Charts of the detainer sections, in the house style (`style.py`): a tile-grid map of the
+states, a monthly series, bars by fiscal year, stacked shares by fiscal year, ranked bars, and
+a box plot of durations. Titles and subtitles are wrapped by measuring the rendered text.
 
-Each function takes aggregates (never records) and the texts the figure must carry (a title
-stating the finding, axis labels with units, the source line) and returns a matplotlib Figure
-for `ReportContext.show_figure`. Counts below the report's `min_cell` are labelled `<min_cell`.
+The contract of every chart in `figures/`: it takes aggregates (never records) and the texts
+the figure must carry (a title stating the finding, a subtitle, axis labels with units, the
+source line) and returns a matplotlib Figure with all of them drawn, ready for
+`ReportContext.show_figure`. Counts below the report's `min_cell` are labelled `<min_cell`;
+partial fiscal years (`PartialYears`) are hatched and named.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from analysis import words
 from analysis.figures import alt
 from analysis.figures.style import (
     MUTED,
@@ -29,30 +32,24 @@ from analysis.figures.style import (
     OUTLINE,
     PALETTE,
     PARTIAL_HATCH,
+    PARTIAL_LABEL,
     STYLE,
     add_source,
+    hatch_partial,
     label_axes,
     new_figure,
+    partial_handle,
     percent,
     series_colours,
     thousands,
     title_pad,
 )
-from analysis.report.context import format_count
+from analysis.release import NO_PARTIAL_YEARS, PartialYears
 from analysis.vocab.fiscal import fiscal_year_bounds
 from analysis.vocab.geography import STATES
 
 MAP_COLORMAP = "Blues"  # sequential, single hue: readable with colour-vision deficiencies and in grey
 MIN_WRAP = 24  # never wrap a title or subtitle narrower than this many characters
-
-
-def share_text(value: float | None, digits: int = 0) -> str:
-    """A share as a percentage; a share that would round to zero but is not zero is `<1%` (`<0.1%`)."""
-    if value is None or pd.isna(value):
-        return "–"
-    if 0 < value and round(100 * value, digits) == 0:
-        return f"<{10 ** -digits:g}%"
-    return f"{100 * value:.{digits}f}%"
 
 
 def _wrap(label: str, width: int) -> str:
@@ -107,14 +104,14 @@ def tile_map(values: Mapping[str, float], *, title: str, subtitle: str, legend_l
     shown = [float(v) for code, v in values.items() if code in STATES and not pd.isna(v)]
     norm = Normalize(vmin=0, vmax=max(shown) if shown and max(shown) > 0 else 1)
     cmap = colormaps[MAP_COLORMAP]
-    fmt = share_text if value_format == "share" else format_count
+    fmt = words.share if value_format == "share" else words.count
     for code, (_name, _aors, col, row) in STATES.items():
         value = values.get(code)
         level = None if value is None or pd.isna(value) else float(norm(float(value)))
         colour = NO_DATA if level is None else cmap(0.08 + 0.92 * level)
         ax.add_patch(Rectangle((col, -row), 0.92, 0.92, facecolor=colour, edgecolor="white", linewidth=1))
         ink = "white" if level is not None and level > 0.55 else "#222222"
-        text = labels.get(code) if labels and code in labels else ("–" if level is None else fmt(value))
+        text = labels.get(code) if labels and code in labels else (words.DASH if level is None else fmt(value))
         ax.text(col + 0.46, -row + 0.6, code, ha="center", va="center", fontsize=8, fontweight="bold", color=ink)
         ax.text(col + 0.46, -row + 0.28, text, ha="center", va="center", fontsize=6.5, color=ink)
     columns = max(col for *_, col, _row in STATES.values()) + 1
@@ -135,7 +132,7 @@ def tile_map(values: Mapping[str, float], *, title: str, subtitle: str, legend_l
 def _tile_map_alt(fig: Figure, title: str, values: Mapping[str, float], legend_label: str, value_format: str) -> None:
     shown = sorted(((float(v), code) for code, v in values.items() if code in STATES and not pd.isna(v)),
                    key=lambda item: (-item[0], item[1]))
-    numbers: list[alt.Part] = [share_text(v) if value_format == "share" else v for v, _code in shown]
+    numbers: list[alt.Part] = [words.share(v) if value_format == "share" else v for v, _code in shown]
     grey = len(STATES) - len(shown)
     alt.attach(fig, title, f"Map of the 50 states and DC, one equal tile each, shaded by {alt.noun(legend_label)}: ",
                *alt.ranking([STATES[code][0] for _v, code in shown], numbers),
@@ -154,14 +151,14 @@ def cmap_mappable(cmap, norm: Normalize):
 
 
 def monthly_series(monthly: pd.DataFrame, *, title: str, subtitle: str, y_label: str, source: str,
-                   series_label: str, partial_years: Sequence[int] = (), note: str | None = None) -> Figure:
+                   series_label: str, partial: PartialYears = NO_PARTIAL_YEARS, note: str | None = None) -> Figure:
     """Counts per month (`month`, `count` of detainer_metrics.monthly_counts) as a line; months
-    in partial fiscal years are shaded and hatched, and the legend says so."""
+    in the `partial` fiscal years are shaded and hatched, and the legend says so."""
     fig, ax = _figure(title, height=3.4, subtitle=subtitle)
     months = pd.to_datetime(monthly["month"])
     ax.plot(months, monthly["count"], color=PALETTE[0], linewidth=1.6, marker="o", markersize=2.5,
             label=series_label)
-    for fy in sorted(set(partial_years)):
+    for fy in sorted(partial):
         start, end = fiscal_year_bounds(int(fy))
         first = max(pd.Timestamp(start), months.min()) - pd.Timedelta(days=15)
         last = min(pd.Timestamp(end), months.max()) + pd.Timedelta(days=15)
@@ -173,7 +170,7 @@ def monthly_series(monthly: pd.DataFrame, *, title: str, subtitle: str, y_label:
     ax.xaxis.set_minor_locator(mdates.MonthLocator())
     label_axes(ax, x="Month (ticks at the start of each fiscal year)", y=y_label)
     ax.legend(loc="lower left", fontsize=8, frameon=False)
-    hatched = ", ".join(f"FY{fy}" for fy in sorted(set(partial_years)))
+    hatched = ", ".join(f"FY{fy}" for fy in sorted(partial))
     alt.attach(fig, title, f"Line chart of {alt.noun(series_label)} per calendar month, ",
                *month_extremes(months, monthly["count"]),
                f"; the months of partial fiscal years ({hatched}) are hatched." if hatched else ".")
@@ -191,10 +188,11 @@ def month_extremes(months: pd.Series, counts: pd.Series) -> list[alt.Part]:
             values[low], f" in {dates[low]:%B %Y}"]
 
 
-def fiscal_year_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]], partial: Sequence[bool], *,
+def fiscal_year_bars(years: Sequence[int], series: Mapping[str, Sequence[float]], partial: PartialYears, *,
                      title: str, subtitle: str, y_label: str, source: str, min_cell: int = 1,
                      note: str | None = None) -> Figure:
     """One bar per fiscal year for each series (side by side), value labels on top, partial years hatched."""
+    labels, flags = words.fy_labels(years, partial), partial.flags(years)
     fig, ax = _figure(title, height=3.6, subtitle=subtitle)
     count = max(len(series), 1)
     width = 0.8 / count
@@ -204,16 +202,16 @@ def fiscal_year_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]
         offsets = positions + (i - (count - 1) / 2) * width
         bars = ax.bar(offsets, list(values), width=width, color=colours[i], label=name)
         for bar, value in zip(bars, values, strict=True):
-            ax.annotate(format_count(value, min_cell), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ax.annotate(words.count(value, min_cell), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", fontsize=7)
-        _hatch(bars, partial)
+        hatch_partial(bars, flags)
     ax.set_xticks(positions)
     ax.set_xticklabels([label.replace(" (partial)", "\n(partial)") for label in labels])
     tallest = max((float(v) for values in series.values() for v in values if not pd.isna(v)), default=0.0)
     # headroom for the value labels, and for the legend above the bars
-    ax.set_ylim(0, max(tallest, 1.0) * (1.15 + 0.12 * (count + any(partial)) if count > 1 or any(partial) else 1.15))
+    ax.set_ylim(0, max(tallest, 1.0) * (1.15 + 0.12 * (count + any(flags)) if count > 1 or any(flags) else 1.15))
     label_axes(ax, x="Fiscal year (1 October to 30 September)", y=y_label)
-    _legend_with_partial(ax, partial, show_series=count > 1)
+    _legend_with_partial(ax, flags, show_series=count > 1)
     parts: list[alt.Part] = [f"Bar chart of {alt.noun(y_label)} per fiscal year"]
     for i, (name, values) in enumerate(series.items()):
         parts += [(f"; {alt.one_line(name)}: " if i else f", {alt.one_line(name)}: ") if count > 1 else ": ",
@@ -222,11 +220,13 @@ def fiscal_year_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]
     return _finish(fig, ax, title, subtitle, source, note)
 
 
-def stacked_shares(shares: pd.DataFrame, labels: Sequence[str], partial: Sequence[bool], *, title: str,
-                   subtitle: str, source: str, note: str | None = None, label_width: int = 38) -> Figure:
-    """100% stacked bars: one per fiscal year (rows of `shares`), categories as columns in
-    order (`All other` and `Not recorded` in grey; beyond the palette's colours, the last
-    categories grouped as `All other`); shares of 5% or more are written on the bar; partial years hatched."""
+def stacked_shares(shares: pd.DataFrame, partial: PartialYears, *, title: str, subtitle: str, source: str,
+                   note: str | None = None, label_width: int = 38) -> Figure:
+    """100% stacked bars: one per fiscal year (rows of `shares`, indexed by fiscal year),
+    categories as columns in order (`All other` and `Not recorded` in grey; beyond the palette's
+    colours, the last categories grouped as `All other`); shares of 5% or more are written on
+    the bar; partial years hatched."""
+    labels, flags = words.fy_labels(shares.index, partial), partial.flags(shares.index)
     shares = fold_categories(shares)
     fig, ax = _figure(title, height=4.0, subtitle=subtitle)
     positions = np.arange(len(shares))
@@ -235,11 +235,11 @@ def stacked_shares(shares: pd.DataFrame, labels: Sequence[str], partial: Sequenc
         values = shares[column].to_numpy(dtype=float)
         bars = ax.bar(positions, values, bottom=bottom, width=0.65, color=colour, label=_wrap(column, label_width),
                       edgecolor="white", linewidth=0.5)
-        _hatch(bars, partial)
+        hatch_partial(bars, flags)
         for x, y, value in zip(positions, bottom, values, strict=True):
             if value >= 0.05:
                 ink = "white" if colour in (PALETTE[0], PALETTE[3], PALETTE[7], PALETTE[5]) else "#222222"
-                ax.text(x, y + value / 2, share_text(value), ha="center", va="center", fontsize=7, color=ink)
+                ax.text(x, y + value / 2, words.share(value), ha="center", va="center", fontsize=7, color=ink)
         bottom += values
     ax.set_xticks(positions)
     ax.set_xticklabels([label.replace(" (partial)", "\n(partial)") for label in labels])
@@ -248,9 +248,9 @@ def stacked_shares(shares: pd.DataFrame, labels: Sequence[str], partial: Sequenc
     ax.yaxis.set_major_formatter(FuncFormatter(percent))
     handles, names = ax.get_legend_handles_labels()
     handles, names = handles[::-1], names[::-1]  # legend top to bottom as the stack reads
-    if any(partial):
-        handles.append(Patch(facecolor="white", edgecolor=MUTED, hatch=PARTIAL_HATCH))
-        names.append("partial fiscal year")
+    if any(flags):
+        handles.append(partial_handle())
+        names.append(PARTIAL_LABEL)
     ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False)
     alt.attach(fig, title, *stacked_shares_alt(shares, labels))
     return _finish(fig, ax, title, subtitle, source, note)
@@ -271,7 +271,7 @@ def stacked_shares_alt(shares: pd.DataFrame, labels: Sequence[str]) -> list[alt.
     """Each category's share in the first and the last fiscal year shown."""
     rows = [0, len(shares) - 1] if len(shares) > 1 else [0]
     years = [f"{alt.one_line(labels[row])}: " + ", ".join(
-        f"{alt.one_line(column)} {share_text(shares.iloc[row][column])}" for column in shares.columns) for row in rows]
+        f"{alt.one_line(column)} {words.share(shares.iloc[row][column])}" for column in shares.columns) for row in rows]
     span = "first and last fiscal year" if len(rows) > 1 else "fiscal year"
     return [f"Stacked bars of each fiscal year's shares by category ({len(shares)} years); {span}: ", "; ".join(years), "."]
 
@@ -291,7 +291,7 @@ def ranked_bars(labels: Sequence[str], values: Sequence[float], *, title: str, s
     positions = np.arange(len(labels))[::-1]
     colours = [MUTED if label in muted else PALETTE[0] for label in labels]
     bars = ax.barh(positions, list(values), color=colours, height=0.7)
-    texts = value_labels or [share_text(v, 1) if value_format == "share" else format_count(v, min_cell) for v in values]
+    texts = value_labels or [words.share(v, 1) if value_format == "share" else words.count(v, min_cell) for v in values]
     for bar, text in zip(bars, texts, strict=True):
         ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
                     textcoords="offset points", va="center", fontsize=7)
@@ -304,13 +304,13 @@ def ranked_bars(labels: Sequence[str], values: Sequence[float], *, title: str, s
     _value_axis(ax.xaxis, value_format)
     ax.margins(x=0.12)
     numbers: list[alt.Part] = list(value_labels) if value_labels else [
-        share_text(v, 1) if value_format == "share" else v for v in values]
+        words.share(v, 1) if value_format == "share" else v for v in values]
     alt.attach(fig, title, f"Horizontal bars of {alt.noun(x_label)}, largest first: ",
                *alt.ranking([alt.one_line(label) for label in labels], numbers), ".")
     return _finish(fig, ax, title, subtitle, source, note)
 
 
-def box_by_group(groups: Mapping[str, Sequence[float]], *, title: str, subtitle: str, x_label: str, source: str,
+def box_by_group(groups: Mapping[str, Sequence[float] | np.ndarray], *, title: str, subtitle: str, x_label: str, source: str,
                  min_cell: int = 1, note: str | None = None, label_width: int = 32) -> Figure:
     """One horizontal box per group (first group at the top): box = quartiles, line = median,
     whiskers = 5th and 95th percentiles, outliers not drawn; n and median written beside each box."""
@@ -327,7 +327,7 @@ def box_by_group(groups: Mapping[str, Sequence[float]], *, title: str, subtitle:
     for y, values in zip(positions, data, strict=True):
         if len(values):
             right = float(values[values <= np.percentile(values, 95)].max())  # where matplotlib draws the whisker
-            ax.annotate(f"n = {format_count(len(values), min_cell)}, median {np.median(values):,.0f}", (right, y),
+            ax.annotate(f"n = {words.count(len(values), min_cell)}, median {np.median(values):,.0f}", (right, y),
                         xytext=(4, 0), textcoords="offset points", va="center", fontsize=7)
 
     ax.grid(axis="y", visible=False)
@@ -360,19 +360,12 @@ def _value_axis(axis, value_format: str) -> None:
 # ---------------------------------------------------------------- partial-year marking
 
 
-def _hatch(bars, partial: Sequence[bool]) -> None:
-    for bar, is_partial in zip(bars, partial, strict=True):
-        if is_partial:
-            bar.set_hatch(PARTIAL_HATCH)
-            bar.set_alpha(0.6)
-
-
 def _legend_with_partial(ax, partial: Sequence[bool], *, show_series: bool) -> None:
     handles, names = ax.get_legend_handles_labels()
     if not show_series:
         handles, names = [], []
     if any(partial):
-        handles.append(Patch(facecolor="white", edgecolor=MUTED, hatch=PARTIAL_HATCH))
-        names.append("partial fiscal year")
+        handles.append(partial_handle())
+        names.append(PARTIAL_LABEL)
     if handles:
         ax.legend(handles, names, loc="upper left", fontsize=8, frameon=False)

@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 from matplotlib.transforms import offset_copy  # noqa: E402
 
@@ -117,21 +118,29 @@ def add_source(fig: Figure, source: str, note: str | None = None) -> None:
     fig.tight_layout(rect=(0, 0.05, 1, 1))
 
 
-def mark_partial_bars(ax: Axes, bars, partial: list[bool]) -> None:
-    """Hatch the bars of partial fiscal years, and say so in the legend."""
-    marked = False
+def hatch_partial(bars, partial: Sequence[bool]) -> bool:
+    """Hatch the bars of partial fiscal years (one flag per bar); True if any was hatched.
+    Every chart marks partial years this way."""
     for bar, is_partial in zip(bars, partial, strict=True):
         if is_partial:
             bar.set_hatch(PARTIAL_HATCH)
             bar.set_alpha(0.6)
-            marked = True
-    if marked:
-        from matplotlib.patches import Patch
+    return any(partial)
 
+
+def partial_handle() -> Patch:
+    """The legend entry of a hatched bar (labelled `partial fiscal year`)."""
+    return Patch(facecolor="white", edgecolor=MUTED, hatch=PARTIAL_HATCH)
+
+
+PARTIAL_LABEL = "partial fiscal year"
+
+
+def mark_partial_bars(ax: Axes, bars, partial: Sequence[bool]) -> None:
+    """Hatch the bars of partial fiscal years, and say so in the legend."""
+    if hatch_partial(bars, partial):
         handles, labels = ax.get_legend_handles_labels()
-        handles.append(Patch(facecolor="white", edgecolor=MUTED, hatch=PARTIAL_HATCH))
-        labels.append("partial fiscal year")
-        ax.legend(handles, labels, loc="upper left", fontsize=8)
+        ax.legend([*handles, partial_handle()], [*labels, PARTIAL_LABEL], loc="upper left", fontsize=8)
 
 
 def render(fig: Figure) -> tuple[bytes, bytes]:

@@ -3,37 +3,37 @@ what became of them (lift reasons, declines, days to lift).
 
 Every function takes a DataFrame of processed records (canonical column names) and returns a
 small aggregate DataFrame; none returns a row-level record. Rankings break ties by name,
-ascending, so two runs give the same order. Definitions (outcome buckets, declined) come from
-`definitions.py`; conviction categories from `convictions.py`.
+ascending, so two runs give the same order. Definitions (outcome buckets, declined, an
+encounter that ended in a detainer) come from `definitions.py`; conviction categories from
+`convictions.py`.
 
-`issued_measure` decides what notebook 02 counts when a release has no detainers table:
-encounters whose processing disposition is `Detainer`, a different measure, named as such.
+`detainer_measure` decides, for every section, which records count detainers: the detainers
+table, or (a release without one) encounters that ended in a detainer, a different measure
+named as such.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import numpy as np
 import pandas as pd
 
+from analysis import words
+from analysis.release import Release
 from analysis.vocab import convictions
-from analysis.vocab.definitions import BUCKETS, CRIMINALITY_LABELS, is_declined, lift_bucket
-from analysis.vocab.fiscal import fy_label
+from analysis.vocab.definitions import BUCKETS, CRIMINALITY_LABELS, ends_in_detainer, is_declined, lift_bucket
 from analysis.vocab.geography import STATES, short_aor
-
-if TYPE_CHECKING:
-    from analysis.report.context import ReportContext
 
 PREPARE_DATE = "detainer_prepare_date"
 LIFT_DATE = "detainer_lift_date"
 LIFT_REASON = "detainer_lift_reason"
+DISPOSITION = "processing_disposition"
 NOT_RECORDED = "Not recorded"
 BLANK_REASON = "(blank)"
-ENCOUNTER_DETAINER = "Detainer"  # the processing disposition of an encounter that ended in a detainer
 MIN_FACILITY_DETAINERS = 50  # decline rates of facilities with fewer detainers are too noisy to rank
 
 
@@ -61,9 +61,61 @@ def _share(part: pd.Series | float, whole: pd.Series | float) -> pd.Series | flo
     return part / whole if whole else float("nan")
 
 
-def fiscal_year_labels(years: Iterable[int], partial: Mapping[str, bool]) -> list[str]:
-    """`FY2024`, `FY2025 (partial)`: partial years named as such wherever a year is shown."""
-    return [fy_label(int(fy), bool(partial.get(str(int(fy)), False))) for fy in years]
+# ---------------------------------------------------------------- which records count detainers
+
+
+def ending_in_detainer(encounters: pd.DataFrame) -> pd.DataFrame:
+    """Encounters whose processing disposition is `Detainer` (case and spacing ignored)."""
+    return encounters[ends_in_detainer(encounters[DISPOSITION])].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class DetainerMeasure:
+    """The records that count detainers, and the words every title, caption and sentence uses
+    for them. `noun` names them where detainers issued are counted; `plural` and `singular`
+    where the context already says what a detainer is."""
+
+    table: str
+    date_column: str
+    noun: str
+    plural: str
+    singular: str
+    columns: tuple[str, ...] = ()  # what makes a record of `table` count
+    outcomes: tuple[str, ...] = ()  # what says how a detainer ended (detainer records only)
+
+    @property
+    def from_encounters(self) -> bool:
+        return self.table == "encounters"
+
+    def available(self, release: Release, columns: Iterable[str] = (), *, dated: bool = False,
+                  scoped: bool = False, outcomes: bool = False) -> bool:
+        needed = [*self.columns, *([self.date_column] if dated else []), *(self.outcomes if outcomes else ()), *columns]
+        return release.has(self.table, needed) and (not scoped or release.can_scope(self.table))
+
+    def load(self, release: Release, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The records (within the release's scope); `columns` None reads every column."""
+        frame = release.load(self.table, None if columns is None else [*columns, *self.columns])
+        return ending_in_detainer(frame) if self.from_encounters else frame
+
+
+DETAINERS_PREPARED = DetainerMeasure("detainers", PREPARE_DATE, "detainers prepared", "detainers", "detainer",
+                                     outcomes=(LIFT_REASON,))
+ENCOUNTERS_ENDING_IN_DETAINER = DetainerMeasure(
+    "encounters", "event_date", "encounters ending in a detainer", "encounters ending in a detainer",
+    "encounter ending in a detainer", (DISPOSITION,))
+
+
+def detainer_measure(release: Release, columns: Iterable[str] = (), *, dated: bool = False, scoped: bool = False,
+                     outcomes: bool = False) -> DetainerMeasure | None:
+    """Which records count detainers, decided the same way for every section: detainer records
+    if the release has them, else encounters ending in a detainer; each only if it has
+    `columns`, a date (`dated`), outcomes where the measure records them (`outcomes`), and can
+    be limited to the release's scope (`scoped`). None if neither qualifies."""
+    columns = list(columns)
+    for measure in (DETAINERS_PREPARED, ENCOUNTERS_ENDING_IN_DETAINER):
+        if measure.available(release, columns, dated=dated, scoped=scoped, outcomes=outcomes):
+            return measure
+    return None
 
 
 # ---------------------------------------------------------------- detainers issued
@@ -80,7 +132,7 @@ def monthly_counts(frame: pd.DataFrame, date_column: str = PREPARE_DATE) -> pd.D
     return pd.DataFrame({"month": span.to_timestamp(), "count": counts.to_numpy().astype(int)})
 
 
-def fiscal_year_totals(frame: pd.DataFrame, partial: Mapping[str, bool], date_column: str | None = None) -> pd.DataFrame:
+def fiscal_year_totals(frame: pd.DataFrame, partial: Container[int], date_column: str | None = None) -> pd.DataFrame:
     """Records per fiscal year, with partial years flagged and labelled; with `date_column`, also
     the calendar months the year's records span and the average per month (what makes a partial
     year comparable with full ones)."""
@@ -88,9 +140,9 @@ def fiscal_year_totals(frame: pd.DataFrame, partial: Mapping[str, bool], date_co
     years = [int(fy) for fy in counts.index]
     out = pd.DataFrame({
         "fiscal_year": years,
-        "label": fiscal_year_labels(years, partial),
+        "label": words.fy_labels(years, partial),
         "count": counts.to_numpy().astype(int),
-        "partial": [bool(partial.get(str(fy), False)) for fy in years],
+        "partial": [fy in partial for fy in years],
     })
     if date_column is not None:
         months = pd.to_datetime(frame[date_column], errors="coerce").dt.to_period("M")
@@ -188,69 +240,6 @@ def wide_shares(long: pd.DataFrame, value: str = "share") -> pd.DataFrame:
     wide = long.pivot(index="fiscal_year", columns="category", values=value)
     wide.columns = [str(c) for c in wide.columns]
     return wide.fillna(0)
-
-
-# ---------------------------------------------------------------- encounters ending in a detainer
-
-
-def ending_in_detainer(encounters: pd.DataFrame) -> pd.DataFrame:
-    """Encounters whose processing disposition is `Detainer` (spacing and case folded)."""
-    disposition = encounters["processing_disposition"].astype("string").str.strip().str.casefold()
-    return encounters[(disposition == ENCOUNTER_DETAINER.casefold()).fillna(False)].reset_index(drop=True)
-
-
-@dataclass(frozen=True)
-class IssuedMeasure:
-    """What notebook 02 counts: detainers prepared, or (without a detainers table) encounters
-    ending in a detainer. `noun` is used in every title, caption and sentence."""
-
-    table: str
-    date_column: str
-    noun: str
-
-    @property
-    def from_encounters(self) -> bool:
-        return self.table == "encounters"
-
-    def load(self, ctx: ReportContext) -> pd.DataFrame:
-        if self.from_encounters:
-            return ending_in_detainer(ctx.load(self.table, ["aor", self.date_column, "processing_disposition"]))
-        return ctx.load(self.table)
-
-
-DETAINERS_PREPARED = IssuedMeasure("detainers", PREPARE_DATE, "detainers prepared")
-ENCOUNTERS_ENDING_IN_DETAINER = IssuedMeasure("encounters", "event_date", "encounters ending in a detainer")
-
-
-def issued_measure(ctx: ReportContext) -> IssuedMeasure:
-    """Detainers prepared if the release has them; else encounters ending in a detainer, if they
-    can be limited to the report's geography; else the section stops with one sentence."""
-    from analysis.report.context import SectionSkipped
-
-    if ctx.has("detainers", [PREPARE_DATE]) or not ctx.has("encounters", ["processing_disposition", "event_date"]):
-        ctx.require("detainers", [PREPARE_DATE], why="the analysis of detainers issued")
-        return DETAINERS_PREPARED
-    if not ctx.can_filter("encounters"):
-        sentence = (f"This release has no detainers table, and its encounters table has no "
-                    f"{ctx.geography_filter_column('encounters')} column, so encounters ending in a detainer cannot "
-                    f"be limited to {ctx.params.geography} and this section is skipped rather than show national numbers.")
-        ctx.say(f"*{sentence}*")
-        raise SectionSkipped(sentence)
-    return ENCOUNTERS_ENDING_IN_DETAINER
-
-
-def stop_if_empty(ctx: ReportContext, frame: pd.DataFrame, what: str) -> None:
-    """Stop the section with one sentence when the report's filters leave no records."""
-    if len(frame):
-        return
-    from analysis.report.context import SectionSkipped
-
-    years = ""
-    if ctx.params.fy_start or ctx.params.fy_end:
-        years = f" in FY{ctx.params.fy_start or '…'} to FY{ctx.params.fy_end or '…'}"
-    sentence = f"The release has no {what} for {ctx.params.geography}{years}, so this section is skipped."
-    ctx.say(f"*{sentence}*")
-    raise SectionSkipped(sentence)
 
 
 # ---------------------------------------------------------------- outcomes

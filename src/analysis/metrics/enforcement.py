@@ -1,6 +1,6 @@
 """Enforcement context: arrests by apprehension method and area of responsibility (AOR),
 encounters by processing disposition, removals by fiscal year, and local-jail arrests set
-beside detainers per AOR.
+beside detainers per AOR (detainers counted as `detainers.detainer_measure` decides).
 
 Method and disposition labels are ICE's own (see ../shared/DOMAIN.md); they were recoded over
 time, so a label that appears or vanishes between years may be a relabelling, not a change.
@@ -8,62 +8,19 @@ time, so a label that appears or vanishes between years may be a relabelling, no
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container
 
 import pandas as pd
 
-from analysis.metrics.overview import partial_years
-from analysis.report.context import format_count
-from analysis.vocab.geography import STATES, short_aor
+from analysis import words
+from analysis.vocab.geography import short_aor
 
 LOCAL_JAIL = "CAP Local Incarceration"
 PROGRAM_287G = "287(g) Program"
-DETAINER_DISPOSITION = "Detainer"
 NOT_RECORDED = "Not recorded"
 OTHER = "All other"
 # AOR labels that are ICE units rather than places: left out where AORs are compared as places.
 NON_GEOGRAPHIC_AORS = frozenset({"HQ"})
-
-
-def part_skip_reason(ctx, table: str, what: str) -> str | None:
-    """The one sentence saying why a part about `table` is not shown, or None if it can be:
-    the table is absent, or it cannot be limited to the report's geography (never shown
-    for the whole country instead)."""
-    if not ctx.has(table):
-        return f"This release has no {table} table, so {what} is not shown."
-    if not ctx.can_filter(table):
-        column = ctx.geography_filter_column(table)
-        return (f"The {table} table has no {column} column, so {what} cannot be limited to "
-                f"{ctx.params.geography} and is not shown.")
-    return None
-
-
-def partial_by_year(manifest: dict, table: str, years: Iterable[int] | None = None) -> dict[int, bool]:
-    """Fiscal year (of `years`, if given) -> whether the table's records cover only part of it."""
-    shown = None if years is None else {int(fy) for fy in years}
-    return {int(fy): flag for fy, flag in partial_years(manifest, table).items() if shown is None or int(fy) in shown}
-
-
-def removals_basis(dated_by: str | None, has_aor: bool) -> str:
-    """How the removals are counted, for the sentence after their total: by the fiscal year of
-    the removal date, or of the date that stands in for it (`departed_date`), and by AOR."""
-    if dated_by in (None, "removal_date"):
-        when = "the fiscal year of removal"
-    else:
-        when = f"the fiscal year of their {dated_by.replace('_', ' ')} (the release has no removal date)"
-    if has_aor:
-        return f"counted by {when} and the area of responsibility ICE recorded."
-    return f"counted by {when}; the table records no area of responsibility."
-
-
-def place(params) -> str:
-    """The report's geography as it reads after "in": `the United States`, `California`,
-    `the Seattle area of responsibility`."""
-    if params.state:
-        return STATES[params.state][0]
-    if params.aor:
-        return f"the {params.aor} area of responsibility"
-    return "the United States"
 
 
 def top_with_other(values: pd.Series, top: int) -> pd.Series:
@@ -104,10 +61,28 @@ def category_table(frame: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
     return table.reset_index()
 
 
+def methods(arrests: pd.DataFrame) -> pd.Series:
+    """Each arrest's apprehension method, as text without surrounding spaces."""
+    return arrests["apprehension_method"].astype("string").str.strip()
+
+
+def is_method(arrests: pd.DataFrame, method: str) -> pd.Series:
+    """True where an arrest was made by `method` (`CAP Local Incarceration`, `287(g) Program`)."""
+    return methods(arrests).eq(method).fillna(False).astype(bool)
+
+
 def jail_categories(arrests: pd.DataFrame) -> pd.Series:
     """Each arrest as `CAP Local Incarceration`, `287(g) Program` or `All other`."""
-    method = arrests["apprehension_method"].astype("string").str.strip()
+    method = methods(arrests)
     return method.where(method.isin([LOCAL_JAIL, PROGRAM_287G]), OTHER).fillna(OTHER).astype(object)
+
+
+def _by_method(arrests: pd.DataFrame, key: pd.Series, name: str) -> pd.DataFrame:
+    """Per value of `key`: arrests, local-jail arrests and 287(g) arrests."""
+    flags = pd.DataFrame({name: key, "local_jail": is_method(arrests, LOCAL_JAIL).astype(int),
+                          "program_287g": is_method(arrests, PROGRAM_287G).astype(int)})
+    return flags.groupby(name).agg(arrests=("local_jail", "size"), local_jail=("local_jail", "sum"),
+                                   program_287g=("program_287g", "sum")).reset_index()
 
 
 def records_by_year(frame: pd.DataFrame) -> pd.DataFrame:
@@ -119,12 +94,7 @@ def records_by_year(frame: pd.DataFrame) -> pd.DataFrame:
 def method_shares_by_year(arrests: pd.DataFrame) -> pd.DataFrame:
     """Per fiscal year: arrests, those in local jails (CAP Local Incarceration) and through
     287(g), and their shares of all arrests."""
-    method = arrests["apprehension_method"].astype("string").str.strip()
-    flags = pd.DataFrame({"fiscal_year": arrests["fiscal_year"],
-                          "local_jail": method.eq(LOCAL_JAIL).fillna(False).astype(int),
-                          "program_287g": method.eq(PROGRAM_287G).fillna(False).astype(int)})
-    table = flags.groupby("fiscal_year").agg(arrests=("local_jail", "size"), local_jail=("local_jail", "sum"),
-                                             program_287g=("program_287g", "sum")).reset_index()
+    table = _by_method(arrests, arrests["fiscal_year"], "fiscal_year")
     table["local_jail_share"] = table["local_jail"] / table["arrests"]
     table["program_287g_share"] = table["program_287g"] / table["arrests"]
     return table
@@ -149,31 +119,9 @@ def aor_labels(values: pd.Series) -> pd.Series:
 
 def arrests_by_aor(arrests: pd.DataFrame) -> pd.DataFrame:
     """Per AOR: arrests, local-jail arrests, 287(g) arrests, local-jail share; by arrests, descending."""
-    method = arrests["apprehension_method"].astype("string").str.strip()
-    flags = pd.DataFrame({"aor": aor_labels(arrests["aor"]),
-                          "local_jail": method.eq(LOCAL_JAIL).fillna(False).astype(int),
-                          "program_287g": method.eq(PROGRAM_287G).fillna(False).astype(int)})
-    table = flags.groupby("aor").agg(arrests=("local_jail", "size"), local_jail=("local_jail", "sum"),
-                                     program_287g=("program_287g", "sum")).reset_index()
+    table = _by_method(arrests, aor_labels(arrests["aor"]), "aor")
     table["local_jail_share"] = table["local_jail"] / table["arrests"]
     return table.sort_values(["arrests", "aor"], ascending=[False, True], kind="stable").reset_index(drop=True)
-
-
-def detainer_encounters(encounters: pd.DataFrame) -> pd.DataFrame:
-    """Encounters whose processing disposition is `Detainer`."""
-    disposition = encounters["processing_disposition"].astype("string").str.strip()
-    return encounters[disposition.eq(DETAINER_DISPOSITION).fillna(False)]
-
-
-def detainer_measure(ctx) -> tuple[str, str, str] | None:
-    """Which records count detainers per AOR: the detainers table if the release has one with
-    an `aor` column, else encounters ending in a detainer. (table, plural label, singular
-    label) or None."""
-    if ctx.has("detainers", ["aor"]):
-        return "detainers", "detainers", "detainer"
-    if ctx.has("encounters", ["aor", "processing_disposition"]):
-        return "encounters", "encounters ending in a detainer", "encounter ending in a detainer"
-    return None
 
 
 def unplaced(frame: pd.DataFrame) -> int:
@@ -183,7 +131,7 @@ def unplaced(frame: pd.DataFrame) -> int:
 
 
 def local_jail_arrests(arrests: pd.DataFrame) -> pd.DataFrame:
-    return arrests[arrests["apprehension_method"].astype("string").str.strip().eq(LOCAL_JAIL).fillna(False)]
+    return arrests[is_method(arrests, LOCAL_JAIL)]
 
 
 def cooperation_by_aor(arrests: pd.DataFrame, detainers: pd.DataFrame) -> pd.DataFrame:
@@ -201,74 +149,8 @@ def cooperation_by_aor(arrests: pd.DataFrame, detainers: pd.DataFrame) -> pd.Dat
 
 def hide_small_ratios(cooperation: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     """Ratios computed from a small cell (0 < count < min_cell) set to missing: they would reveal it."""
-    small = lambda n: (n > 0) & (n < min_cell)  # noqa: E731 - local shorthand
-    hidden = cooperation.copy()
-    hidden.loc[small(hidden["local_jail_arrests"]) | small(hidden["detainers"]), "arrests_per_detainer"] = float("nan")
-    return hidden
+    return words.hide_small(cooperation, "arrests_per_detainer", ["local_jail_arrests", "detainers"], min_cell)
 
 
-def complete_years(by_year: pd.DataFrame, partial: dict[int, bool]) -> pd.DataFrame:
-    return by_year[~by_year["fiscal_year"].map(lambda fy: partial.get(int(fy), False))]
-
-
-def change_finding(by_year: pd.DataFrame, count_column: str, noun: str, partial: dict[int, bool],
-                   min_cell: int = 1) -> str:
-    """A title sentence: the change between the last two complete fiscal years, or the total
-    of the one complete year (or of all years, when every year is partial)."""
-    complete = complete_years(by_year, partial)
-    if len(complete) >= 2:
-        (fy0, n0), (fy1, n1) = complete[["fiscal_year", count_column]].tail(2).itertuples(index=False, name=None)
-        verb = "rose" if n1 > n0 else ("fell" if n1 < n0 else "held steady")
-        amount = f" {abs(n1 - n0) / n0:.0%}" if n1 != n0 and n0 >= min_cell and n1 >= min_cell else ""
-        return (f"{noun.capitalize()} {verb}{amount} from FY{fy0} to FY{fy1} "
-                f"({format_count(n0, min_cell)} to {format_count(n1, min_cell)})")
-    if len(complete) == 1:
-        fy, n = (int(v) for v in complete[["fiscal_year", count_column]].iloc[0])
-        return f"{format_count(n, min_cell)} {noun} in FY{fy}, the only complete fiscal year shown"
-    return f"{format_count(int(by_year[count_column].sum()), min_cell)} {noun} in the partial fiscal years shown"
-
-
-def jail_share_finding(shares: pd.DataFrame, partial: dict[int, bool]) -> str:
-    """The local-jail and 287(g) shares of arrests: first and last complete fiscal years (all
-    years together when fewer than two are complete)."""
-    complete = complete_years(shares, partial)
-    if len(complete) >= 2:
-        first, last = complete.iloc[0], complete.iloc[-1]
-        g_first, g_last = f"{first['program_287g_share']:.0%}", f"{last['program_287g_share']:.0%}"
-        return (f"Local jails made {first['local_jail_share']:.0%} of arrests in FY{int(first['fiscal_year'])} and "
-                f"{last['local_jail_share']:.0%} in FY{int(last['fiscal_year'])}; 287(g) "
-                + (f"{g_first} in both" if g_first == g_last else f"{g_first} and {g_last}"))
-    total = shares["arrests"].sum()
-    return (f"Local jails made {shares['local_jail'].sum() / total:.0%} of arrests; "
-            f"287(g) {shares['program_287g'].sum() / total:.0%}")
-
-
-def disposition_finding(dispositions: pd.Series) -> str:
-    """The most frequent disposition's share of encounters, and the share ending in a detainer."""
-    stripped = dispositions.astype("string").str.strip()
-    labels = stripped.mask(stripped == "")
-    counts = labels.value_counts()
-    top, top_count = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[0]
-    finding = f"{top_count / len(labels):.0%} of encounters ended in '{top}'"
-    if top != DETAINER_DISPOSITION:
-        finding += f", {counts.get(DETAINER_DISPOSITION, 0) / len(labels):.0%} in a detainer"
-    return finding
-
-
-def busiest_aor_finding(by_aor: pd.DataFrame, min_cell: int = 1) -> str:
-    """`Houston recorded the most arrests (26,461), 30% of them in local jails`."""
-    named = by_aor[by_aor["aor"] != NOT_RECORDED]
-    top = named.iloc[0]
-    return (f"{top['aor']} recorded the most arrests ({format_count(top['arrests'], min_cell)}), "
-            f"{top['local_jail_share']:.0%} of them in local jails")
-
-
-def ratio_range_finding(cooperation: pd.DataFrame, measure: str) -> str | None:
-    """`Local-jail arrests per detainer ranged from 0.2 (Miami) to 1.4 (Dallas)`, over AORs
-    with at least one detainer; None when fewer than two such AORs."""
-    rated = cooperation.dropna(subset=["arrests_per_detainer"]).sort_values(["arrests_per_detainer", "aor"])
-    if len(rated) < 2:
-        return None
-    low, high = rated.iloc[0], rated.iloc[-1]
-    return (f"Local-jail arrests per {measure} ranged from {low['arrests_per_detainer']:.2f} ({low['aor']}) "
-            f"to {high['arrests_per_detainer']:.2f} ({high['aor']})")
+def complete_years(by_year: pd.DataFrame, partial: Container[int]) -> pd.DataFrame:
+    return by_year[~by_year["fiscal_year"].map(lambda fy: int(fy) in partial)]

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis import words
 from analysis.escaping import md_text
-from analysis.vocab.fiscal import is_partial
-
-
-def partial_years(manifest: dict, table: str) -> dict[str, bool]:
-    coverage = manifest["tables"][table].get("fiscal_year_coverage", {})
-    return {fy: is_partial(int(fy), span["first"], span["last"]) for fy, span in coverage.items()}
+from analysis.release import partial_years
 
 
 def tables_overview(manifest: dict) -> pd.DataFrame:
@@ -21,9 +17,9 @@ def tables_overview(manifest: dict) -> pd.DataFrame:
         rows.append({
             "Table": name,
             "Records": info["rows"],
-            "Fiscal years": f"FY{years[0]}–FY{years[-1]}" if len(years) > 1 else (f"FY{years[0]}" if years else "–"),
-            "First date": period.get("first", "–"),
-            "Last date": period.get("last", "–"),
+            "Fiscal years": words.fy_range(years),
+            "First date": period.get("first", words.DASH),
+            "Last date": period.get("last", words.DASH),
             "Columns": len(info["columns"]),
             "Likely duplicates": info["likely_duplicates"],
         })
@@ -35,8 +31,8 @@ def rows_by_fiscal_year(manifest: dict) -> pd.DataFrame:
     data = {name: info["rows_by_fiscal_year"] for name, info in sorted(manifest["tables"].items())}
     frame = pd.DataFrame(data).fillna(0).astype(int).sort_index()
     frame.index.name = "fiscal_year"
-    partial = {fy for name in data for fy, flag in partial_years(manifest, name).items() if flag}
-    frame.insert(0, "partial", [fy in partial for fy in frame.index])
+    partial = {fy for name in data for fy in partial_years(manifest, name)}
+    frame.insert(0, "partial", [int(fy) in partial for fy in frame.index])
     return frame.reset_index()
 
 
@@ -79,6 +75,6 @@ def summary_sentence(manifest: dict) -> str:
     files = len(manifest["files"])
     return (
         f"Release **{md_text(manifest['release'])}**{produced} holds **{total:,} records** in {len(tables)} "
-        f"table{'s' if len(tables) != 1 else ''}, {names}, read from {files} file{'s' if files != 1 else ''} "
+        f"{words.plural(len(tables), 'table')}, {names}, read from {files} {words.plural(files, 'file')} "
         f"and covering {span}."
     )

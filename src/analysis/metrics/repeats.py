@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis import words
 from analysis.vocab.definitions import is_declined, lift_bucket
 
 PERSON = "anonymized_identifier"
@@ -114,55 +115,4 @@ def cumulative_shares(groups: dict[str, pd.DataFrame], observed_until: pd.Timest
 
 def hide_small_shares(shares: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     """Shares whose count or base is a small cell (0 < n < min_cell) set to missing."""
-    small = lambda n: (n > 0) & (n < min_cell)  # noqa: E731 - local shorthand
-    hidden = shares.copy()
-    hidden.loc[small(hidden["with_later"]) | small(hidden["people_followed"]), "share"] = float("nan")
-    return hidden
-
-
-def comparison_finding(shares: pd.DataFrame) -> str | None:
-    """The figure title: the share of each group with a later detainer at the longest horizon
-    both groups can be followed for, or None when neither can."""
-    both = shares.dropna(subset=["share"]).groupby("days")["group"].nunique()
-    horizons = both[both == 2].index
-    if not len(horizons):
-        return None
-    days = int(horizons.max())
-    at = shares[shares["days"] == days].set_index("group")["share"]
-    declined, honoured = at["declined"], at["honoured"]
-    gap = round(100 * declined) - round(100 * honoured)
-    relation = "more often than" if gap > 0 else ("less often than" if gap < 0 else "about as often as")
-    window = "a year" if days == 365 else f"{days} days"
-    return (f"{declined:.0%} of people with a declined detainer got another within {window}, "
-            f"{relation} people whose detainer was honoured ({honoured:.0%})")
-
-
-def summary_table(overview: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """`summary` for the report: labelled columns, shares and days as text; a share or days
-    computed from a small cell (0 < people with a later detainer < min_cell) left blank."""
-    shown_ok = list((overview["with_later"] >= min_cell) | (overview["with_later"] == 0))
-
-    def text(values: pd.Series, fmt: str) -> list[str]:
-        return [fmt.format(v) if ok and pd.notna(v) else "" for v, ok in zip(values, shown_ok, strict=True)]
-
-    return pd.DataFrame({
-        "Index event": overview["group"].map(GROUP_LABELS),
-        "People": overview["people"],
-        "With a later detainer": overview["with_later"],
-        "Share": text(overview["share_with_later"], "{:.1%}"),
-        "Later detainers": overview["later_detainers"],
-        "Days to next: 25th pct.": text(overview["days_p25"], "{:,.0f}"),
-        "median": text(overview["days_median"], "{:,.0f}"),
-        "75th pct.": text(overview["days_p75"], "{:,.0f}"),
-    })
-
-
-def shares_table(shares: pd.DataFrame) -> pd.DataFrame:
-    """`cumulative_shares` for the report, shares as text (blank where hidden)."""
-    return pd.DataFrame({
-        "Index event": shares["group"].map(GROUP_LABELS),
-        "Within": shares["days"].map(lambda d: f"{d} days"),
-        "People followed that long": shares["people_followed"],
-        "With a later detainer": shares["with_later"],
-        "Share": shares["share"].map(lambda s: "" if pd.isna(s) else f"{s:.1%}"),
-    })
+    return words.hide_small(shares, "share", ["with_later", "people_followed"], min_cell)

@@ -123,14 +123,15 @@ def _strict_strptime(text: pa.Array, format: str, day_pattern: str) -> pa.Array:
     return pc.if_else(same_day, dates, pa.scalar(None, pa.date32()))
 
 
-def parse_dates(values: pa.Array) -> tuple[pa.Array, int, int, list[str]]:
+def parse_dates(values: pa.Array) -> tuple[pa.Array, int, int]:
     """Dates from M/D/YYYY or M/D/YY text (time part ignored), ISO text, or Excel serial numbers.
-    Returns date32 values, the unparsed count, the out-of-range count and a few unparsed examples."""
-    parsed, unparsed, out_of_range, examples, _ = parse_dates_counted(values)
-    return parsed, unparsed, out_of_range, examples
+    Returns date32 values, the unparsed count and the out-of-range count (`examples_set_missing`
+    names a few of the values either turned into missing)."""
+    parsed, unparsed, out_of_range, _ = parse_dates_counted(values)
+    return parsed, unparsed, out_of_range
 
 
-def parse_dates_counted(values: pa.Array) -> tuple[pa.Array, int, int, list[str], int]:
+def parse_dates_counted(values: pa.Array) -> tuple[pa.Array, int, int, int]:
     """`parse_dates`, also counting the dates written with a two-digit year (last in the tuple)."""
     day_part = pc.replace_substring_regex(values, r"[ T].*$", "")
     us_style = _strict_strptime(day_part, "%m/%d/%Y", r"^\d{1,2}/(?P<day>\d{1,2})/")
@@ -145,8 +146,7 @@ def parse_dates_counted(values: pa.Array) -> tuple[pa.Array, int, int, list[str]
     low, high = (pa.scalar(d, pa.date32()) for d in PLAUSIBLE_DATES)
     out_of_range = pc.fill_null(pc.or_(pc.less(parsed, low), pc.greater(parsed, high)), False)
     parsed = pc.if_else(out_of_range, pa.scalar(None, pa.date32()), parsed)
-    examples = pc.unique(pc.filter(values, unparsed_mask)).to_pylist()[:3]
-    return parsed, _count(unparsed_mask), _count(out_of_range), examples, two_digit
+    return parsed, _count(unparsed_mask), _count(out_of_range), two_digit
 
 
 def _with_two_digit_years(day_part: pa.Array, parsed: pa.Array) -> tuple[pa.Array, int]:
@@ -199,7 +199,7 @@ def clean_columns(raw: pa.Table, header: list[str]) -> tuple[dict[str, pa.Array]
         column_stats = ColumnStats(source_names=[header[position]], redacted=redacted, na_literal=na, excel_errors=errors)
         if is_date_column(name):
             text = values
-            values, column_stats.unparsed, column_stats.out_of_range, _, column_stats.two_digit_years = (
+            values, column_stats.unparsed, column_stats.out_of_range, column_stats.two_digit_years = (
                 parse_dates_counted(text))
             column_stats.unparsed_examples = examples_set_missing(text, values)
         elif name in INTEGER_COLUMNS:

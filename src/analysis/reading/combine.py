@@ -50,7 +50,8 @@ from analysis.reading.files import list_data_files
 from analysis.reading.manifest import MANIFEST_NAME, read_manifest, sha256_of, table_summary
 from analysis.reading.parts import TableParts
 from analysis.vocab.columns import PRODUCTION_COLUMN, PROVENANCE_COLUMNS, canonical_name
-from analysis.vocab.fiscal import is_partial, year_runs
+from analysis.vocab.fiscal import is_partial
+from analysis.words import fy_runs
 
 COMBINES = "combines"
 BATCH_ROWS = 1 << 18
@@ -488,7 +489,7 @@ def format_overlaps(manifest: dict) -> str:
         sources: dict[str, list[int]] = {}
         for fy, production in info["productions_used"].items():
             sources.setdefault(production, []).append(int(fy))
-        where = "; ".join(f"{year_runs(years)} from {production}" for production, years in sources.items())
+        where = "; ".join(f"{fy_runs(years)} from {production}" for production, years in sources.items())
         lines.append(f"  {table}: {info['rows']:,} records ({where})")
     for overlap in manifest["overlaps"]:
         lines.append(f"  overlap: {overlap['table']} FY{overlap['fiscal_year']} is in "

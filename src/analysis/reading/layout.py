@@ -25,12 +25,16 @@ class Layout:
         """1-based row number of the header, as a spreadsheet shows it."""
         return self.header_index + 1
 
-    @property
-    def foia_number(self) -> str | None:
+    def _first(self, pattern: re.Pattern[str]) -> str | None:
+        """The first group of the first banner `pattern` finds, or None."""
         for text in self.banners:
-            if match := FOIA_NUMBER.search(text):
+            if match := pattern.search(text):
                 return match.group(1)
         return None
+
+    @property
+    def foia_number(self) -> str | None:
+        return self._first(FOIA_NUMBER)
 
     @property
     def title(self) -> str:
@@ -44,10 +48,7 @@ class Layout:
 
     @property
     def as_of(self) -> str | None:
-        for text in self.banners:
-            if match := AS_OF.search(text):
-                return match.group(1)
-        return None
+        return self._first(AS_OF)
 
     @property
     def is_synthetic(self) -> bool:

@@ -189,21 +189,23 @@ def implausible_dates(table_name: str, column: str, values: pa.ChunkedArray) -> 
     earliest = EARLIEST_BIRTH if column.startswith("birth") else EARLIEST_EVENT
     latest = today()
     low, high = pa.scalar(earliest, pa.date32()), pa.scalar(latest, pa.date32())
+    return _outside(table_name, column, values, low, high,
+                    f"date(s) before {earliest.isoformat()} or after {latest.isoformat()}")
+
+
+def implausible_birth_years(table_name: str, values: pa.ChunkedArray) -> list[str]:
+    return _outside(table_name, "birth_year", values, EARLIEST_BIRTH.year, today().year,
+                    f"year(s) before {EARLIEST_BIRTH.year} or after {today().year}")
+
+
+def _outside(table_name: str, column: str, values: pa.ChunkedArray, low, high, what: str) -> list[str]:
+    """One warning counting the values below `low` or above `high` (kept, with examples), or none."""
     outside = pc.fill_null(pc.or_(pc.less(values, low), pc.greater(values, high)), False)
     count = int(pc.sum(pc.cast(outside, pa.int64())).as_py() or 0)
     if not count:
         return []
-    return [f"table {table_name!r} column {column!r}: {count:,} date(s) before {earliest.isoformat()} or after "
-            f"{latest.isoformat()} (e.g. {_examples(values, outside)}); kept, check them"]
-
-
-def implausible_birth_years(table_name: str, values: pa.ChunkedArray) -> list[str]:
-    outside = pc.fill_null(pc.or_(pc.less(values, EARLIEST_BIRTH.year), pc.greater(values, today().year)), False)
-    count = int(pc.sum(pc.cast(outside, pa.int64())).as_py() or 0)
-    if not count:
-        return []
-    return [f"table {table_name!r} column 'birth_year': {count:,} year(s) before {EARLIEST_BIRTH.year} or after "
-            f"{today().year} (e.g. {_examples(values, outside)}); kept, check them"]
+    return [f"table {table_name!r} column {column!r}: {count:,} {what} (e.g. {_examples(values, outside)}); kept, "
+            "check them"]
 
 
 def fiscal_year_mismatches(table_name: str, table: pa.Table) -> list[str]:

@@ -65,7 +65,7 @@ class Assembly:
     """Markdown being assembled, with figure and table counters and the files they produced."""
 
     out_dir: Path
-    suffix: str
+    suffix: str  # of the files published beside the report (`-CA`), as ReportParameters.suffix
     figures: int = 0
     tables: int = 0
     parts: list[str] = field(default_factory=list)

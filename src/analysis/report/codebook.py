@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from analysis.report.context import format_count
+from analysis import words
 from analysis.vocab.columns import is_identifier
 
 TOP_VALUES = 20
@@ -110,8 +110,8 @@ def _as_text(value: object) -> str:
 def _count_and_share(count: int, total: int, min_cell: int) -> str:
     if count == 0:
         return "0"
-    if count < min_cell:
-        return f"<{min_cell:,}"
+    if words.is_small(count, min_cell):
+        return words.small_label(min_cell)
     return f"{count:,} ({100 * count / max(total, 1):.1f}%)"
 
 
@@ -126,13 +126,13 @@ def values_text(entry: ColumnEntry, min_cell: int) -> str:
         return "no values"
     if entry.low is not None:
         return f"{entry.low} to {entry.high}"
-    distinct = f"{entry.distinct:,} distinct value{'s' if entry.distinct != 1 else ''}"
+    distinct = f"{entry.distinct:,} distinct {words.plural(entry.distinct, 'value')}"
     if entry.withheld:
         return f"{distinct}, not shown ({entry.withheld})"
-    listed = [f"{_value(value)} ({format_count(count, min_cell)})" for value, count in entry.top]
+    listed = [f"{_value(value)} ({words.count(count, min_cell)})" for value, count in entry.top]
     rest = entry.distinct - len(entry.top)
     if rest > 0:
-        listed.append(f"{rest:,} other{'s' if rest != 1 else ''} ({format_count(entry.others, min_cell)})")
+        listed.append(f"{rest:,} {words.plural(rest, 'other')} ({words.count(entry.others, min_cell)})")
     return f"{distinct}: " + "; ".join(listed)
 
 

@@ -1,8 +1,8 @@
-"""What a notebook needs: the release's tables filtered to the report's parameters, and
+"""What a notebook needs: the release's tables within the report's scope (a `Release`), and
 `say` / `show_table` / `show_figure`, whose outputs carry caption and source for the report.
 
-A notebook whose data is not in the release calls `ctx.require(...)`, which says in one
-sentence what is missing and stops the notebook; the report keeps that sentence.
+A section that cannot go on says why in one sentence and stops (`skip`); the report keeps that
+sentence and ends the section there. `require` does so when a table or column is absent.
 """
 
 from __future__ import annotations
@@ -13,50 +13,38 @@ import io
 import re
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
+from typing import NoReturn
 
 import pandas as pd
-import pyarrow.parquet as pq
 from IPython.display import Markdown, display
 
-from analysis.errors import ReleaseError
+from analysis import words
 from analysis.escaping import csv_cell, csv_header, md_code, md_literal, md_text
 from analysis.figures import alt as alt_text
 from analysis.figures.style import render
-from analysis.paths import processed_dir
-from analysis.reading.manifest import read_manifest
+from analysis.release import Release
 from analysis.report.outputs import OUTPUT_KEY
 from analysis.report.parameters import ReportParameters
-from analysis.vocab.geography import aor_label
-from analysis.vocab.kinds import KIND_BY_NAME
 
 
 class SectionSkipped(Exception):
-    """Raised by `ReportContext.require`: this section does not apply to this release."""
-
-
-def format_count(value: float | int | None, min_cell: int = 1) -> str:
-    """A count as published: thousands separators, and `<min_cell` for a small cell (between
-    zero and min_cell), in tables, figure labels and prose alike."""
-    if value is None or pd.isna(value):
-        return "–"
-    number = int(round(float(value)))
-    return f"<{min_cell:,}" if 0 < number < min_cell else f"{number:,}"
-
-
-def format_share(value: float | None, digits: int = 1) -> str:
-    if value is None or pd.isna(value):
-        return "–"
-    return f"{100 * value:.{digits}f}%"
+    """Raised by `ReportContext.skip`: this section does not apply to this release."""
 
 
 class ReportContext:
     def __init__(self, params: ReportParameters) -> None:
         self.params = params
-        self.manifest = read_manifest(processed_dir(params.release))
+        self.data = Release(params.release, params.scope)
 
     @classmethod
     def from_parameters(cls, **values) -> ReportContext:
         return cls(ReportParameters(**values))
+
+    @classmethod
+    def from_globals(cls, namespace: dict) -> ReportContext:
+        """The context of a notebook whose `parameters` cell set the report's parameters as variables."""
+        names = ReportParameters.__dataclass_fields__
+        return cls(ReportParameters(**{name: namespace[name] for name in names if name in namespace}))
 
     # ---------------------------------------------------------------- data
 
@@ -65,84 +53,52 @@ class ReportContext:
         return self.params.release
 
     @property
+    def manifest(self) -> dict:
+        return self.data.manifest
+
+    @property
     def synthetic(self) -> bool:
-        return bool(self.manifest.get("synthetic"))
+        return self.data.synthetic
 
     def tables(self) -> list[str]:
-        return sorted(self.manifest["tables"])
+        return self.data.tables()
 
     def has(self, table: str, columns: Iterable[str] = ()) -> bool:
-        info = self.manifest["tables"].get(table)
-        return info is not None and all(c in info["columns"] for c in columns)
+        return self.data.has(table, columns)
+
+    def can_filter(self, table: str) -> bool:
+        return self.data.can_scope(table)
+
+    def load(self, table: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
+        """Records of `table` within the report's geography and fiscal years (see `Release.load`)."""
+        return self.data.load(table, columns)
 
     def date_column(self, table: str) -> str | None:
-        """The column whose dates place `table`'s records in fiscal years (manifest `dated_by`):
-        `departed_date` for removals that have no removal date."""
-        info = self.manifest["tables"].get(table) or {}
-        kind = KIND_BY_NAME.get(table)
-        return info.get("dated_by") or (kind.date_column if kind else None)
+        return self.data.date_column(table)
 
     def source(self, table: str) -> str:
         """The source line: `ICE release <id>, table <name>` (or another named source in the release)."""
         what = f"table {table}" if table in self.manifest["tables"] else table
         return f"ICE release {self.release}, {what}" + (" (SYNTHETIC)" if self.synthetic else "")
 
-    def require(self, table: str, columns: Iterable[str] = (), *, why: str) -> None:
-        """Stop this notebook, saying in one sentence why, if `table` or its `columns` are absent."""
-        columns = list(columns)
-        info = self.manifest["tables"].get(table)
-        if info is None:
-            missing = f"This release has no {table} table"
-        else:
-            absent = [c for c in columns if c not in info["columns"]]
-            if not absent:
-                return
-            missing = f"The {table} table of this release has no {', '.join(absent)} column"
-        sentence = f"{missing}, so {why} is skipped."
-        self.say(f"*{md_text(sentence)}*")
+    # ---------------------------------------------------------------- stopping a section
+
+    def skip(self, sentence: str) -> NoReturn:
+        """Say in one sentence why this section stops here, and stop it."""
+        self.say(f"*{sentence}*")
         raise SectionSkipped(sentence)
 
-    def geography_filter_column(self, table: str) -> str | None:
-        if self.params.state:
-            return "state"
-        if self.params.aor:
-            return "aor"
-        return None
-
-    def load(self, table: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
-        """Records of `table` within the report's geography and fiscal years.
-
-        A state filter needs a `state` column; an AOR filter an `aor` column: a table without
-        it is not silently shown for the whole country (ReleaseError)."""
-        info = self.manifest["tables"].get(table)
-        if info is None:
-            raise ReleaseError(f"release {self.release!r} has no {table!r} table")
-        wanted = None if columns is None else list(dict.fromkeys([*columns, "fiscal_year"]))
-        geo = self.geography_filter_column(table)
-        if geo and geo not in info["columns"]:
-            raise ReleaseError(f"the {table} table has no {geo!r} column, so it cannot be limited to {self.params.geography}")
-        if wanted is not None and geo and geo not in wanted:
-            wanted.append(geo)
-        frame = pq.read_table(processed_dir(self.release) / f"{table}.parquet", columns=wanted).to_pandas()
-        if self.params.state:
-            frame = frame[frame["state"] == self.params.state]
-        if self.params.aor:
-            frame = frame[frame["aor"].isin([self.params.aor, aor_label(self.params.aor)])]
-        if self.params.fy_start:
-            frame = frame[frame["fiscal_year"] >= self.params.fy_start]
-        if self.params.fy_end:
-            frame = frame[frame["fiscal_year"] <= self.params.fy_end]
-        return frame.reset_index(drop=True)
-
-    def can_filter(self, table: str) -> bool:
-        geo = self.geography_filter_column(table)
-        return geo is None or self.has(table, [geo])
+    def require(self, table: str, columns: Iterable[str] = (), *, why: str) -> None:
+        """Stop this notebook, saying in one sentence why, if `table` or its `columns` are absent."""
+        missing = self.data.missing(table, list(columns))
+        if missing:
+            self.skip(f"{missing}, so {why} is skipped.")
 
     # ---------------------------------------------------------------- output
 
     def count(self, value: float | int | None) -> str:
         """A count for prose or a figure label: thousands separators, and `<min_cell` for small cells."""
-        return format_count(value, self.params.min_cell)
+        return words.count(value, self.params.min_cell)
 
     def say(self, text: str) -> None:
         """Prose for the report (Markdown); numbers in it should come from the data, and any text
@@ -151,25 +107,13 @@ class ReportContext:
 
     @staticmethod
     def text(value: object) -> str:
-        """Text from the data (a name, a value, a file name) for `say`: shown exactly as it is."""
+        """Text from the data (a name, a value, a file name) for `say`: shown as it is, never as markup."""
         return md_text(value)
 
     @staticmethod
     def code(value: object) -> str:
         """Text from the data shown as inline code (a path, an id)."""
         return md_code(value)
-
-    def suppress(self, frame: pd.DataFrame, count_columns: Iterable[str]) -> pd.DataFrame:
-        """Counts below `min_cell` (but above zero) shown as `<min_cell` in published tables."""
-        shown = frame.copy()
-        limit = self.params.min_cell
-        for column in count_columns:
-            values = shown[column]
-            formatted = values.map(format_count).astype(object)
-            if limit > 1:
-                formatted[(values > 0) & (values < limit)] = f"<{limit}"
-            shown[column] = formatted
-        return shown
 
     def show_table(self, frame: pd.DataFrame, *, name: str, caption: str, table: str,
                    counts: Iterable[str] = (), align_right: Iterable[str] = (), literal: bool = False,
@@ -179,7 +123,7 @@ class ReportContext:
         `literal` (cells that hold text from the release) exactly as written, never as markup.
         `wide` columns (long text) get more room than others in the PDF."""
         counts = list(counts)
-        shown = self.suppress(frame, counts).astype(object).where(frame.notna(), "")
+        shown = words.suppress(frame, counts, self.params.min_cell).astype(object).where(frame.notna(), "")
         right = set(counts) | set(align_right)
         markdown = pipe_table(shown, right, literal=literal, wide=set(wide))
         csv_text = safe_csv(shown if self.params.min_cell > 1 else frame)

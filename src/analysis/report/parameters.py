@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 
 from analysis.errors import AnalysisError
 from analysis.paths import check_release_id
+from analysis.release import Scope
 from analysis.vocab.geography import AORS, STATES, short_aor
 
 DECLINED_DEFINITIONS = ("strict", "broad")
@@ -53,12 +54,12 @@ class ReportParameters:
         return asdict(self)
 
     @property
+    def scope(self) -> Scope:
+        return Scope(self.state, self.aor, self.fy_start, self.fy_end)
+
+    @property
     def geography(self) -> str:
-        if self.state:
-            return f"{STATES[self.state][0]} ({self.state})"
-        if self.aor:
-            return f"{self.aor} area of responsibility"
-        return "United States (all states)"
+        return self.scope.geography
 
     @property
     def suffix(self) -> str:

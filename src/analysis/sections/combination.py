@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.checks.compare import _hide_small_changes, code, count_text
+from analysis import words
+from analysis.checks.compare import _hide_small_changes, code
 from analysis.report.context import ReportContext
-from analysis.vocab.fiscal import year_runs
 
 
 def is_combined(manifest: dict) -> bool:
@@ -23,10 +23,10 @@ def productions_frame(manifest: dict) -> pd.DataFrame:
         for fy, production in info.get("productions_used", {}).items():
             years.setdefault(production, []).append(int(fy))
         for production, fys in years.items():
-            used.setdefault(production, []).append(f"{table} {year_runs(fys)}")
+            used.setdefault(production, []).append(f"{table} {words.fy_runs(fys)}")
     rows = []
     for production in manifest["combines"]:
-        held = [f"{table} {year_runs([int(fy) for fy in years])}"
+        held = [f"{table} {words.fy_runs([int(fy) for fy in years])}"
                 for table, years in production["rows_by_table_and_fiscal_year"].items() if years]
         rows.append({"Production": production["release"], "As of": production["as_of"] or "not stated",
                      "FOIA number": ", ".join(production["foia_numbers"]) or "not stated",
@@ -46,13 +46,13 @@ def overlaps_frame(manifest: dict, min_cell: int = 1) -> pd.DataFrame:
 
 def overlap_sentence(overlap: dict, min_cell: int = 1) -> str:
     before, after, change = overlap["previous_records"], overlap["records"], overlap["difference"]
-    revision = (f"revising its {count_text(before, min_cell)} {'up' if change > 0 else 'down'} by "
-                f"{count_text(abs(change), min_cell)}" if change else f"the same number as its {count_text(before, min_cell)}")
+    revision = (f"revising its {words.count_in_prose(before, min_cell)} {'up' if change > 0 else 'down'} by "
+                f"{words.count_in_prose(abs(change), min_cell)}" if change else f"the same number as its {words.count_in_prose(before, min_cell)}")
     others = [p["release"] for p in overlap["productions"][2:]]
     also = f" (also in {', '.join(code(o) for o in others)})" if others else ""
     return (f"FY{overlap['fiscal_year']} {overlap['table']} are in {code(overlap['previous'])}{also} and "
-            f"{code(overlap['used'])}: the newer {code(overlap['used'])} is used, {count_text(after, min_cell)} records, "
-            f"{revision}; {count_text(overlap['identical'], min_cell)} of them are exact duplicates of its records.")
+            f"{code(overlap['used'])}: the newer {code(overlap['used'])} is used, {words.count_in_prose(after, min_cell)} records, "
+            f"{revision}; {words.count_in_prose(overlap['identical'], min_cell)} of them are exact duplicates of its records.")
 
 
 def combination_paragraph(manifest: dict, min_cell: int = 1) -> str:
@@ -69,7 +69,7 @@ def combination_paragraph(manifest: dict, min_cell: int = 1) -> str:
     repeated = {t: info["duplicates_across_productions"] for t, info in manifest["tables"].items()
                 if info.get("duplicates_across_productions")}
     if repeated:
-        parts.append("Among the records used, " + ", ".join(f"{count_text(n, min_cell)} {t}" for t, n in repeated.items())
+        parts.append("Among the records used, " + ", ".join(f"{words.count_in_prose(n, min_cell)} {t}" for t, n in repeated.items())
                      + " records repeat exactly a record of another production (records without a fiscal year are "
                      "kept from every production); they are kept and counted among likely duplicates.")
     else:

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analysis import words
 from analysis.escaping import md_text
-from analysis.report.context import ReportContext, format_share
+from analysis.metrics import detainers as dm
+from analysis.metrics.enforcement import LOCAL_JAIL, is_method
+from analysis.report.context import ReportContext
 from analysis.vocab.definitions import DECLINED_DESCRIPTIONS, is_declined, lift_bucket
-from analysis.vocab.fiscal import is_partial
-
-LOCAL_JAIL = "CAP Local Incarceration"
 
 
 @dataclass(frozen=True)
@@ -26,17 +26,14 @@ class Finding:
 
 
 def _years(frame: pd.DataFrame) -> str:
-    years = sorted(int(y) for y in frame["fiscal_year"].dropna().unique())
-    if not years:
-        return "no fiscal year"
-    return f"FY{years[0]}" if len(years) == 1 else f"FY{years[0]}–FY{years[-1]}"
+    return words.fy_range(sorted(int(y) for y in frame["fiscal_year"].dropna().unique()), empty="no fiscal year")
 
 
 def _latest_complete_year(ctx: ReportContext, table: str, frame: pd.DataFrame) -> int | None:
     coverage = ctx.manifest["tables"][table].get("fiscal_year_coverage", {})
-    complete = [int(fy) for fy, span in coverage.items() if not is_partial(int(fy), span["first"], span["last"])]
+    partial = ctx.data.partial_years(table)
     present = set(frame["fiscal_year"].dropna().astype(int))
-    complete = [fy for fy in complete if fy in present]
+    complete = [int(fy) for fy in coverage if fy not in partial and int(fy) in present]
     return max(complete) if complete else None
 
 
@@ -58,15 +55,15 @@ def detainer_findings(ctx: ReportContext) -> list[Finding]:
             "30 September) by their prepare date.",
         ),
         Finding(
-            f"**{ctx.count(declined.sum())} detainers ({format_share(declined.mean())})** were recorded as declined "
+            f"**{ctx.count(declined.sum())} detainers ({words.percent(declined.mean())})** were recorded as declined "
             f"by the agency holding the person ({definition} definition); under the {other} definition, "
             f"{ctx.count(is_declined(reasons, other).sum())}.",
             f"Declined, {definition} definition: {DECLINED_DESCRIPTIONS[definition]}. ICE does not record why a "
             "detainer was declined and agencies rarely tell it, so declines are undercounted.",
         ),
         Finding(
-            f"**{format_share((buckets == 'booked').mean())}** of detainers ended with the person booked into ICE "
-            f"custody; **{format_share((buckets == 'still_open').mean())}** had no lift reason yet (still open).",
+            f"**{words.percent((buckets == 'booked').mean())}** of detainers ended with the person booked into ICE "
+            f"custody; **{words.percent((buckets == 'still_open').mean())}** had no lift reason yet (still open).",
             "Outcome from the detainer's lift reason ('Booked into Detention'; blank = still open).",
         ),
     ]
@@ -75,15 +72,14 @@ def detainer_findings(ctx: ReportContext) -> list[Finding]:
         state, count = by_state.index[0], int(by_state.iloc[0])
         found.append(Finding(
             f"**{md_text(state)}** recorded the most declined detainers: {ctx.count(count)} "
-            f"({format_share(count / declined.sum())} of all declines).",
+            f"({words.percent(count / declined.sum())} of all declines).",
             f"State of the facility that received the detainer; declined, {definition} definition.",
         ))
     return found
 
 
 def encounter_findings(ctx: ReportContext) -> list[Finding]:
-    frame = ctx.load("encounters", ["processing_disposition"])
-    ending = frame[frame["processing_disposition"] == "Detainer"]
+    ending = dm.ENCOUNTERS_ENDING_IN_DETAINER.load(ctx.data, [])
     by_year = ending.groupby("fiscal_year").size()
     years = ", ".join(f"FY{fy}: {ctx.count(n)}" for fy, n in by_year.items())
     return [Finding(
@@ -98,9 +94,9 @@ def arrest_findings(ctx: ReportContext) -> list[Finding]:
     latest = _latest_complete_year(ctx, "arrests", frame)
     scope = frame[frame["fiscal_year"] == latest] if latest else frame
     label = f"FY{latest}" if latest else _years(frame)
-    jail = (scope["apprehension_method"] == LOCAL_JAIL).mean() if len(scope) else float("nan")
+    jail = is_method(scope, LOCAL_JAIL).mean() if len(scope) else float("nan")
     return [Finding(
-        f"**{ctx.count(len(scope))} administrative arrests** in {label}; {format_share(jail)} of them in local jails.",
+        f"**{ctx.count(len(scope))} administrative arrests** in {label}; {words.percent(jail)} of them in local jails.",
         f"Records of the arrests table; local jails = apprehension method '{LOCAL_JAIL}'.",
     )]
 
@@ -131,10 +127,9 @@ def claims_finding(ctx: ReportContext) -> list[Finding]:
 
 def key_findings(ctx: ReportContext) -> list[Finding]:
     found: list[Finding] = []
-    if ctx.has("detainers", ["detainer_lift_reason"]) and ctx.can_filter("detainers"):
-        found += detainer_findings(ctx)
-    elif ctx.has("encounters", ["processing_disposition"]) and ctx.can_filter("encounters"):
-        found += encounter_findings(ctx)
+    measure = dm.detainer_measure(ctx.data, scoped=True, outcomes=True)
+    if measure is not None:
+        found += encounter_findings(ctx) if measure.from_encounters else detainer_findings(ctx)
     if ctx.has("arrests", ["apprehension_method"]) and ctx.can_filter("arrests"):
         found += arrest_findings(ctx)
     if ctx.has("removals") and ctx.can_filter("removals"):

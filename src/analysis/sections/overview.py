@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis import words
 from analysis.escaping import md_literal as escape_markdown
-from analysis.report.context import format_count
 
 BLOCK = "Summary block"
 FISCAL_YEAR = "Fiscal year"
@@ -79,7 +79,7 @@ def ice_totals_sentence(manifest: dict, min_cell: int = 1) -> str | None:
     sheets = sorted({f"{e['file']}, sheet {e['sheet']}" for e in comparisons})
     count = len(comparisons)
     parts = [f"ICE's own Summary ({escape_markdown('; '.join(sheets))}) gives totals by fiscal year for {count} "
-             f"count{'s' if count != 1 else ''}, shown as ICE published them beside the records of this release."]
+             f"{words.plural(count, 'count')}, shown as ICE published them beside the records of this release."]
     uncompared = [escape_markdown(labels[id(e)]) for e in comparisons if e["compared_with"] is None]
     if uncompared:
         parts.append(f"No sheet or table of records matches {', '.join(uncompared)}, so {'it is' if len(uncompared) == 1 else 'they are'} "
@@ -101,10 +101,10 @@ def _all_years_sentence(compared: list[dict], labels: dict[int, str], min_cell: 
         return "ICE gives no total over all years to compare."
     totals = [e["all_years"] for e in compared]
     if all(t["difference"] == 0 for t in totals):
-        shown = " and ".join(format_count(t["records"], min_cell) for t in totals)
+        shown = " and ".join(words.count(t["records"], min_cell) for t in totals)
         return f"Over all years they equal the records ({shown})."
-    differing = [f"{escape_markdown(labels[id(e)])}: {format_count(e['all_years']['records'], min_cell)} records, "
-                 f"ICE {format_count(e['all_years']['ice'], min_cell)}" for e in compared if e["all_years"]["difference"]]
+    differing = [f"{escape_markdown(labels[id(e)])}: {words.count(e['all_years']['records'], min_cell)} records, "
+                 f"ICE {words.count(e['all_years']['ice'], min_cell)}" for e in compared if e["all_years"]["difference"]]
     return f"Over all years they differ from the records ({'; '.join(differing)})."
 
 
@@ -117,9 +117,9 @@ def _years_sentence(compared: list[dict], min_cell: int) -> str:
     if any(0 < v < min_cell for y in differing for v in (y["ice"], y["records"])):
         spread = ""
     elif sizes[0] == sizes[-1]:
-        spread = f", each by {format_count(sizes[0])} record{'s' if sizes[0] != 1 else ''}"
+        spread = f", each by {words.count(sizes[0])} {words.plural(sizes[0], 'record')}"
     else:
-        spread = f", by {format_count(sizes[0])} to {format_count(sizes[-1])} records"
+        spread = f", by {words.count(sizes[0])} to {words.count(sizes[-1])} records"
     return f"They differ from the records in {len(differing)} of {len(years)} fiscal-year totals{spread}."
 
 

@@ -1,5 +1,6 @@
 """The definitions a report names: outcome buckets of detainer lift reasons, the two
-definitions of a declined detainer, fiscal years, criminality categories.
+definitions of a declined detainer, an encounter that ended in a detainer, fiscal years,
+criminality categories.
 
 Sources: ../shared/DOMAIN.md (ICE's lift-reason values; the strict and broad definitions,
 the broad one being the one used for the Center for Immigration Studies figures).
@@ -55,6 +56,9 @@ CRIMINALITY_LABELS = {
     "3 Other Immigration Violator": "Other immigration violator",
 }
 
+# The processing disposition of an encounter that ended in a detainer (see `ends_in_detainer`).
+DETAINER_DISPOSITION = "Detainer"
+
 FISCAL_YEAR_DEFINITION = "Federal fiscal years run 1 October to 30 September: FY2023 = 1 October 2022 to 30 September 2023."
 
 
@@ -93,3 +97,14 @@ def is_declined(reasons: pd.Series, definition: str) -> pd.Series:
         raise ValueError(f"unknown declined definition {definition!r}: 'strict' or 'broad'")
     wanted = {r.lower() for r in DECLINED_DEFINITIONS[definition]}
     return _per_distinct(reasons, lambda r: (_normalise(r) or "").lower() in wanted).astype(bool)
+
+
+def is_detainer_disposition(disposition: object) -> bool:
+    """True for the processing disposition `Detainer`, however a release spells its case and
+    spacing (`DETAINER`, ` Detainer `)."""
+    return (_normalise(disposition) or "").casefold() == DETAINER_DISPOSITION.casefold()
+
+
+def ends_in_detainer(dispositions: pd.Series) -> pd.Series:
+    """True where an encounter's processing disposition says it ended in a detainer."""
+    return _per_distinct(dispositions, is_detainer_disposition).astype(bool)

@@ -1,6 +1,10 @@
-"""Figures of the enforcement-context and repeat-detainer sections, in the house style of
-`figures.py`. Each function takes prepared aggregates and a title that states the finding,
-and returns the figure; the notebook adds the source line and shows it."""
+"""Charts of records by category, in the house style (`style.py`): bars per fiscal year
+stacked by category, lines per month, horizontal bars per category (stacked or paired), and
+cumulative shares per group. Titles and subtitles are wrapped by character count, narrower
+where long category labels push the plot (which the title aligns with) to the right.
+
+Same contract as `charts.py`: aggregates and texts in, a Figure with its title, subtitle,
+source line and alt text out."""
 
 from __future__ import annotations
 
@@ -10,11 +14,12 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.dates import DateFormatter, MonthLocator
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from analysis import words
 from analysis.figures import alt
 from analysis.figures import style as figures
+from analysis.release import PartialYears
 from analysis.vocab.fiscal import fiscal_year_bounds
 
 TITLE_WIDTH = 68  # characters per title line at the house title size on a 7-inch figure
@@ -40,31 +45,33 @@ def _label_layout(labels: list[str], inches_per_row: float) -> tuple[list[str], 
     return wrapped, max(40, TITLE_WIDTH - int(widest * LABEL_RATIO)), height
 
 
-def stacked_year_bars(table: pd.DataFrame, categories: list[str], partial: dict[int, bool], *, title: str,
-                      subtitle: str, y_label: str) -> tuple[Figure, Axes]:
+def _sourced(fig: Figure, source: str, note: str | None = None) -> Figure:
+    figures.add_source(fig, source, note)
+    return fig
+
+
+def stacked_year_bars(table: pd.DataFrame, categories: list[str], partial: PartialYears, *, title: str,
+                      subtitle: str, y_label: str, source: str) -> Figure:
     """Bars per fiscal year, stacked by category; partial fiscal years hatched and labelled."""
     fig, ax = _figure(title, subtitle)
     years = [int(fy) for fy in table["fiscal_year"]]
-    flags = [partial.get(fy, False) for fy in years]
+    flags = partial.flags(years)
+    year_labels = words.fy_labels(years, partial)
     positions = list(range(len(years)))
     bottom = pd.Series(0.0, index=table.index)
     for category, colour in zip(categories, figures.series_colours(categories), strict=True):
         bars = ax.bar(positions, table[category], bottom=bottom, width=0.65, label=category,
                       color=colour, edgecolor="white", linewidth=0.4)
-        for bar, is_partial in zip(bars, flags, strict=True):
-            if is_partial:
-                bar.set_hatch(figures.PARTIAL_HATCH)
-                bar.set_alpha(0.6)
+        figures.hatch_partial(bars, flags)
         bottom = bottom + table[category]
-    ax.set_xticks(positions, [f"FY{fy}" + (" (partial)" if p else "") for fy, p in zip(years, flags, strict=True)])
+    ax.set_xticks(positions, year_labels)
     handles, labels = ax.get_legend_handles_labels()
     if any(flags):
-        handles.append(Patch(facecolor="white", edgecolor=figures.MUTED, hatch=figures.PARTIAL_HATCH))
-        labels.append("partial fiscal year")
+        handles.append(figures.partial_handle())
+        labels.append(figures.PARTIAL_LABEL)
     if len(labels) > 1:  # a single series needs no legend
         ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5)
     figures.label_axes(ax, x="Fiscal year (1 October to 30 September)", y=y_label)
-    year_labels = [f"FY{fy}" + (" (partial)" if p else "") for fy, p in zip(years, flags, strict=True)]
     totals = [float(v) for v in table[categories].sum(axis=1)]
     parts: list[alt.Part] = [f"Bar chart of {alt.noun(y_label)} per fiscal year"]
     if len(categories) > 1:
@@ -76,21 +83,20 @@ def stacked_year_bars(table: pd.DataFrame, categories: list[str], partial: dict[
     else:
         parts += [": ", *alt.listing(year_labels, totals), "."]
     alt.attach(fig, title, *parts)
-    return fig, ax
+    return _sourced(fig, source)
 
 
-def monthly_lines(table: pd.DataFrame, series: list[str], partial: dict[int, bool], *, title: str,
-                  subtitle: str, y_label: str) -> tuple[Figure, Axes]:
-    """One line per series over calendar months; the months of partial fiscal years shaded."""
+def monthly_lines(table: pd.DataFrame, series: list[str], partial: PartialYears, *, title: str,
+                  subtitle: str, y_label: str, source: str) -> Figure:
+    """One line per series over calendar months; the months of the `partial` fiscal years shaded."""
     fig, ax = _figure(title, subtitle)
     for name, colour in zip(series, figures.series_colours(series), strict=True):
         ax.plot(table["month"], table[name], label=name, color=colour, linewidth=1.6)
-    for fy, is_partial in sorted(partial.items()):
-        if is_partial:
-            start, end = fiscal_year_bounds(fy)
-            shown_end = min(pd.Timestamp(end), table["month"].max() + pd.offsets.MonthEnd(0))
-            ax.axvspan(pd.Timestamp(start), shown_end, color=figures.MUTED, alpha=0.15, lw=0,  # type: ignore[arg-type]
-                       label=f"FY{fy} (partial fiscal year)")  # (matplotlib converts the dates)
+    for fy in sorted(partial):
+        start, end = fiscal_year_bounds(fy)
+        shown_end = min(pd.Timestamp(end), table["month"].max() + pd.offsets.MonthEnd(0))
+        ax.axvspan(pd.Timestamp(start), shown_end, color=figures.MUTED, alpha=0.15, lw=0,  # type: ignore[arg-type]
+                   label=f"FY{fy} (partial fiscal year)")  # (matplotlib converts the dates)
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5)
     ax.xaxis.set_major_locator(MonthLocator(bymonth=(4, 10)))  # fiscal years start in October
@@ -108,11 +114,11 @@ def monthly_lines(table: pd.DataFrame, series: list[str], partial: dict[int, boo
             parts += ["; " if i else ": ", f"{alt.one_line(name)} highest ", values[peak],
                       f" in {months.iloc[peak]:%B %Y}"]
     alt.attach(fig, title, *parts, ".")
-    return fig, ax
+    return _sourced(fig, source)
 
 
 def horizontal_bars(labels: list[str], values: dict[str, list[float]], *, title: str, subtitle: str,
-                    x_label: str, height: float | None = None) -> tuple[Figure, Axes]:
+                    x_label: str, source: str, height: float | None = None) -> Figure:
     """Horizontal bars, first label on top, stacked when `values` holds several series."""
     labels, title_width, fitted = _label_layout(labels, inches_per_row=0.22)
     fig, ax = _figure(title, subtitle, height=height or fitted, title_width=title_width)
@@ -133,11 +139,11 @@ def horizontal_bars(labels: list[str], values: dict[str, list[float]], *, title:
     stacked = f", stacked by {', '.join(alt.one_line(name) for name in values)}" if len(values) > 1 else ""
     alt.attach(fig, title, f"Horizontal bars of {alt.noun(x_label)}{stacked}, from the top: ",
                *alt.ranking([alt.one_line(label) for label in labels], totals), ".")
-    return fig, ax
+    return _sourced(fig, source)
 
 
 def paired_bars(labels: list[str], first: list[float], second: list[float], names: tuple[str, str],
-                notes: list[str], *, title: str, subtitle: str, x_label: str) -> tuple[Figure, Axes]:
+                notes: list[str], *, title: str, subtitle: str, x_label: str, source: str) -> Figure:
     """Two horizontal bars per label (first label on top), and a note at the end of each pair."""
     labels, title_width, height = _label_layout(labels, inches_per_row=0.26)
     fig, ax = _figure(title, subtitle, height=height, title_width=title_width)
@@ -162,11 +168,11 @@ def paired_bars(labels: list[str], first: list[float], second: list[float], name
         parts += ["; " if i else "", f"{alt.one_line(labels[i])} ", first[i], " and ", second[i],
                   f" (ratio {notes[i]})" if notes[i] else ""]
     alt.attach(fig, title, *parts, f"; {len(labels) - shown} more." if len(labels) > shown else ".")
-    return fig, ax
+    return _sourced(fig, source)
 
 
-def cumulative_share_lines(shares: pd.DataFrame, labels: dict[str, str], *, title: str,
-                           subtitle: str) -> tuple[Figure, Axes]:
+def cumulative_share_lines(shares: pd.DataFrame, labels: dict[str, str], *, title: str, subtitle: str,
+                           source: str, note: str | None = None) -> Figure:
     """Share of each group with a later detainer within 30, 90, ... days, one line per group."""
     fig, ax = _figure(title, subtitle)
     for i, (group, label) in enumerate(labels.items()):
@@ -192,4 +198,4 @@ def cumulative_share_lines(shares: pd.DataFrame, labels: dict[str, str], *, titl
             f"{row['share']:.0%} within {row['days']:,.0f} days" for _, row in points.iterrows()) or "too few people")
     alt.attach(fig, title, "Line chart of the share of each group with a later detainer, by days after the first "
                "declined (or honoured) detainer; ", "; ".join(groups), ".")
-    return fig, ax
+    return _sourced(fig, source, note)

@@ -1,0 +1,169 @@
+"""One processed release: its manifest, the fiscal years each table covers only in part, and
+the one place its parquet tables are read.
+
+A `Release` may carry a `Scope` (a state or an area of responsibility, and a range of fiscal
+years): `load` then returns only the records within it. Everything else that reads records
+(metrics, sections, claims, the release comparison, exports) goes through `load` or `arrow`,
+so how tables are stored and filtered is decided here alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from analysis import words
+from analysis.errors import ReleaseError
+from analysis.paths import processed_dir
+from analysis.reading.manifest import read_manifest
+from analysis.vocab.fiscal import is_partial
+from analysis.vocab.geography import aor_label
+from analysis.vocab.kinds import KIND_BY_NAME
+
+
+class PartialYears(frozenset[int]):
+    """The fiscal years a table's records cover only in part (they start or stop more than a
+    week inside the year). `fy in partial` accepts an int, a numpy integer or a string."""
+
+    def __contains__(self, fy: object) -> bool:
+        return super().__contains__(int(fy))  # type: ignore[call-overload]  # any integer-like value
+
+    def flags(self, years: Iterable[int]) -> list[bool]:
+        """One flag per year of `years`, in order."""
+        return [fy in self for fy in years]
+
+    def within(self, years: Iterable[int]) -> PartialYears:
+        """The partial years among `years`."""
+        return PartialYears(int(fy) for fy in years if fy in self)
+
+    def any_of(self, years: Iterable[int]) -> bool:
+        return any(fy in self for fy in years)
+
+
+NO_PARTIAL_YEARS = PartialYears()
+
+
+def partial_years(manifest: dict, table: str) -> PartialYears:
+    """The partial years of `table`, from the first and last record date of each year."""
+    coverage = manifest["tables"][table].get("fiscal_year_coverage", {})
+    return PartialYears(int(fy) for fy, span in coverage.items() if is_partial(int(fy), span["first"], span["last"]))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which records a report covers: one state or one area of responsibility (or the whole
+    country), and the fiscal years from `fy_start` to `fy_end` (either end open)."""
+
+    state: str | None = None
+    aor: str | None = None
+    fy_start: int | None = None
+    fy_end: int | None = None
+
+    @property
+    def geography_column(self) -> str | None:
+        """The column the geography is read from: `state`, `aor`, or None for the whole country."""
+        if self.state:
+            return "state"
+        if self.aor:
+            return "aor"
+        return None
+
+    @property
+    def geography(self) -> str:
+        return words.geography(self.state, self.aor)
+
+    @property
+    def limits_years(self) -> bool:
+        return bool(self.fy_start or self.fy_end)
+
+    @property
+    def is_whole_release(self) -> bool:
+        return not (self.state or self.aor or self.limits_years)
+
+    def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if self.state:
+            frame = frame[frame["state"] == self.state]
+        if self.aor:
+            frame = frame[frame["aor"].isin([self.aor, aor_label(self.aor)])]
+        if self.fy_start:
+            frame = frame[frame["fiscal_year"] >= self.fy_start]
+        if self.fy_end:
+            frame = frame[frame["fiscal_year"] <= self.fy_end]
+        return frame.reset_index(drop=True)
+
+
+@dataclass
+class Release:
+    """An ingested release, seen through `scope` (the whole release by default)."""
+
+    id: str
+    scope: Scope = field(default_factory=Scope)
+    manifest: dict = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.manifest = read_manifest(processed_dir(self.id))
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.manifest.get("synthetic"))
+
+    def tables(self) -> list[str]:
+        return sorted(self.manifest["tables"])
+
+    def has(self, table: str, columns: Iterable[str] = ()) -> bool:
+        info = self.manifest["tables"].get(table)
+        return info is not None and all(c in info["columns"] for c in columns)
+
+    def missing(self, table: str, columns: Iterable[str] = ()) -> str | None:
+        """What is absent, as the start of a sentence (`This release has no arrests table`), or None."""
+        info = self.manifest["tables"].get(table)
+        if info is None:
+            return f"This release has no {table} table"
+        absent = [c for c in columns if c not in info["columns"]]
+        return f"The {table} table of this release has no {', '.join(absent)} column" if absent else None
+
+    def can_scope(self, table: str) -> bool:
+        """Whether `table` can be limited to the scope's geography (it has the column needed)."""
+        column = self.scope.geography_column
+        return column is None or self.has(table, [column])
+
+    def partial_years(self, table: str) -> PartialYears:
+        return partial_years(self.manifest, table)
+
+    def date_column(self, table: str) -> str | None:
+        """The column whose dates place `table`'s records in fiscal years (manifest `dated_by`):
+        `departed_date` for removals that have no removal date."""
+        info = self.manifest["tables"].get(table) or {}
+        kind = KIND_BY_NAME.get(table)
+        return info.get("dated_by") or (kind.date_column if kind else None)
+
+    def path(self, table: str) -> Path:
+        return processed_dir(self.id) / f"{table}.parquet"
+
+    def arrow(self, table: str, columns: Iterable[str] | None = None, *,
+              dictionary: Iterable[str] | None = None) -> pa.Table:
+        """Columns of `table` for the whole release, as stored; `dictionary` columns read as
+        dictionaries (categoricals in pandas)."""
+        wanted = None if columns is None else list(dict.fromkeys(columns))
+        return pq.read_table(self.path(table), columns=wanted,
+                             read_dictionary=None if dictionary is None else list(dictionary))
+
+    def load(self, table: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
+        """Records of `table` within the scope (with `fiscal_year`, and the scope's geography
+        column). A table without the column the scope's geography needs is never shown for the
+        whole country instead: ReleaseError."""
+        info = self.manifest["tables"].get(table)
+        if info is None:
+            raise ReleaseError(f"release {self.id!r} has no {table!r} table")
+        wanted = None if columns is None else list(dict.fromkeys([*columns, "fiscal_year"]))
+        geo = self.scope.geography_column
+        if geo and geo not in info["columns"]:
+            raise ReleaseError(f"the {table} table has no {geo!r} column, so it cannot be limited to {self.scope.geography}")
+        if wanted is not None and geo and geo not in wanted:
+            wanted.append(geo)
+        return self.scope.apply(self.arrow(table, wanted).to_pandas())

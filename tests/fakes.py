@@ -1,0 +1,37 @@
+"""Stand-ins for a processed release and a notebook's context, for tests of the rules that
+choose what a section shows: a `Release` whose manifest is written in the test (no files), and
+a `ReportContext` over it that records what it says instead of displaying it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pandas as pd
+
+from analysis.release import Release, Scope
+from analysis.report.context import ReportContext
+from analysis.report.parameters import ReportParameters
+
+
+def fake_release(tables: dict[str, list[str]], frames: dict[str, pd.DataFrame] | None = None, **scope) -> Release:
+    """A release holding `tables` (name -> columns); `frames` are what `load` returns per table."""
+    release = Release.__new__(Release)
+    release.id, release.scope = "test", Scope(**scope)
+    release.manifest = {"release": "test", "tables": {name: {"columns": dict.fromkeys(columns)}
+                                                      for name, columns in tables.items()}}
+    if frames is not None:
+        release.load = lambda table, columns=None: frames[table]  # type: ignore[method-assign]
+    return release
+
+
+class FakeContext(ReportContext):
+    """A report context over `fake_release(tables)`; what it says is kept in `said`."""
+
+    def __init__(self, tables: dict[str, list[str]], frames: dict[str, pd.DataFrame] | None = None,
+                 **params) -> None:
+        self.params = ReportParameters(release="test", **params)
+        self.data = fake_release(tables, frames, **asdict(self.params.scope))
+        self.said: list[str] = []
+
+    def say(self, text: str) -> None:
+        self.said.append(text)

@@ -1,0 +1,61 @@
+"""release: partial years as one type, the report's scope, and the one place tables are read."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.errors import ReleaseError
+from analysis.release import PartialYears, Release, Scope, partial_years
+from tests.fakes import fake_release
+
+
+def test_partial_years_from_the_manifest():
+    manifest = {"tables": {"arrests": {"fiscal_year_coverage": {
+        "2024": {"first": "2023-10-01", "last": "2024-09-30"}, "2025": {"first": "2024-10-01", "last": "2025-03-31"}}}}}
+    partial = partial_years(manifest, "arrests")
+    assert partial == PartialYears({2025})
+    assert partial.within(pd.Series([2024])) == PartialYears()
+    assert partial_years({"tables": {"arrests": {}}}, "arrests") == PartialYears()
+
+
+def test_partial_years_accept_any_integer_spelling():
+    partial = PartialYears({2025})
+    assert 2025 in partial and np.int16(2025) in partial and "2025" in partial and 2024 not in partial
+    assert partial.flags([2024, 2025]) == [False, True]
+    assert partial.any_of([2025]) and not partial.any_of([2023, 2024])
+    assert sorted(PartialYears({2025, 2023})) == [2023, 2025]
+
+
+def test_scope():
+    assert Scope().geography_column is None and Scope().is_whole_release
+    assert Scope(state="CA").geography_column == "state" and Scope(aor="Seattle").geography_column == "aor"
+    assert Scope(fy_end=2023).limits_years and not Scope(state="CA").limits_years
+    frame = pd.DataFrame({"state": ["CA", "TX", "CA"], "aor": ["Seattle Area of Responsibility", "Seattle", "Miami"],
+                          "fiscal_year": [2022, 2023, 2024]})
+    assert Scope(state="CA", fy_end=2023).apply(frame)["fiscal_year"].tolist() == [2022]
+    assert Scope(aor="Seattle").apply(frame)["fiscal_year"].tolist() == [2022, 2023]
+
+
+def test_missing_and_can_scope():
+    release = fake_release({"arrests": ["aor"]}, state="WA")
+    assert release.missing("detainers") == "This release has no detainers table"
+    assert release.missing("arrests", ["aor", "state"]) == "The arrests table of this release has no state column"
+    assert release.missing("arrests", ["aor"]) is None
+    assert not release.can_scope("arrests") and fake_release({"arrests": ["aor"]}).can_scope("arrests")
+
+
+def test_load_limits_records_to_the_scope(sample_project):
+    whole = Release("sample").load("arrests", ["apprehension_method"])
+    seattle = Release("sample", Scope(aor="Seattle", fy_start=2023)).load("arrests", ["apprehension_method"])
+    assert 0 < len(seattle) < len(whole)
+    assert set(seattle["aor"]) == {"Seattle Area of Responsibility"} and seattle["fiscal_year"].min() >= 2023
+    assert list(seattle.index) == list(range(len(seattle)))
+
+
+def test_a_table_without_the_scope_column_is_refused(sample_project):
+    with pytest.raises(ReleaseError, match="no 'state' column, so it cannot be limited to California"):
+        Release("sample", Scope(state="CA")).load("arrests")
+    with pytest.raises(ReleaseError, match="has no 'removals' table"):
+        Release("sample").load("removals")

@@ -1,0 +1,71 @@
+"""The detainer-outcomes section's rules: the sentences and titles on declines under both
+definitions, outcome shares, states, and days to lift, with small cells hidden."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.metrics import detainers as dm
+from analysis.release import PartialYears
+from analysis.sections import detainer_outcomes as outcomes
+from analysis.vocab.definitions import BUCKETS
+from tests.test_detainer_metrics import small
+
+
+def test_introduction_gives_both_definitions():
+    text = outcomes.introduction(8, 2, 4, "strict", "California (CA)", "FY2021 to FY2022")
+    assert text.startswith("**8 detainers** prepared in California (CA), FY2021 to FY2022. ")
+    assert "headline definition of a declined detainer is **strict**: lift reason 'Detainer Declined by LEA' only" in text
+    assert "Under it, 2 detainers (25.0%) were declined; the broad definition (" in text
+    assert text.endswith("gives 4 (50.0%).")
+    assert "Under it, <5 detainers" in outcomes.introduction(8, 2, 4, "strict", "x", "y", min_cell=5)
+    assert outcomes.other_definition("broad") == "strict"
+
+
+def test_outcomes_title():
+    overall = pd.Series({BUCKETS["booked"]: 0.5, BUCKETS["declined"]: 0.125})
+    assert outcomes.outcomes_title(overall) == ("50% of detainers ended with ICE taking custody; 12% were declined by "
+                                                "the agency holding the person")
+    assert outcomes.outcomes_title(pd.Series({BUCKETS["booked"]: 1.0})).endswith("; 0% were declined by the agency "
+                                                                                 "holding the person")
+
+
+def test_peak_and_trend_of_declines_count_complete_years_only():
+    declines = dm.declined_by_fiscal_year(small())  # FY2021: 1 strict of 5; FY2022: 1 of 3
+    basis = outcomes.complete_or_all(declines, PartialYears({2022}))
+    assert list(basis.fiscal_year) == [2021]
+    assert outcomes.peak_declines_title(basis, "strict") == \
+        "Strict definition: declines were highest in FY2021 at 1 (20.0% of that year's detainers)"
+    assert outcomes.declines_trend(basis, len(declines), "strict") is None  # one year: no trend
+    every = outcomes.complete_or_all(declines, PartialYears({2021, 2022}))
+    assert len(every) == 2
+    assert outcomes.declines_trend(every, len(declines), "broad", min_cell=2) == (
+        "Under the broad definition, declines went from 3 in FY2021 (60.0% of detainers) to <2 in FY2022 (33.3%).")
+    assert outcomes.declines_trend(every, 3, "strict").endswith(", counting complete fiscal years only.")
+
+
+def test_state_share_labels_hide_small_cells():
+    states = pd.DataFrame({"state": ["CA", "TX"], "share_of_declines": [0.9, 0.1], "declined": [90, 10]})
+    assert outcomes.state_share_labels(states, 1) == {"CA": "90%", "TX": "10%"}
+    assert outcomes.state_share_labels(states, 11) == {"CA": "90%", "TX": "<11"}
+
+
+def test_days_title():
+    both = {BUCKETS["booked"]: 3.0, BUCKETS["declined"]: 10.0, BUCKETS["early_release"]: 40.0}
+    assert outcomes.days_title(both) == ("Declined detainers were lifted after a median of 10 days; detainers ending in "
+                                         "ICE custody after 3")
+    one = {BUCKETS["booked"]: float("nan"), BUCKETS["early_release"]: 40.0, BUCKETS["declined"]: 1234.0}
+    one[BUCKETS["booked"]] = np.nan
+    assert outcomes.days_title(one) == "Declined by the agency took longest to lift: a median of 1,234 days"
+
+
+def test_hide_small_timing():
+    timing = dm.days_to_lift_by_bucket(small())
+    hidden = outcomes.hide_small_timing(timing, min_cell=2)
+    booked = hidden.set_index("bucket").loc["booked"]
+    assert booked["lifted"] == 2 and booked["median"] == 4.0
+    declined = hidden.set_index("bucket").loc["declined"]
+    assert declined["lifted"] == 2 and declined["median"] == 10.0
+    single = hidden.set_index("bucket").loc["insufficient_notice"]
+    assert single["lifted"] == 1 and pd.isna(single["median"]) and pd.isna(single["q1"])
