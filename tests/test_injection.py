@@ -255,3 +255,14 @@ def test_every_text_of_the_real_release_is_shown_as_it_is(real_project: Path) ->
     shown = {as_typed(text) for text in shown_texts(document)}
     missing = [t for t in texts if as_typed(" ".join(t.split())) not in shown]
     assert missing == []
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "https://x.org/a b", "<https://x>"])
+def test_a_claim_source_must_be_a_web_address(url: str) -> None:
+    from analysis.checks.claims import ClaimError, parse_claim
+
+    source = {"publisher": "Test", "date": "2020-01-01", "title": "A report", "url": url}
+    entry = {"id": "c", "claim": "A figure.", "published": 0, "comparison": "exact", "measure": "not computable",
+             "reason": "test"}
+    with pytest.raises(ClaimError, match="is not a web address"):
+        parse_claim(entry, source, "claims.yml", 1)
