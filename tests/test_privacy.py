@@ -224,3 +224,14 @@ def test_no_identifier_of_the_hostile_release_in_any_output(hostile_report: Host
     for column in ("anonymized_identifier", "eid_subject_id", "eid_case_id", "alien_file_number", "event_number",
                    "booking_ref"):
         assert column in left_out
+
+
+@pytest.mark.real
+def test_the_real_release_has_no_column_mistaken_for_identifiers(real_project: Path) -> None:
+    """The real release names no identifier, and none of its columns (landmarks, charge sections,
+    dispositions, dates) has the shape of one: the shape rule finds nothing false there."""
+    from analysis.reading.manifest import identifier_columns, read_manifest
+
+    manifest = read_manifest(real_project / "data" / "processed" / "ice-lesa-2019-ICFO-53623-fy2016-2017")
+    assert {name: identifier_columns(info) for name, info in manifest["tables"].items()} == {
+        name: set() for name in manifest["tables"]}
