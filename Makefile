@@ -11,13 +11,19 @@ RELEASE ?= sample
 REPORT_FLAGS := $(if $(STATE),--state $(STATE)) $(if $(AOR),--aor "$(AOR)") \
 	$(if $(FY_START),--fy-start $(FY_START)) $(if $(FY_END),--fy-end $(FY_END)) \
 	$(if $(DECLINED),--declined-definition $(DECLINED)) $(if $(MIN_CELL),--min-cell $(MIN_CELL)) \
-	$(if $(PREVIOUS),--previous-release $(PREVIOUS)) $(if $(FORCE),--force)
+	$(if $(PREVIOUS),--previous-release $(PREVIOUS)) $(if $(FACILITY),--facility $(FACILITY)) $(if $(FORCE),--force)
+# One report per geography: make reports RELEASE=x EACH=state|aor|facility [MIN_RECORDS=N] [SCHEDULER=tcp://host:8786]
+EACH ?= state
+BATCH_FLAGS := --each $(EACH) $(if $(MIN_RECORDS),--min-records $(MIN_RECORDS)) \
+	$(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(WORKERS),--workers $(WORKERS))
 
-.PHONY: env report sample test lint lab lock clean help bench
+.PHONY: env report reports sample test lint lab lock clean help bench
 
 help:
 	@echo "make report [RELEASE=id|path] [STATE=CA] [AOR=Seattle] [FY_START=2021] [FY_END=2024]"
-	@echo "            [DECLINED=strict|broad] [MIN_CELL=11] [PREVIOUS=id] [FORCE=1]"
+	@echo "            [DECLINED=strict|broad] [MIN_CELL=11] [PREVIOUS=id] [FACILITY=code] [FORCE=1]"
+	@echo "make reports [RELEASE=id|path] EACH=state|aor|facility [MIN_RECORDS=N] [SCHEDULER=tcp://host:8786]"
+	@echo "            [WORKERS=N] and the report parameters above: one report per geography, and an index"
 	@echo "make test   lint, type-check and run the test suite (creates .venv first if needed)"
 	@echo "make lab    JupyterLab on the project's kernel, sample release ready"
 
@@ -35,6 +41,10 @@ $(STAMP): pyproject.toml requirements.lock
 report: $(STAMP)
 	@if [ "$(RELEASE)" = sample ] && [ ! -d data/raw/sample ]; then $(BIN)/analysis sample; fi
 	$(BIN)/analysis report "$(RELEASE)" $(REPORT_FLAGS)
+
+reports: $(STAMP)
+	@if [ "$(RELEASE)" = sample ] && [ ! -d data/raw/sample ]; then $(BIN)/analysis sample; fi
+	$(BIN)/analysis report "$(RELEASE)" $(BATCH_FLAGS) $(REPORT_FLAGS)
 
 sample: $(STAMP)
 	$(BIN)/analysis sample

@@ -4,7 +4,9 @@ a `ReportContext` over it that records what it says instead of displaying it."""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import asdict
+from pathlib import Path
 
 import pandas as pd
 
@@ -14,13 +16,19 @@ from analysis.report.parameters import ReportParameters
 
 
 def fake_release(tables: dict[str, list[str]], frames: dict[str, pd.DataFrame] | None = None, **scope) -> Release:
-    """A release holding `tables` (name -> columns); `frames` are what `load` returns per table."""
+    """A release holding `tables` (name -> columns); `frames` are what `load` returns per table,
+    and (written to parquet) what its DuckDB views hold, so measures run in DuckDB as in a report."""
     release = Release.__new__(Release)
-    release.id, release.scope = "test", Scope(**scope)
+    release.id, release.scope, release._db = "test", Scope(**scope), None
     release.manifest = {"release": "test", "tables": {name: {"columns": dict.fromkeys(columns)}
                                                       for name, columns in tables.items()}}
     if frames is not None:
+        folder = Path(tempfile.mkdtemp(prefix="fake-release-"))
+        for name, columns in tables.items():  # a table without a frame: no records
+            frame = frames.get(name, pd.DataFrame({c: pd.Series(dtype="string") for c in columns}))
+            frame.to_parquet(folder / f"{name}.parquet", index=False)
         release.load = lambda table, columns=None: frames[table]  # type: ignore[method-assign]
+        release.path = lambda table: folder / f"{table}.parquet"  # type: ignore[method-assign]
     return release
 
 

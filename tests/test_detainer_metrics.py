@@ -15,6 +15,7 @@ from analysis.release import PartialYears
 from analysis.report.context import ReportContext
 from analysis.vocab import convictions
 from analysis.vocab.definitions import ends_in_detainer
+from tests.fakes import fake_release
 
 D = dt.date
 DECLINED = "Detainer Declined by LEA"
@@ -298,3 +299,64 @@ def test_sample_charges_are_all_mapped(sample_detainers):
     categories = convictions.categorise(frame["msc_charge"], frame["msc_charge_code"])
     assert convictions.NOT_MAPPED not in set(categories)
     assert convictions.unmapped_charges(frame["msc_charge"], frame["msc_charge_code"]).empty
+
+
+def _counted_in_duckdb(frame: pd.DataFrame, **scope) -> pd.DataFrame:
+    """`frame`'s fiscal years, states and lift reasons counted by DuckDB, as the outcomes section counts them."""
+    release = fake_release({"detainers": list(frame.columns)}, {"detainers": frame}, **scope)
+    return release.counts("detainers", ["fiscal_year", "state", dm.LIFT_REASON])
+
+
+def test_counts_from_duckdb_give_the_measures_of_the_records():
+    records = pd.concat([small(), small().iloc[::2]], ignore_index=True)  # some combinations counted twice
+    counts = _counted_in_duckdb(records)
+    assert len(counts) < len(records) and counts["records"].sum() == len(records)
+    pd.testing.assert_frame_equal(dm.lift_reason_counts(counts), dm.lift_reason_counts(records))
+    pd.testing.assert_frame_equal(dm.bucket_by_fiscal_year(counts), dm.bucket_by_fiscal_year(records))
+    pd.testing.assert_frame_equal(dm.declined_by_fiscal_year(counts), dm.declined_by_fiscal_year(records))
+    for definition in ("strict", "broad"):
+        pd.testing.assert_frame_equal(dm.state_decline_shares(counts, definition),
+                                      dm.state_decline_shares(records, definition))
+    by_criminality = fake_release({"detainers": list(records.columns)}, {"detainers": records}).counts(
+        "detainers", [dm.LIFT_REASON, "criminality"])
+    for definition in ("strict", "broad"):
+        pd.testing.assert_frame_equal(dm.criminality_of_declined(by_criminality, definition),
+                                      dm.criminality_of_declined(records, definition))
+
+
+def test_counts_from_duckdb_hold_only_the_scope():
+    records = small()
+    counts = _counted_in_duckdb(records, fy_start=2022, state="CA")
+    expected = records[(records.fiscal_year >= 2022) & (records.state == "CA")].reset_index(drop=True)
+    pd.testing.assert_frame_equal(dm.declined_by_fiscal_year(counts), dm.declined_by_fiscal_year(expected))
+    assert dm.lift_reason_counts(counts)["count"].sum() == len(expected) > 0
+
+
+def test_issued_measures_from_duckdb_counts_match_the_records():
+    records = pd.concat([small(), small().iloc[1::2]], ignore_index=True)
+    release = fake_release({"detainers": list(records.columns)}, {"detainers": records})
+    by_month = dm.DETAINERS_PREPARED.counts(release, ["fiscal_year", dm.PREPARE_DATE], months=[dm.PREPARE_DATE])
+    assert (pd.to_datetime(by_month[dm.PREPARE_DATE]).dt.day == 1).all()  # grouped by month, first day
+    partial = PartialYears({2022})
+    pd.testing.assert_frame_equal(dm.fiscal_year_totals(by_month, partial, dm.PREPARE_DATE),
+                                  dm.fiscal_year_totals(records, partial, dm.PREPARE_DATE))
+    pd.testing.assert_frame_equal(dm.monthly_counts(by_month), dm.monthly_counts(records))
+    by_state = dm.DETAINERS_PREPARED.counts(release, ["fiscal_year", "state"])
+    pd.testing.assert_frame_equal(dm.state_counts(by_state), dm.state_counts(records))
+    by_criminality = dm.DETAINERS_PREPARED.counts(release, ["fiscal_year", "criminality"])
+    pd.testing.assert_frame_equal(dm.criminality_shares(by_criminality), dm.criminality_shares(records))
+    by_type = dm.DETAINERS_PREPARED.counts(release, ["fiscal_year", "detainer_type"])
+    pd.testing.assert_frame_equal(dm.ranked_counts(by_type, "detainer_type"), dm.ranked_counts(records, "detainer_type"))
+
+
+def test_encounters_ending_in_a_detainer_are_counted_however_spelled():
+    encounters = pd.DataFrame({
+        "fiscal_year": pd.array([2016, 2016, 2017, 2017, 2017], dtype="Int16"),
+        "aor": ["Seattle Area of Responsibility", "Miami Area of Responsibility", "Seattle Area of Responsibility",
+                "Seattle Area of Responsibility", None],
+        dm.DISPOSITION: ["Detainer", " DETAINER ", "Notice to Appear", "detainer", "Detainer"],
+    })
+    release = fake_release({"encounters": list(encounters.columns)}, {"encounters": encounters})
+    counts = dm.ENCOUNTERS_ENDING_IN_DETAINER.counts(release, ["fiscal_year", "aor"])
+    assert counts["records"].sum() == 4
+    assert dm.aor_counts(counts)[["aor", "count"]].values.tolist() == [["Seattle", 2], ["Miami", 1], ["Not recorded", 1]]

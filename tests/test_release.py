@@ -59,3 +59,39 @@ def test_a_table_without_the_scope_column_is_refused(sample_project):
         Release("sample", Scope(state="CA")).load("arrests")
     with pytest.raises(ReleaseError, match="has no 'removals' table"):
         Release("sample").load("removals")
+
+
+def test_duckdb_views_hold_the_scope_and_the_whole_release(sample_project):
+    whole = Release("sample")
+    seattle = Release("sample", Scope(aor="Seattle", fy_start=2023))
+    loaded = seattle.load("arrests", [])
+    counted = seattle.sql("select fiscal_year, count(*) as n from arrests group by 1 order by 1")
+    assert counted["n"].tolist() == loaded.groupby("fiscal_year").size().tolist()
+    assert counted["fiscal_year"].tolist() == sorted(loaded["fiscal_year"].unique())
+    assert seattle.sql("select count(*) as n from arrests_all")["n"][0] == len(whole.load("arrests", []))
+    assert seattle.counts("arrests", [])["records"][0] == len(loaded) < len(whole.load("arrests", []))
+    settings = dict(seattle.db.execute("select name, value from duckdb_settings() where name = 'threads'").fetchall())
+    assert settings["threads"] == "1"
+
+
+def test_duckdb_refuses_what_load_refuses(sample_project):
+    release = Release("sample", Scope(state="CA"))
+    with pytest.raises(ReleaseError, match="no 'state' column, so it cannot be limited to California"):
+        release.relation("arrests")
+    with pytest.raises(ReleaseError, match="has no 'removals' table"):
+        release.counts("removals", ["fiscal_year"])
+    assert release.sql("select count(*) as n from arrests_all")["n"][0] > 0
+
+
+def test_scope_values_are_data_in_sql():
+    frame = pd.DataFrame({"state": ["O'X", "TX"], "fiscal_year": [2022, 2023]})
+    release = fake_release({"detainers": ["state", "fiscal_year"]}, {"detainers": frame}, state="O'X")
+    assert release.counts("detainers", ["fiscal_year"])["fiscal_year"].tolist() == [2022]
+    assert Scope(aor="Seattle", fy_end=2024).where() == \
+        "aor in ('Seattle', 'Seattle Area of Responsibility') and fiscal_year <= 2024"
+
+
+def test_counts_keep_missing_values():
+    frame = pd.DataFrame({"state": ["CA", None, "CA"], "fiscal_year": [2022, 2022, 2023]})
+    counts = fake_release({"detainers": ["state", "fiscal_year"]}, {"detainers": frame}).counts("detainers", ["state"])
+    assert counts["records"].tolist() == [2, 1] and counts["state"].isna().tolist() == [False, True]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from analysis import __version__
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, ReportError
 from analysis.locking import release_lock
 from analysis.progress import Progress
 
@@ -47,7 +47,20 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--fy-end", type=int, default=None, help="last fiscal year to include")
     report.add_argument("--declined-definition", choices=("strict", "broad"), default="strict")
     report.add_argument("--min-cell", type=int, default=1, help="show counts below this as '<N' (default 1: none)")
+    report.add_argument("--facility", default=None, help="limit to one facility, by its code (facility_code)")
     report.add_argument("--force", action="store_true", help="re-run every step even if outputs exist")
+    batch = report.add_argument_group(
+        "one report per geography", "--each writes reports/<id>/by-<kind>/<place>/report.pdf and .html for every "
+        "place of that kind in the release, and reports/<id>/index.html and index.csv; on Dask (a local cluster, "
+        "or --scheduler)")
+    batch.add_argument("--each", choices=("state", "aor", "facility"), default=None,
+                       help="one report per state, area of responsibility or facility")
+    batch.add_argument("--min-records", type=int, default=None,
+                       help="only places with at least N records (default 1)")
+    batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run on this Dask scheduler (tcp://host:8786) instead of a local cluster")
+    batch.add_argument("--workers", type=int, default=None,
+                       help="local cluster size (default: one single-threaded worker per core)")
 
     diff = commands.add_parser("diff", help="what RELEASE changed compared with PREVIOUS (ingests both if needed)")
     diff.add_argument("release", help="the new release: id under data/raw/, or a path to a folder of raw files")
@@ -111,15 +124,46 @@ def _report(args: argparse.Namespace, progress: Progress) -> None:
     from analysis.report.parameters import ReportParameters
 
     location = locate_release(args.release)
+    check_batch_options(args)
     params = ReportParameters(
         release=location.release_id,
         previous_release=args.previous_release or location.previous_release,
         state=args.state, aor=args.aor, fy_start=args.fy_start, fy_end=args.fy_end,
-        declined_definition=args.declined_definition, min_cell=args.min_cell,
+        declined_definition=args.declined_definition, min_cell=args.min_cell, facility=args.facility,
     )
+    if args.each:
+        _report_each(args, location, params, progress)
+        return
     with release_lock(location.release_id, progress):
         pdf = build_report(location, params, force=args.force, progress=progress)
     print(f"wrote {display_path(pdf)} and {display_path(pdf.with_suffix('.html'))}")
+
+
+def check_batch_options(args: argparse.Namespace) -> None:
+    batch_only = [f"--{name.replace('_', '-')}" for name in ("min_records", "scheduler", "workers")
+                  if getattr(args, name) is not None]
+    if batch_only and not args.each:
+        raise AnalysisError(f"{', '.join(batch_only)} only go with --each")
+    places = [f"--{name}" for name in ("state", "aor", "facility") if getattr(args, name)]
+    if args.each and places:
+        raise AnalysisError(f"--each {args.each} makes one report per place: leave out {', '.join(places)}")
+    for name in ("min_records", "workers"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise AnalysisError(f"--{name.replace('_', '-')} must be at least 1 (got {value})")
+
+
+def _report_each(args: argparse.Namespace, location, params, progress: Progress) -> None:
+    from analysis.report.batch import build_each, failure_lines, summary_line
+
+    with release_lock(location.release_id, progress):
+        result = build_each(location, params, args.each, min_records=args.min_records or 1,
+                            scheduler=args.scheduler, workers=args.workers, force=args.force, progress=progress)
+    print(summary_line(result))
+    if result.failures:
+        print("failed:", *failure_lines(result), sep="\n", file=sys.stderr)
+        raise ReportError(f"{len(result.failures)} of {len(result.outcomes)} reports failed (listed above; "
+                          f"the index marks them)")
 
 
 def _diff(args: argparse.Namespace, progress: Progress) -> None:

@@ -5,14 +5,22 @@ A `Release` may carry a `Scope` (a state or an area of responsibility, and a ran
 years): `load` then returns only the records within it. Everything else that reads records
 (metrics, sections, claims, the release comparison, exports) goes through `load` or `arrow`,
 so how tables are stored and filtered is decided here alone.
+
+Aggregations run in DuckDB: each `Release` opens one in-process connection (on first use) with
+every table as a view of its parquet file (`<table>_all`, the whole release) and, for each table
+that can be limited to the scope, a view under the table's own name holding only the records
+within it. `sql("select ...")` returns a small pandas frame; `relation(table)` hands a measure
+the scoped view as a DuckDB relation.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -24,6 +32,21 @@ from analysis.reading.manifest import read_manifest
 from analysis.vocab.fiscal import is_partial
 from analysis.vocab.geography import aor_label
 from analysis.vocab.kinds import KIND_BY_NAME
+
+# Per kernel: a report runs up to four notebook kernels at once on a two-core machine, so one
+# thread each (more only contends for the cores) and 384 MB each (4 x 384 MB = 1.5 GB, the
+# report's memory budget for all kernels together; DuckDB spills to disk beyond it).
+DUCKDB_THREADS = 1
+DUCKDB_MEMORY_LIMIT = "384MB"
+
+
+def _literal(value: str | int) -> str:
+    """A value as a SQL literal (text quoted, its quotes doubled: release text is data)."""
+    return str(int(value)) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 class PartialYears(frozenset[int]):
@@ -63,10 +86,13 @@ class Scope:
     aor: str | None = None
     fy_start: int | None = None
     fy_end: int | None = None
+    facility: str | None = None  # a facility code (`facility_code`), for one jail's report
 
     @property
     def geography_column(self) -> str | None:
-        """The column the geography is read from: `state`, `aor`, or None for the whole country."""
+        """The column the geography is read from: `facility_code`, `state`, `aor`, or None for the whole country."""
+        if self.facility:
+            return "facility_code"
         if self.state:
             return "state"
         if self.aor:
@@ -75,7 +101,7 @@ class Scope:
 
     @property
     def geography(self) -> str:
-        return words.geography(self.state, self.aor)
+        return words.geography(self.state, self.aor, self.facility)
 
     @property
     def limits_years(self) -> bool:
@@ -83,18 +109,35 @@ class Scope:
 
     @property
     def is_whole_release(self) -> bool:
-        return not (self.state or self.aor or self.limits_years)
+        return not (self.state or self.aor or self.facility or self.limits_years)
 
     def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
         if self.state:
             frame = frame[frame["state"] == self.state]
         if self.aor:
             frame = frame[frame["aor"].isin([self.aor, aor_label(self.aor)])]
+        if self.facility:
+            frame = frame[frame["facility_code"] == self.facility]
         if self.fy_start:
             frame = frame[frame["fiscal_year"] >= self.fy_start]
         if self.fy_end:
             frame = frame[frame["fiscal_year"] <= self.fy_end]
         return frame.reset_index(drop=True)
+
+    def where(self) -> str:
+        """The same limits as `apply`, as a SQL condition (`true` for the whole release)."""
+        limits = []
+        if self.state:
+            limits.append(f"state = {_literal(self.state)}")
+        if self.aor:
+            limits.append(f"aor in ({_literal(self.aor)}, {_literal(aor_label(self.aor))})")
+        if self.facility:
+            limits.append(f"facility_code = {_literal(self.facility)}")
+        if self.fy_start:
+            limits.append(f"fiscal_year >= {_literal(int(self.fy_start))}")
+        if self.fy_end:
+            limits.append(f"fiscal_year <= {_literal(int(self.fy_end))}")
+        return " and ".join(limits) or "true"
 
 
 @dataclass
@@ -104,6 +147,7 @@ class Release:
     id: str
     scope: Scope = field(default_factory=Scope)
     manifest: dict = field(init=False, repr=False)
+    _db: duckdb.DuckDBPyConnection | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         self.manifest = read_manifest(processed_dir(self.id))
@@ -167,3 +211,59 @@ class Release:
         if wanted is not None and geo and geo not in wanted:
             wanted.append(geo)
         return self.scope.apply(self.arrow(table, wanted).to_pandas())
+
+    # ---------------------------------------------------------------- DuckDB
+
+    @property
+    def db(self) -> duckdb.DuckDBPyConnection:
+        """This release's DuckDB connection (created on first use), its views in place."""
+        if self._db is None:
+            self._db = self._connect()
+        return self._db
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        # a query beyond the memory limit spills to the system's temporary folder, never into the project
+        spill = str(Path(tempfile.gettempdir()) / "ice-detainers-duckdb")
+        db = duckdb.connect(":memory:", config={"threads": DUCKDB_THREADS, "memory_limit": DUCKDB_MEMORY_LIMIT,
+                                                "temp_directory": spill})
+        condition = self.scope.where()
+        for table in self.tables():
+            whole = _identifier(f"{table}_all")
+            db.execute(f"create view {whole} as select * from read_parquet({_literal(str(self.path(table)))})")
+            if self.can_scope(table):
+                db.execute(f"create view {_identifier(table)} as select * from {whole} where {condition}")
+        return db
+
+    def relation(self, table: str) -> duckdb.DuckDBPyRelation:
+        """The records of `table` within the scope, as a DuckDB relation; refused like `load`."""
+        if table not in self.manifest["tables"]:
+            raise ReleaseError(f"release {self.id!r} has no {table!r} table")
+        if not self.can_scope(table):
+            raise ReleaseError(f"the {table} table has no {self.scope.geography_column!r} column, "
+                               f"so it cannot be limited to {self.scope.geography}")
+        return self.db.table(table)
+
+    def counts(self, table: str, by: Iterable[str], *, months: Iterable[str] = ()) -> pd.DataFrame:
+        """Records of `table` within the scope per combination of `by` values (missing values
+        kept, as NA), in column `records`, ordered by `by`: the small frame a measure applies
+        its Python rules to instead of loading every record. `months`: date columns of `by`
+        grouped by calendar month (the month's first day, under the column's own name)."""
+        by, months = list(by), set(months)
+        relation = self.relation(table)
+        if not by:
+            return relation.aggregate("count(*) as records").df()
+        keys = [f"date_trunc('month', {_identifier(c)})" if c in months else _identifier(c) for c in by]
+        named = ", ".join(f"{key} as {_identifier(c)}" for key, c in zip(keys, by, strict=True))
+        ordered = ", ".join(_identifier(c) for c in by)
+        return relation.aggregate(f"{named}, count(*) as records", ", ".join(keys)).order(ordered).df()
+
+    def sql(self, query: str, params: list | dict | None = None) -> pd.DataFrame:
+        """The result of `query` over this release's views, as a pandas frame (keep it small:
+        aggregate in the query). Each table is a view of its records within the scope; a table
+        the scope cannot be applied to is only there as `<table>_all`, the whole release."""
+        return self.db.execute(query, params).df()
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

@@ -178,9 +178,11 @@ def fy_runs(years: Iterable[int]) -> str:
 # ---------------------------------------------------------------- places
 
 
-def geography(state: str | None, aor: str | None) -> str:
+def geography(state: str | None, aor: str | None, facility: str | None = None) -> str:
     """What a report covers, as its title page says: `California (CA)`, `Seattle area of
-    responsibility`, `United States (all states)`."""
+    responsibility`, `United States (all states)`, `facility SCCMJ`."""
+    if facility:
+        return f"facility {facility}"
     if state:
         return f"{STATES[state][0]} ({state})"
     if aor:
@@ -188,14 +190,16 @@ def geography(state: str | None, aor: str | None) -> str:
     return "United States (all states)"
 
 
-def in_geography(state: str | None, aor: str | None) -> str:
+def in_geography(state: str | None, aor: str | None, facility: str | None = None) -> str:
     """`geography` as it reads after "in": `the Seattle area of responsibility`."""
-    return f"the {geography(state, aor)}" if aor else geography(state, aor)
+    return f"the {geography(state, aor)}" if aor and not facility else geography(state, aor, facility)
 
 
-def place(state: str | None, aor: str | None) -> str:
+def place(state: str | None, aor: str | None, facility: str | None = None) -> str:
     """The report's geography as a place name after "in": `the United States`, `California`,
-    `the Seattle area of responsibility`."""
+    `the Seattle area of responsibility`, `facility SCCMJ`."""
+    if facility:
+        return geography(state, aor, facility)
     if state:
         return STATES[state][0]
     if aor:

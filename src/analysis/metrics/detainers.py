@@ -61,6 +61,12 @@ def _share(part: pd.Series | float, whole: pd.Series | float) -> pd.Series | flo
     return part / whole if whole else float("nan")
 
 
+def counted(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` as counted records: a frame of records gets `records` = 1 per row; a frame from
+    `Release.counts` (one row per combination of values, `records` holding how many) is kept."""
+    return frame if "records" in frame.columns else frame.assign(records=np.ones(len(frame), dtype="int64"))
+
+
 # ---------------------------------------------------------------- which records count detainers
 
 
@@ -97,6 +103,12 @@ class DetainerMeasure:
         frame = release.load(self.table, None if columns is None else [*columns, *self.columns])
         return ending_in_detainer(frame) if self.from_encounters else frame
 
+    def counts(self, release: Release, by: Sequence[str], *, months: Iterable[str] = ()) -> pd.DataFrame:
+        """The records (within the release's scope) counted by DuckDB per combination of `by`
+        values (see `Release.counts`); a measure's rules then run on this small frame."""
+        counts = release.counts(self.table, [*by, *self.columns], months=months)
+        return counts[ends_in_detainer(counts[DISPOSITION])].reset_index(drop=True) if self.from_encounters else counts
+
 
 DETAINERS_PREPARED = DetainerMeasure("detainers", PREPARE_DATE, "detainers prepared", "detainers", "detainer",
                                      outcomes=(LIFT_REASON,))
@@ -122,21 +134,25 @@ def detainer_measure(release: Release, columns: Iterable[str] = (), *, dated: bo
 
 
 def monthly_counts(frame: pd.DataFrame, date_column: str = PREPARE_DATE) -> pd.DataFrame:
-    """Records per calendar month (`month` = first day), months without records shown as 0."""
-    dates = pd.to_datetime(frame[date_column], errors="coerce").dropna()
-    if dates.empty:
+    """Records per calendar month (`month` = first day), months without records shown as 0.
+    `frame`: records, or counts (see `counted`)."""
+    frame = counted(frame)
+    dates = pd.to_datetime(frame[date_column], errors="coerce")
+    dated = dates.notna()
+    if not dated.any():
         return pd.DataFrame({"month": pd.Series(dtype="datetime64[ns]"), "count": pd.Series(dtype=int)})
-    months = dates.dt.to_period("M")
+    months = dates[dated].dt.to_period("M")
     span = pd.period_range(months.min(), months.max(), freq="M")
-    counts = months.value_counts().reindex(span, fill_value=0)
+    counts = frame.loc[dated, "records"].groupby(months.to_numpy()).sum().reindex(span, fill_value=0)
     return pd.DataFrame({"month": span.to_timestamp(), "count": counts.to_numpy().astype(int)})
 
 
 def fiscal_year_totals(frame: pd.DataFrame, partial: Container[int], date_column: str | None = None) -> pd.DataFrame:
     """Records per fiscal year, with partial years flagged and labelled; with `date_column`, also
     the calendar months the year's records span and the average per month (what makes a partial
-    year comparable with full ones)."""
-    counts = frame.groupby("fiscal_year").size().sort_index()
+    year comparable with full ones). `frame`: records, or counts (see `counted`)."""
+    frame = counted(frame)
+    counts = frame.groupby("fiscal_year")["records"].sum().sort_index()
     years = [int(fy) for fy in counts.index]
     out = pd.DataFrame({
         "fiscal_year": years,
@@ -175,17 +191,21 @@ def form_name(detainer_type: str) -> str:
 
 
 def ranked_counts(frame: pd.DataFrame, column: str, top: int | None = None) -> pd.DataFrame:
-    """Records per value of `column` with their share of all records, largest first."""
+    """Records per value of `column` with their share of all records, largest first.
+    `frame`: records, or counts (see `counted`)."""
+    frame = counted(frame)
     values = _labelled(frame[column])
-    counts = values.value_counts().rename_axis(column).reset_index(name="count")
-    counts["share"] = _share(counts["count"], len(frame))
+    counts = frame["records"].groupby(values.to_numpy()).sum().rename_axis(column).reset_index(name="count")
+    counts["share"] = _share(counts["count"], int(frame["records"].sum()))
     ranked = _rank(counts, "count", column)
     return ranked.head(top) if top else ranked
 
 
 def state_counts(frame: pd.DataFrame) -> pd.DataFrame:
     """Records per state for the 50 states and DC (zeros included), then any other codes found
-    (territories, blanks) so that nothing is silently left off a map."""
+    (territories, blanks) so that nothing is silently left off a map. `frame`: records, or
+    counts (see `counted`)."""
+    frame = counted(frame)
     counts = ranked_counts(frame, "state")
     found = dict(zip(counts["state"], counts["count"], strict=True))
     rows = [{"state": code, "name": STATES[code][0], "count": int(found.get(code, 0)), "on_map": True}
@@ -193,7 +213,7 @@ def state_counts(frame: pd.DataFrame) -> pd.DataFrame:
     rows += [{"state": code, "name": code, "count": int(n), "on_map": False}
              for code, n in found.items() if code not in STATES]
     table = pd.DataFrame(rows)
-    table["share"] = _share(table["count"], len(frame))
+    table["share"] = _share(table["count"], int(frame["records"].sum()))
     return _rank(table, "count", "state")
 
 
@@ -215,9 +235,12 @@ def facility_counts(frame: pd.DataFrame, top: int | None = None) -> pd.DataFrame
 def shares_by_fiscal_year(frame: pd.DataFrame, column: str, labels: Mapping[str, str] | None = None,
                           order: Iterable[str] | None = None) -> pd.DataFrame:
     """Long frame of (fiscal_year, category, count, share of that year's records); categories in
-    `order` first (those present), then others by overall count; missing values `Not recorded`."""
+    `order` first (those present), then others by overall count; missing values `Not recorded`.
+    `frame`: records, or counts (see `counted`)."""
+    frame = counted(frame)
     categories = _labelled(frame[column], labels)
-    counts = pd.crosstab(frame["fiscal_year"], categories)
+    counts = pd.crosstab(frame["fiscal_year"], categories, values=frame["records"], aggfunc="sum").fillna(0)
+    counts = counts.astype("int64")
     overall = counts.sum().sort_values(ascending=False, kind="stable")
     preferred = [c for c in (order or []) if c in counts.columns]
     ordered = preferred + [c for c in overall.index if c not in preferred and c != NOT_RECORDED]
@@ -247,19 +270,22 @@ def wide_shares(long: pd.DataFrame, value: str = "share") -> pd.DataFrame:
 
 def lift_reason_counts(frame: pd.DataFrame) -> pd.DataFrame:
     """Detainers per lift reason exactly as recorded (a blank reason is `(blank)`), with the
-    outcome bucket each reason is grouped into."""
+    outcome bucket each reason is grouped into. `frame`: records, or counts (see `counted`)."""
+    frame = counted(frame)
     reasons = frame[LIFT_REASON].astype("string").str.strip()
     reasons = reasons.mask(reasons == "", pd.NA).fillna(BLANK_REASON)
-    counts = reasons.value_counts().rename_axis("lift_reason").reset_index(name="count")
+    counts = frame["records"].groupby(reasons.to_numpy()).sum().rename_axis("lift_reason").reset_index(name="count")
     counts["bucket"] = lift_bucket(counts["lift_reason"].mask(counts["lift_reason"] == BLANK_REASON)).astype(str)
     return _rank(counts, "count", "lift_reason")[["lift_reason", "bucket", "count"]]
 
 
 def bucket_by_fiscal_year(frame: pd.DataFrame) -> pd.DataFrame:
     """Long frame of (fiscal_year, bucket, label, count, share) in the order of definitions.BUCKETS;
-    every bucket present in any year appears in every year (zero where absent)."""
+    every bucket present in any year appears in every year (zero where absent). `frame`:
+    records, or counts (see `counted`)."""
+    frame = counted(frame)
     buckets = lift_bucket(frame[LIFT_REASON])
-    counts = pd.crosstab(frame["fiscal_year"], buckets)
+    counts = pd.crosstab(frame["fiscal_year"], buckets, values=frame["records"], aggfunc="sum").fillna(0).astype("int64")
     present = [b for b in BUCKETS if b in counts.columns]
     counts = counts.reindex(columns=present, fill_value=0)
     long = counts.rename_axis(columns=None).reset_index().melt(id_vars="fiscal_year", var_name="bucket",
@@ -278,11 +304,14 @@ def declined_mask(frame: pd.DataFrame, definition: str) -> np.ndarray:
 
 
 def declined_by_fiscal_year(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per fiscal year: detainers, declined under each definition, and the share declined."""
-    table = pd.DataFrame({"fiscal_year": frame["fiscal_year"].astype(int),
-                          "declined_strict": declined_mask(frame, "strict"),
-                          "declined_broad": declined_mask(frame, "broad")})
-    out = table.groupby("fiscal_year").agg(detainers=("declined_strict", "size"),
+    """Per fiscal year: detainers, declined under each definition, and the share declined.
+    `frame`: records, or counts (see `counted`)."""
+    frame = counted(frame)
+    weights = frame["records"].to_numpy()
+    table = pd.DataFrame({"fiscal_year": frame["fiscal_year"].astype(int), "records": weights,
+                          "declined_strict": weights * declined_mask(frame, "strict"),
+                          "declined_broad": weights * declined_mask(frame, "broad")})
+    out = table.groupby("fiscal_year").agg(detainers=("records", "sum"),
                                            declined_strict=("declined_strict", "sum"),
                                            declined_broad=("declined_broad", "sum")).reset_index()
     out[["declined_strict", "declined_broad"]] = out[["declined_strict", "declined_broad"]].astype(int)
@@ -292,9 +321,13 @@ def declined_by_fiscal_year(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _declines_by(frame: pd.DataFrame, column: str, definition: str) -> pd.DataFrame:
-    """Per value of `column`: detainers, declined, decline rate, and share of all declines."""
-    table = pd.DataFrame({column: _labelled(frame[column]), "declined": declined_mask(frame, definition)})
-    out = table.groupby(column).agg(detainers=("declined", "size"), declined=("declined", "sum")).reset_index()
+    """Per value of `column`: detainers, declined, decline rate, and share of all declines.
+    `frame`: records, or counts (see `counted`)."""
+    frame = counted(frame)
+    weights = frame["records"].to_numpy()
+    table = pd.DataFrame({column: _labelled(frame[column]), "records": weights,
+                          "declined": weights * declined_mask(frame, definition)})
+    out = table.groupby(column).agg(detainers=("records", "sum"), declined=("declined", "sum")).reset_index()
     out["declined"] = out["declined"].astype(int)
     out["decline_rate"] = _share(out["declined"], out["detainers"])
     out["share_of_declines"] = _share(out["declined"], out["declined"].sum())
@@ -328,9 +361,13 @@ def facilities_by_decline_rate(declines: pd.DataFrame, min_detainers: int = MIN_
 
 
 def declined_profile(frame: pd.DataFrame, definition: str, categories: pd.Series) -> pd.DataFrame:
-    """Categories (one per record, same index as `frame`) of the declined detainers: count and share."""
-    chosen = _labelled(categories[declined_mask(frame, definition)])
-    counts = chosen.value_counts().rename_axis("category").reset_index(name="declined")
+    """Categories (one per row, same index as `frame`) of the declined detainers: count and share.
+    `frame`: records, or counts (see `counted`)."""
+    frame = counted(frame)
+    declined = declined_mask(frame, definition)
+    chosen = _labelled(categories[declined])
+    weights = frame.loc[declined, "records"]
+    counts = weights.groupby(chosen.to_numpy()).sum().rename_axis("category").reset_index(name="declined")
     counts["share"] = _share(counts["declined"], counts["declined"].sum())
     return _rank(counts, "declined", "category")
 

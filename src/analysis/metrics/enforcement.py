@@ -91,6 +91,14 @@ def records_by_year(frame: pd.DataFrame) -> pd.DataFrame:
     return counts.reset_index()
 
 
+def year_counts(counts: pd.DataFrame) -> pd.DataFrame:
+    """Records per fiscal year from a `Release.counts` frame that has `fiscal_year` among its
+    columns (records without a fiscal year left out, as `records_by_year` does)."""
+    placed = counts.dropna(subset=["fiscal_year"])
+    summed = placed.groupby("fiscal_year")["records"].sum()
+    return pd.DataFrame({"fiscal_year": summed.index.astype(int), "records": summed.to_numpy().astype("int64")})
+
+
 def method_shares_by_year(arrests: pd.DataFrame) -> pd.DataFrame:
     """Per fiscal year: arrests, those in local jails (CAP Local Incarceration) and through
     287(g), and their shares of all arrests."""

@@ -3,11 +3,17 @@ tables, write parquet and the manifest into a staging folder, then swap it into 
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
+import threading
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +28,18 @@ from analysis.errors import InputFileError, ReleaseError
 from analysis.fingerprint import reader_fingerprint
 from analysis.paths import ReleaseLocation, display_path
 from analysis.progress import Progress
+from analysis.reading.ahead import FilesAhead
 from analysis.reading.cleaning import SET_MISSING_KEYS, ColumnStats, clean_columns, fiscal_years, row_hashes
+from analysis.reading.coded import coded, missing_rows, rows_of
 from analysis.reading.duplicates import Duplicates, SheetRecords
 from analysis.reading.files import listing_warnings
 from analysis.reading.footnotes import footnotes
 from analysis.reading.manifest import MANIFEST_NAME, table_summary
 from analysis.reading.parts import TableParts
-from analysis.reading.records import where
+from analysis.reading.records import RowNumbers, where
 from analysis.reading.sheets import NoteSheet, RawSheet, Restart, SkippedSheet, open_sheets
 from analysis.reading.summary import comparison_warning, reconcile, summary_blocks
-from analysis.reading.validation import CATEGORIES, check_structure, validate
+from analysis.reading.validation import CATEGORIES, check_row_count, check_structure, table_warnings
 from analysis.vocab.columns import NON_DATA_COLUMNS, PROVENANCE_COLUMNS, canonical_columns, is_date_column
 from analysis.vocab.kinds import KIND_BY_NAME, detect_kind, other_table_name, single_fiscal_year
 
@@ -44,17 +52,22 @@ def build_tables(
     clean_leftovers(out_dir.parent)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    try:
+    with ExitStack() as stack:
+        stack.callback(shutil.rmtree, staging, ignore_errors=True)
+        stack.callback(_import_pandas_meanwhile().join)
         tables: dict[str, TableParts] = {}
         sheets: list[dict] = []
         skipped: list[dict] = []
         note_sheets: list[NoteSheet] = []
         warnings: list[str] = listing_warnings(location.raw_dir)
+        stack.callback(_close_all, tables)  # stream files left open by an error
         duplicates = Duplicates(tables, sheets, skipped, warnings)
-        for index, path in enumerate(files, start=1):
-            name = path.relative_to(location.raw_dir).as_posix()
+        names = [path.relative_to(location.raw_dir).as_posix() for path in files]
+        files_ahead = FilesAhead([partial(_file_items, path, name) for path, name in zip(files, names, strict=True)])
+        stack.callback(files_ahead.close)
+        for index, (name, items) in enumerate(zip(names, files_ahead, strict=True), start=1):
             with progress.step(f"ingest {location.release_id}: [{index}/{len(files)}] {name}"):
-                for item in open_sheets(path, name):
+                for item in items:
                     if isinstance(item, SkippedSheet):
                         skipped.append({"file": item.name, "sheet": item.sheet, "reason": item.reason})
                         continue
@@ -62,7 +75,8 @@ def build_tables(
                         skipped.append({"file": item.name, "sheet": item.sheet, "reason": NOTE_SHEET_REASONS[item.role]})
                         note_sheets.append(item)
                         continue
-                    info = read_sheet(item, tables, staging / "parts")
+                    assert isinstance(item, RawSheet)
+                    info = read_sheet(item, tables, staging / "parts", _sheet_batches(items))
                     warnings.extend(item.warnings)
                     sheets.append(info)
                     duplicates.admit(info)
@@ -88,22 +102,56 @@ def build_tables(
             "ice_footnotes": [],
             "warnings": warnings,
         }
-        for table_name in sorted(tables):
-            with progress.step(f"ingest {location.release_id}: writing {table_name}.parquet"):
-                path = staging / f"{table_name}.parquet"
-                tables[table_name].write(path)
-                sheet_rows = sum(s["rows"] for s in sheets if s["table"] == table_name)
-                warnings.extend(validate_written(table_name, path, sheet_rows))
-                summary = table_summary(table_name, path, tables[table_name])
-                manifest["tables"][table_name] = summary
+        names = sorted(tables)
+        with progress.step(f"ingest {location.release_id}: writing {', '.join(f'{n}.parquet' for n in names)}"):
+            rows = {name: sum(s["rows"] for s in sheets if s["table"] == name) for name in names}
+            with ThreadPoolExecutor(max_workers=WRITERS) as pool:  # pyarrow writes without the GIL
+                written = list(pool.map(lambda name: _finish_table(name, tables[name], staging, rows[name]), names))
+            for name, (validation_warnings, summary) in zip(names, written, strict=True):
+                warnings.extend(validation_warnings)
+                manifest["tables"][name] = summary
                 warnings.extend(summary.pop("_warnings"))
         _read_note_sheets(note_sheets, manifest)
         shutil.rmtree(staging / "parts", ignore_errors=True)
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         swap_into_place(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return manifest
+
+
+def _import_pandas_meanwhile() -> threading.Thread:
+    """pyarrow imports pandas the first time it turns Python values into arrays, and that takes a
+    fifth of a second; started in a thread now, the import runs while the first files are parsed
+    (pyarrow parses without holding the GIL) instead of holding up the reader that needs it first."""
+    thread = threading.Thread(target=importlib.import_module, args=("pandas",), name="ingest-import-pandas")
+    thread.start()
+    return thread
+
+
+def _close_all(tables: dict[str, TableParts]) -> None:
+    for parts in tables.values():
+        parts.close()
+
+
+_SHEET_END = object()  # after the last batch of a sheet, in the items of a file
+
+
+def _file_items(path: Path, name: str) -> Iterator[SkippedSheet | NoteSheet | RawSheet | PreparedBatch | Restart | object]:
+    """What ingest files from one file, in order: each sheet, and after a sheet of records its
+    prepared batches and _SHEET_END. Made in a reader thread (`ahead.FilesAhead`)."""
+    for item in open_sheets(path, name):
+        yield item
+        if isinstance(item, RawSheet):
+            yield from prepared_batches(item)
+            yield _SHEET_END
+
+
+def _sheet_batches(items: Iterator[object]) -> Iterator[PreparedBatch | Restart]:
+    """The batches of the sheet just met in a file's items."""
+    for item in items:
+        if item is _SHEET_END:
+            return
+        assert isinstance(item, PreparedBatch | Restart)
+        yield item
 
 
 NOTE_SHEET_REASONS = {
@@ -129,21 +177,68 @@ def _read_note_sheets(note_sheets: list[NoteSheet], manifest: dict) -> None:
     manifest["warnings"].extend(w for entry in comparisons if (w := comparison_warning(entry)))
 
 
+WRITERS = 2  # tables written at once
+
+
+def _finish_table(name: str, parts: TableParts, staging: Path, sheet_rows: int) -> tuple[list[str], dict]:
+    """Write one table's parquet file, validate it, and summarise it for the manifest."""
+    path = staging / f"{name}.parquet"
+    parts.write(path)
+    validation_warnings = validate_written(name, path, sheet_rows)
+    return validation_warnings, table_summary(name, path, parts)
+
+
 def validate_written(table_name: str, path: Path, sheet_rows: int) -> list[str]:
     """Validate a written table reading only the columns the checks look at (all columns'
     types are checked from the schema alone), so memory stays bounded at any size."""
     schema = pq.read_schema(path)
     check_structure(table_name, schema.empty_table())
     needed = [n for n in schema.names if n in NON_DATA_COLUMNS or n in CATEGORIES or is_date_column(n) or n == "birth_year"]
-    return validate(table_name, pq.read_table(path, columns=needed), sheet_rows)
+    table = pq.read_table(path, columns=needed, read_dictionary=[n for n in needed if n in CATEGORIES])
+    check_structure(table_name, table.select([n for n in needed if n not in CATEGORIES]))
+    check_row_count(table_name, table, sheet_rows)
+    return table_warnings(table_name, table)
 
 
 def _sheet_label(sheet: str | None) -> str:
     return f" sheet {sheet!r}" if sheet else ""
 
 
-def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Path) -> dict:
-    """Clean one sheet batch by batch into the parts of its table; returns the sheet's manifest entry."""
+@dataclass
+class PreparedBatch:
+    """One batch of a sheet, cleaned, with its provenance columns: what the reader thread hands
+    to `read_sheet`."""
+
+    table: pa.Table  # data columns coded (`coded.py`), then the provenance columns
+    stats: dict[str, ColumnStats]
+    fy_source: str
+    identity: SheetIdentity
+
+
+def prepared_batches(sheet: RawSheet) -> Iterator[PreparedBatch | Restart]:
+    """The sheet's batches cleaned, blank rows dropped, hashed and given their provenance: the
+    work that depends on nothing but the sheet (done ahead, in a reader thread)."""
+    identity: SheetIdentity | None = None  # decided on the first batch read, kept if reading restarts
+    for item in sheet.batches():
+        if isinstance(item, Restart):
+            yield item
+            continue
+        raw, row_numbers = item
+        columns, stats = clean_columns(raw, sheet.layout.header)
+        keep = _non_blank_rows(columns, raw.num_rows)
+        if keep is not None:
+            columns = {name: values.filter(pa.array(keep)) for name, values in columns.items()}
+            row_numbers = row_numbers[keep]
+        if identity is None:
+            identity = _sheet_identity(sheet, columns)
+        table, fy_source = _with_provenance(sheet, columns, row_numbers, identity, row_hashes(columns))
+        yield PreparedBatch(table, stats, fy_source, identity)
+
+
+def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Path,
+               batches: Iterable[PreparedBatch | Restart] | None = None) -> dict:
+    """File one sheet's prepared batches (`prepared_batches`, read now unless given) into the parts
+    of its table; returns the sheet's manifest entry."""
     rows = 0
     identity: SheetIdentity | None = None
     fy_source = "none"
@@ -151,7 +246,7 @@ def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Pat
     dates = _DateTally()
     records = SheetRecords()
     sheet_stats: dict[str, ColumnStats] = {}
-    for item in sheet.batches():
+    for item in prepared_batches(sheet) if batches is None else batches:
         if isinstance(item, Restart):
             if identity is not None:
                 tables[identity.table].remove_sheet((sheet.name, sheet.sheet))
@@ -160,18 +255,10 @@ def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Pat
             dates, records = _DateTally(), SheetRecords()
             sheet_stats = {}
             continue
-        raw, row_numbers = item
-        columns, stats = clean_columns(raw, sheet.layout.header)
+        table, stats, fy_source, identity = item.table, item.stats, item.fy_source, item.identity
         for name, column_stats in stats.items():
             sheet_stats.setdefault(name, ColumnStats()).add(column_stats)
-        keep = _non_blank_rows(columns, raw.num_rows)
-        if keep is not None:
-            columns = {name: pc.filter(values, keep) for name, values in columns.items()}
-            row_numbers = [n for n, k in zip(row_numbers, keep.to_pylist(), strict=True) if k]
-        if identity is None:
-            identity = _sheet_identity(sheet, columns)
-        dates.add(identity, columns, stats)
-        table, fy_source = _with_provenance(sheet, columns, row_numbers, identity)
+        dates.add(identity, table, stats)
         parts = tables.setdefault(identity.table, TableParts(parts_folder / identity.table))
         parts.known_kind = identity.table in KIND_BY_NAME
         parts.add(table, stats, fy_source, sheet=(sheet.name, sheet.sheet), dated_by=identity.dated_by)
@@ -236,13 +323,13 @@ class _DateTally:
     failed: int = 0
     examples: list[str] = field(default_factory=list)
 
-    def add(self, identity: SheetIdentity, columns: dict[str, pa.Array], stats: dict[str, ColumnStats]) -> None:
+    def add(self, identity: SheetIdentity, table: pa.Table, stats: dict[str, ColumnStats]) -> None:
         column = identity.dated_by
-        if identity.kind is None or column is None or column not in columns:
+        if identity.kind is None or column is None or column not in table.column_names:
             return
         self.column = column
-        values, column_stats = columns[column], stats[column]
-        self.parsed += len(values) - values.null_count
+        values, column_stats = coded(table.column(column)), stats[column]
+        self.parsed += len(values) - missing_rows(values)
         self.failed += column_stats.unparsed + column_stats.out_of_range
         self.examples = (self.examples + column_stats.unparsed_examples)[:3]
 
@@ -286,12 +373,12 @@ def _fiscal_year_counts(years: pa.ChunkedArray | pa.Array) -> dict[str, int]:
     return {str(c["values"]): int(c["counts"]) for c in counts if c["values"] is not None}
 
 
-def _with_provenance(sheet: RawSheet, columns: dict[str, pa.Array], row_numbers: list[int],
-                     identity: SheetIdentity) -> tuple[pa.Table, str]:
+def _with_provenance(sheet: RawSheet, columns: dict[str, pa.DictionaryArray], row_numbers: RowNumbers,
+                     identity: SheetIdentity, hashes: pa.Array) -> tuple[pa.Table, str]:
     """The batch with its fiscal year, source file, sheet, row and row hash; and where the year came from."""
     rows = len(row_numbers)
     if identity.fiscal_year is not None:
-        fy_values, fy_source = pa.array([identity.fiscal_year] * rows, pa.int16()), "sheet title"
+        fy_values, fy_source = pa.array(np.full(rows, identity.fiscal_year, np.int16)), "sheet title"
     elif identity.dated_by and identity.dated_by in columns:
         fy_values, fy_source = fiscal_years(columns[identity.dated_by]), identity.dated_by
     else:
@@ -300,8 +387,8 @@ def _with_provenance(sheet: RawSheet, columns: dict[str, pa.Array], row_numbers:
         "fiscal_year": fy_values,
         "source_file": _constant(sheet.name, rows),
         "source_sheet": _constant(sheet.sheet, rows),
-        "source_row": pa.array(row_numbers, pa.int32()),
-        "row_hash": row_hashes(columns),
+        "source_row": pa.array(row_numbers.astype(np.int32)),
+        "row_hash": hashes,
     }
     assert tuple(provenance) == PROVENANCE_COLUMNS
     return pa.table({**columns, **provenance}), fy_source
@@ -313,13 +400,13 @@ def _constant(value: str | None, rows: int) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(indices, pa.array([value] if value is not None else [], pa.string()))
 
 
-def _non_blank_rows(columns: dict[str, pa.Array], num_rows: int) -> pa.Array | None:
+def _non_blank_rows(columns: dict[str, pa.DictionaryArray], num_rows: int) -> np.ndarray | None:
     """Mask of rows with at least one value, or None when no row is blank."""
     if not columns or num_rows == 0:
         return None
-    any_value = None
-    for values in columns.values():
-        valid = pc.is_valid(values)
-        any_value = valid if any_value is None else pc.or_(any_value, valid)
-    assert any_value is not None
-    return None if pc.all(any_value).as_py() else any_value
+    if any(missing_rows(column) == 0 for column in columns.values()):
+        return None  # a column with a value in every row
+    any_value = np.zeros(num_rows, bool)
+    for column in columns.values():
+        any_value |= rows_of(pc.is_valid(column.dictionary), column)
+    return None if any_value.all() else any_value

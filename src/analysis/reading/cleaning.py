@@ -1,7 +1,7 @@
 """Turn one sheet's raw strings into typed, canonical columns, counting what was removed.
 
-All column work is vectorised with pyarrow.compute, so a sheet of a million rows cleans
-in about a second.
+All column work is vectorised with pyarrow.compute and runs once per distinct value of a
+column (`coded.py`); per row there are only counts and look-ups.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analysis.reading.coded import RowCounts, coded, codes, decoded, first_seen, with_values
+from analysis.reading.hashing import hash_strings
 from analysis.vocab.columns import INTEGER_COLUMNS, canonical_columns, is_date_column
 from analysis.vocab.geography import AOR_SPELLINGS, STATE_SPELLINGS
 
@@ -73,45 +74,62 @@ def _count(mask: pa.Array) -> int:
     return int(pc.sum(mask.cast(pa.int64())).as_py() or 0)
 
 
+# missing values to put in; taken from arrays because pa.scalar() makes pyarrow import pandas (a
+# fifth of a second), which ingest lets happen in the background (`build._import_pandas_meanwhile`)
+_NO_TEXT = pa.nulls(1, pa.string())[0]
+_NO_DATE = pa.nulls(1, pa.date32())[0]
+
+
+def _clean_text(values: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Whitespace stripped; blanks, redaction markers and literal NA missing. Returns the values and
+    the masks of the redaction markers and of the NAs."""
+    values = pc.utf8_trim_whitespace(values)
+    values = pc.if_else(pc.equal(values, ""), _NO_TEXT, values)
+    redacted = pc.fill_null(pc.match_substring_regex(values, REDACTION_PATTERN), False)
+    na = pc.fill_null(pc.is_in(values, value_set=pa.array(NA_LITERALS)), False)
+    return pc.if_else(pc.or_(redacted, na), _NO_TEXT, values), redacted, na
+
+
 def clean_strings(values: pa.Array) -> tuple[pa.Array, int, int]:
     """Strip whitespace; blanks, redaction markers and literal NA become missing.
     Returns the values, the redaction count and the NA count."""
-    values = pc.utf8_trim_whitespace(values)
-    values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
-    redacted = pc.fill_null(pc.match_substring_regex(values, REDACTION_PATTERN), False)
-    na = pc.fill_null(pc.is_in(values, value_set=pa.array(NA_LITERALS)), False)
-    missing = pc.or_(redacted, na)
-    values = pc.if_else(missing, pa.scalar(None, pa.string()), values)
+    values, redacted, na = _clean_text(values)
     return values, _count(redacted), _count(na)
 
 
-def excel_errors(values: pa.Array) -> tuple[pa.Array, int]:
-    """Excel error values (`#N/A`, `#REF!`, ...) become missing; returns the values and their count."""
-    errors = pc.fill_null(pc.is_in(values, value_set=pa.array(EXCEL_ERRORS)), False)
-    count = _count(errors)
-    return (pc.if_else(errors, pa.scalar(None, pa.string()), values) if count else values), count
+def _excel_error_mask(values: pa.Array) -> pa.Array:
+    return pc.fill_null(pc.is_in(values, value_set=pa.array(EXCEL_ERRORS)), False)
 
 
-def canonical_spellings(column: str, values: pa.Array) -> tuple[pa.Array, int, list[str]]:
-    """State codes and AOR names written in another case or spacing (`ca`, `Ca`, `seattle area of
-    responsibility`), or a state written as its name, in their one canonical spelling, so a filter on
-    `CA` finds them all. Returns the values, how many changed, and a few `'ca' -> 'CA'` examples.
-    Works on the distinct values only."""
+def _canonical_values(column: str, values: pa.Array) -> tuple[pa.Array, pa.Array] | None:
+    """State codes and AOR names in their one canonical spelling, and the mask of the values that
+    changed; None for a column without canonical spellings."""
     lookup = STATE_SPELLINGS if column == "state" else AOR_SPELLINGS if column == "aor" else None
     if lookup is None or values.null_count == len(values):
-        return values, 0, []
-    encoded = pc.dictionary_encode(values)
-    distinct = encoded.dictionary
-    keys = pc.utf8_lower(pc.replace_substring_regex(distinct, r"\s+", " "))
+        return None
+    keys = pc.utf8_lower(pc.replace_substring_regex(values, r"\s+", " "))
     found = pc.index_in(keys, value_set=pa.array(list(lookup)))
-    canonical = pc.if_else(pc.is_valid(found), pc.take(pa.array(list(lookup.values())), found), distinct)
-    changed = pc.not_equal(canonical, distinct)
-    if not pc.any(changed).as_py():
-        return values, 0, []
-    examples = [f"{a!r} -> {b!r}" for a, b in zip(pc.filter(distinct, changed).to_pylist(),
-                                                    pc.filter(canonical, changed).to_pylist(), strict=True)][:3]
-    count = _count(pc.fill_null(pc.take(changed, encoded.indices), False))
-    return pc.take(canonical, encoded.indices), count, examples
+    canonical = pc.if_else(pc.is_valid(found), pc.take(pa.array(list(lookup.values())), found), values)
+    return canonical, pc.fill_null(pc.not_equal(canonical, values), False)
+
+
+def _respelled(column: str, values: pa.DictionaryArray, rows: RowCounts
+               ) -> tuple[pa.DictionaryArray, int, list[str]] | None:
+    """State codes and AOR names written in another case or spacing (`ca`, `Ca`, `seattle area of
+    responsibility`), or a state written as its name, in their one canonical spelling, so a filter on
+    `CA` finds them all (None when nothing changes). Returns the values, how many rows changed, and a
+    few `'ca' -> 'CA'` examples in the order the rows first show them."""
+    found = _canonical_values(column, values.dictionary)
+    if found is None:
+        return None
+    canonical, changed = found
+    count = rows.of(changed)
+    if not count:
+        return None
+    spelled = dict(zip(pc.filter(values.dictionary, changed).to_pylist(), pc.filter(canonical, changed).to_pylist(),
+                       strict=True))
+    examples = [f"{a!r} -> {spelled[a]!r}" for a in first_seen(values, changed, 3)]
+    return with_values(values, canonical), count, examples
 
 
 def _strict_strptime(text: pa.Array, format: str, day_pattern: str) -> pa.Array:
@@ -120,7 +138,7 @@ def _strict_strptime(text: pa.Array, format: str, day_pattern: str) -> pa.Array:
     dates = pc.cast(pc.strptime(text, format=format, unit="s", error_is_null=True), pa.date32())
     written_day = pc.cast(pc.struct_field(pc.extract_regex(text, day_pattern), [0]), pa.int64())
     same_day = pc.fill_null(pc.equal(pc.day(dates), written_day), False)
-    return pc.if_else(same_day, dates, pa.scalar(None, pa.date32()))
+    return pc.if_else(same_day, dates, _NO_DATE)
 
 
 def parse_dates(values: pa.Array) -> tuple[pa.Array, int, int]:
@@ -133,31 +151,38 @@ def parse_dates(values: pa.Array) -> tuple[pa.Array, int, int]:
 
 def parse_dates_counted(values: pa.Array) -> tuple[pa.Array, int, int, int]:
     """`parse_dates`, also counting the dates written with a two-digit year (last in the tuple)."""
+    parsed, unparsed, out_of_range, two_digit = _date_values(values)
+    return parsed, _count(unparsed), _count(out_of_range), _count(two_digit)
+
+
+def _date_values(values: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+    """The dates of text values, and the masks of the values not understood, out of range, and
+    written with a two-digit year."""
     day_part = pc.replace_substring_regex(values, r"[ T].*$", "")
     us_style = _strict_strptime(day_part, "%m/%d/%Y", r"^\d{1,2}/(?P<day>\d{1,2})/")
     iso_style = _strict_strptime(day_part, "%Y-%m-%d", r"^\d{4}-\d{1,2}-(?P<day>\d{1,2})$")
     is_serial = pc.fill_null(pc.match_substring_regex(values, r"^\d{1,6}(\.\d+)?$"), False)
-    serial_text = pc.if_else(is_serial, values, pa.scalar(None, pa.string()))
+    serial_text = pc.if_else(is_serial, values, _NO_TEXT)
     serial_days = pc.subtract(pc.floor(pc.cast(serial_text, pa.float64())), EXCEL_EPOCH_OFFSET)
     serial = pc.cast(pc.cast(serial_days, pa.int32()), pa.date32())
     parsed = pc.coalesce(us_style, iso_style, serial)
     parsed, two_digit = _with_two_digit_years(day_part, parsed)
-    unparsed_mask = pc.and_(pc.is_valid(values), pc.is_null(parsed))
+    unparsed = pc.and_(pc.is_valid(values), pc.is_null(parsed))
     low, high = (pa.scalar(d, pa.date32()) for d in PLAUSIBLE_DATES)
     out_of_range = pc.fill_null(pc.or_(pc.less(parsed, low), pc.greater(parsed, high)), False)
-    parsed = pc.if_else(out_of_range, pa.scalar(None, pa.date32()), parsed)
-    return parsed, _count(unparsed_mask), _count(out_of_range), two_digit
+    return pc.if_else(out_of_range, _NO_DATE, parsed), unparsed, out_of_range, two_digit
 
 
-def _with_two_digit_years(day_part: pa.Array, parsed: pa.Array) -> tuple[pa.Array, int]:
+def _with_two_digit_years(day_part: pa.Array, parsed: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Dates not yet understood that are M/D/YY (Excel's CSV export of a short date), read with
-    TWO_DIGIT_YEAR_CUTOFF; only the values still missing are looked at."""
+    TWO_DIGIT_YEAR_CUTOFF; only the values still missing are looked at. Returns the dates and the
+    mask of those read so."""
     # Arrow's %Y takes "23" as the year 23 (later out of range): such dates are looked at again
     before_year_100 = pc.fill_null(pc.less(parsed, pa.scalar(dt.date(100, 1, 1), pa.date32())), True)
     pending = pc.and_(pc.is_valid(day_part), before_year_100)
     if not pc.any(pending).as_py():
-        return parsed, 0
-    short = pc.if_else(pending, day_part, pa.scalar(None, pa.string()))
+        return parsed, pa.array(np.zeros(len(parsed), bool))
+    short = pc.if_else(pending, day_part, _NO_TEXT)
     cutoff = f"{TWO_DIGIT_YEAR_CUTOFF:02d}"
     pattern = r"^(\d{1,2}/\d{1,2}/)(\d\d)$"
     recent = pc.fill_null(pc.less_equal(pc.struct_field(pc.extract_regex(short, r"^\d{1,2}/\d{1,2}/(?P<yy>\d\d)$"), [0]),
@@ -165,18 +190,23 @@ def _with_two_digit_years(day_part: pa.Array, parsed: pa.Array) -> tuple[pa.Arra
     century = pc.if_else(recent, pa.scalar("20"), pa.scalar("19"))
     full = pc.binary_join_element_wise(pc.replace_substring_regex(short, pattern, r"\1"), century,
                                        pc.replace_substring_regex(short, pattern, r"\2"), "")
-    full = pc.if_else(pc.fill_null(pc.match_substring_regex(short, pattern), False), full, pa.scalar(None, pa.string()))
+    full = pc.if_else(pc.fill_null(pc.match_substring_regex(short, pattern), False), full, _NO_TEXT)
     two_digit = _strict_strptime(full, "%m/%d/%Y", r"^\d{1,2}/(?P<day>\d{1,2})/")
-    return pc.if_else(pc.is_valid(two_digit), two_digit, parsed), _count(pc.is_valid(two_digit))
+    return pc.if_else(pc.is_valid(two_digit), two_digit, parsed), pc.is_valid(two_digit)
+
+
+def _integer_values(values: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """The integers of text values, and the mask of the values that are not integers."""
+    numeric = pc.fill_null(pc.match_substring_regex(values, r"^-?\d{1,9}(\.0+)?$"), False)
+    text = pc.if_else(numeric, values, _NO_TEXT)
+    parsed = pc.cast(pc.cast(text, pa.float64()), pa.int32())
+    return parsed, pc.and_(pc.is_valid(values), pc.invert(numeric))
 
 
 def parse_integers(values: pa.Array) -> tuple[pa.Array, int, list[str]]:
-    numeric = pc.fill_null(pc.match_substring_regex(values, r"^-?\d{1,9}(\.0+)?$"), False)
-    text = pc.if_else(numeric, values, pa.scalar(None, pa.string()))
-    parsed = pc.cast(pc.cast(text, pa.float64()), pa.int32())
-    unparsed_mask = pc.and_(pc.is_valid(values), pc.invert(numeric))
-    examples = pc.unique(pc.filter(values, unparsed_mask)).to_pylist()[:3]
-    return parsed, _count(unparsed_mask), examples
+    parsed, unparsed = _integer_values(values)
+    examples = pc.unique(pc.filter(values, unparsed)).to_pylist()[:3]
+    return parsed, _count(unparsed), examples
 
 
 def examples_set_missing(text: pa.Array, parsed: pa.Array, limit: int = 3) -> list[str]:
@@ -185,34 +215,51 @@ def examples_set_missing(text: pa.Array, parsed: pa.Array, limit: int = 3) -> li
     return [str(v)[:40] for v in pc.unique(pc.filter(text, lost)).to_pylist()[:limit]]
 
 
-def clean_columns(raw: pa.Table, header: list[str]) -> tuple[dict[str, pa.Array], dict[str, ColumnStats]]:
-    """Canonical names and typed values for a sheet's columns; all-empty unnamed columns are dropped."""
+def clean_columns(raw: pa.Table, header: list[str]) -> tuple[dict[str, pa.DictionaryArray], dict[str, ColumnStats]]:
+    """Canonical names and typed values for a sheet's columns; all-empty unnamed columns are dropped.
+    The columns come back coded (`coded.py`): each rule runs once per distinct value, and every
+    count is of rows."""
     names = canonical_columns(header)
-    columns: dict[str, pa.Array] = {}
+    columns: dict[str, pa.DictionaryArray] = {}
     stats: dict[str, ColumnStats] = {}
     for position, name in enumerate(names):
-        values = raw.column(position).combine_chunks()
-        values, redacted, na = clean_strings(values)
-        if name.startswith("unnamed_") and values.null_count == len(values):
+        column = coded(raw.column(position))
+        rows = RowCounts(column)
+        text, redacted, na = _clean_text(column.dictionary)
+        if name.startswith("unnamed_") and not rows.of(pc.is_valid(text)):
             continue
-        values, errors = excel_errors(values)
-        column_stats = ColumnStats(source_names=[header[position]], redacted=redacted, na_literal=na, excel_errors=errors)
+        errors = _excel_error_mask(text)
+        column_stats = ColumnStats(source_names=[header[position]], redacted=rows.of(redacted),
+                                   na_literal=rows.of(na), excel_errors=rows.of(errors))
+        if column_stats.excel_errors:
+            text = pc.if_else(errors, _NO_TEXT, text)
+        cleaned = with_values(column, text)
         if is_date_column(name):
-            text = values
-            values, column_stats.unparsed, column_stats.out_of_range, column_stats.two_digit_years = (
-                parse_dates_counted(text))
-            column_stats.unparsed_examples = examples_set_missing(text, values)
+            dates, unparsed, out_of_range, two_digit = _date_values(text)
+            column_stats.unparsed = rows.of(unparsed)
+            column_stats.out_of_range = rows.of(out_of_range)
+            column_stats.two_digit_years = rows.of(two_digit)
+            lost = pc.and_(pc.is_valid(text), pc.is_null(dates))
+            column_stats.unparsed_examples = [str(v)[:40] for v in first_seen(cleaned, lost, 3)]
+            cleaned = with_values(column, dates)
         elif name in INTEGER_COLUMNS:
-            values, column_stats.unparsed, column_stats.unparsed_examples = parse_integers(values)
-        else:
-            values, column_stats.respelled, column_stats.respelled_examples = canonical_spellings(name, values)
-        columns[name] = values
+            integers, unparsed = _integer_values(text)
+            column_stats.unparsed = rows.of(unparsed)
+            column_stats.unparsed_examples = first_seen(cleaned, unparsed, 3)
+            cleaned = with_values(column, integers)
+        elif respelled := _respelled(name, cleaned, rows):
+            cleaned, column_stats.respelled, column_stats.respelled_examples = respelled
+        columns[name] = cleaned
         stats[name] = column_stats
     return columns, stats
 
 
-def fiscal_years(dates: pa.Array) -> pa.Array:
-    """Federal fiscal year of each date: FY2023 = 2022-10-01 .. 2023-09-30."""
+def fiscal_years(dates: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Federal fiscal year of each date: FY2023 = 2022-10-01 .. 2023-09-30 (of a coded column,
+    worked out once per distinct date)."""
+    if pa.types.is_dictionary(dates.type):
+        column = coded(dates)
+        return decoded(with_values(column, fiscal_years(column.dictionary)))
     year = pc.year(dates)
     later = pc.cast(pc.greater_equal(pc.month(dates), 10), pa.int64())
     return pc.cast(pc.add(year, later), pa.int16())
@@ -222,36 +269,37 @@ _NULL_HASH = np.uint64(0x9E3779B97F4A7C15)
 _MIX = np.uint64(0x100000001B3)
 
 
-def _column_hashes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """One 64-bit hash per value: each distinct value is hashed once (keyed SipHash from pandas'
-    `hash_array`) and gathered by its dictionary index, so no per-row Python objects are made."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if pa.types.is_dictionary(values.type):
-        values = values.dictionary_decode()
+def _value_hashes(values: pa.Array) -> np.ndarray:
+    """One 64-bit hash per value (of its text: dates as YYYY-MM-DD, integers in digits), and
+    _NULL_HASH for a missing value (`hashing.hash_strings`, keyed SipHash)."""
     if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
         values = pc.cast(values, pa.string())
-    encoded = values.dictionary_encode()
-    distinct = np.asarray(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
-    distinct_hashes = pd.util.hash_array(distinct) if len(distinct) else np.empty(0, np.uint64)
-    indices = encoded.indices.to_numpy(zero_copy_only=False)
-    valid = ~pd.isna(indices) if indices.dtype.kind == "f" else np.ones(len(indices), bool)
-    hashes = np.full(len(indices), _NULL_HASH, dtype=np.uint64)
-    positions = np.where(valid, np.nan_to_num(indices, nan=0), 0).astype(np.int64) if indices.dtype.kind == "f" else indices
-    hashes[valid] = distinct_hashes[positions[valid]]
+    hashes = np.full(len(values), _NULL_HASH, dtype=np.uint64)
+    if values.null_count:
+        valid = pc.is_valid(values)
+        hashes[valid.to_numpy(zero_copy_only=False)] = hash_strings(values.filter(valid))
+    else:
+        hashes[:] = hash_strings(values)
     return hashes
 
 
 def row_hashes(columns: dict[str, pa.Array]) -> pa.Array:
     """A stable 64-bit hash of each row's values (column order does not matter; nulls differ
     from every text). Equal rows hash equally in every run and on every machine; the hash
-    identifies likely duplicates, not people."""
+    identifies likely duplicates, not people. Each distinct value of a column is hashed once."""
     if not columns:
         return pa.array([], pa.uint64())
-    length = len(next(iter(columns.values())))
-    combined = np.zeros(length, dtype=np.uint64)
+    combined: np.ndarray | None = None
     with np.errstate(over="ignore"):
         for name in sorted(columns):
-            name_hash = pd.util.hash_array(np.array([name], dtype=object))[0]
-            combined = (combined * _MIX) ^ (_column_hashes(columns[name]) + name_hash)
+            column = coded(columns[name])
+            name_hash = hash_strings(pa.array([name]))[0]
+            by_value = np.append(_value_hashes(column.dictionary), _NULL_HASH) + name_hash
+            hashes = by_value[codes(column, missing=len(column.dictionary))]
+            if combined is None:
+                combined = hashes  # 0 * _MIX ^ hashes
+            else:
+                combined *= _MIX
+                combined ^= hashes
+    assert combined is not None
     return pa.array(combined, pa.uint64())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,17 +12,32 @@ import pyarrow.parquet as pq
 from analysis.reading.cleaning import ColumnStats
 from analysis.vocab.columns import PROVENANCE_COLUMNS
 
-SPILL_ROWS = 2_000_000  # a table's batches stay in memory up to this many rows, then go to part files
+SPILL_ROWS = 2_000_000  # batches held back from the stream stay in memory up to this many rows, then go to part files
+ROW_GROUP_ROWS = 1 << 20
+NOT_DICTIONARY_ENCODED = ("source_row", "row_hash")  # (almost) one value per row: parquet's dictionary cannot help
+STREAM_NAME = "stream.parquet"
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """A batch written to the table's stream file: its rows `start` to `start + rows`."""
+
+    start: int
+    rows: int
 
 
 @dataclass
 class TableParts:
-    """The cleaned batches of one table, merged into one parquet file at the end. Batches stay
-    in memory while the table is small; past SPILL_ROWS each is written to a part file in the
-    staging folder, so memory holds about one batch, never a whole large release."""
+    """The cleaned batches of one table, merged into one parquet file. Each batch is written, as it
+    comes, to the table's stream file in its final form, so encoding and compressing it overlap the
+    reading of the next batches, and memory holds about one batch at any size; when nothing changes
+    (the usual case) the stream file is the table's file. A batch with a column the stream lacks
+    (columns drift between a release's files) is held back: in memory, past SPILL_ROWS in part files.
+    Then, or when a sheet already streamed is taken out again (a sheet read again, a duplicate), the
+    file is rebuilt at the end from what is left, in the same order."""
 
     folder: Path
-    parts: list[Path | pa.Table] = field(default_factory=list)
+    parts: list[Streamed | Path | pa.Table] = field(default_factory=list)
     schemas: list[pa.Schema] = field(default_factory=list)
     stats: dict[str, ColumnStats] = field(default_factory=dict)
     fiscal_year_sources: set[str] = field(default_factory=set)
@@ -31,10 +47,19 @@ class TableParts:
     owners: list[object] = field(default_factory=list)
     sheet_stats: dict[object, tuple[dict[str, ColumnStats], set[str]]] = field(default_factory=dict)
     spilled: int = 0
+    _writer: pq.ParquetWriter | None = None
+    _stream_schema: pa.Schema | None = None
+    _streamed_rows: int = 0
+    _held_back: bool = False  # a batch did not fit the stream: later batches are held back too
+    _stream_cut: bool = False  # a streamed batch was taken out
+
+    @property
+    def stream_path(self) -> Path:
+        return self.folder / STREAM_NAME
 
     def add(self, table: pa.Table, stats: dict[str, ColumnStats], fy_source: str, sheet: object = None,
             dated_by: str | None = None) -> None:
-        self.parts.append(table)
+        self.parts.append(self._streamed(table))
         self.schemas.append(table.schema)
         self.owners.append(sheet)
         if sum(p.num_rows for p in self.parts if isinstance(p, pa.Table)) > SPILL_ROWS:
@@ -47,12 +72,31 @@ class TableParts:
             for name, column_stats in stats.items():
                 target.setdefault(name, ColumnStats()).add(column_stats)
 
+    def _streamed(self, table: pa.Table) -> Streamed | pa.Table:
+        """The batch written to the stream file, or the batch itself when it is held back."""
+        if self._held_back:
+            return table
+        if self._writer is None:
+            self._stream_schema = output_schema([table.schema])
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._writer = open_writer(self.stream_path, self._stream_schema)
+        elif not set(table.column_names) <= set(self._stream_schema.names):  # type: ignore[union-attr]
+            self._held_back = True
+            return table
+        assert self._stream_schema is not None
+        self._writer.write_table(conformed(table, self._stream_schema), row_group_size=ROW_GROUP_ROWS)
+        part = Streamed(self._streamed_rows, table.num_rows)
+        self._streamed_rows += table.num_rows
+        return part
+
     def remove_sheet(self, sheet: object) -> None:
         """Take out every part and the stats of one sheet (a sheet read again, or a duplicate)."""
         for index in reversed([i for i, owner in enumerate(self.owners) if owner == sheet]):
             part = self.parts.pop(index)
             if isinstance(part, Path):
                 part.unlink()
+            elif isinstance(part, Streamed):
+                self._stream_cut = True
             self.schemas.pop(index)
             self.owners.pop(index)
         self.sheet_stats.pop(sheet, None)
@@ -71,30 +115,89 @@ class TableParts:
                 pq.write_table(part, path, compression="lz4")
                 self.parts[index] = path
 
-    def drop_last(self, count: int) -> None:
-        """Forget the last `count` parts (a sheet that must be read again)."""
-        for _ in range(count):
-            part = self.parts.pop()
-            if isinstance(part, Path):
-                part.unlink()
-            self.schemas.pop()
-            self.owners.pop()
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def write(self, path: Path) -> None:
-        """Merge the parts into one parquet file: columns missing from a part become nulls; data
-        columns in order of first appearance, provenance last."""
-        fields: dict[str, pa.Field] = {}
-        for schema in self.schemas:
-            for schema_field in schema:
-                fields.setdefault(schema_field.name, schema_field)
-        order = [n for n in fields if n not in PROVENANCE_COLUMNS] + list(PROVENANCE_COLUMNS)
-        schema = pa.schema([fields[n] for n in order])
-        with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        """The parts as one parquet file: columns missing from a part become nulls; data columns in
+        order of first appearance, provenance last; data columns (held coded, `coded.py`) as plain
+        values."""
+        self.close()
+        schema = output_schema(self.schemas)
+        if (self._stream_schema is not None and schema.equals(self._stream_schema) and not self._stream_cut
+                and all(isinstance(part, Streamed) for part in self.parts)):
+            self.stream_path.replace(path)
+            return
+        stream = _StreamReader(self.stream_path) if self._stream_schema is not None else None
+        with open_writer(path, schema) as writer:
             for index, part in enumerate(self.parts):
-                table = pq.read_table(part) if isinstance(part, Path) else part
-                for missing in (n for n in order if n not in table.column_names):
-                    table = table.append_column(fields[missing], pa.nulls(table.num_rows, fields[missing].type))
-                writer.write_table(table.select(order).cast(schema), row_group_size=1 << 20)
+                if isinstance(part, Streamed):
+                    assert stream is not None
+                    table = stream.rows(part.start, part.rows)
+                else:
+                    table = pq.read_table(part) if isinstance(part, Path) else part
+                writer.write_table(conformed(table, schema), row_group_size=ROW_GROUP_ROWS)
                 if isinstance(part, Path):
                     part.unlink()
                 self.parts[index] = Path()  # written: let the batch go
+        if stream is not None:
+            stream.close()
+            self.stream_path.unlink()
+
+
+def output_schema(schemas: list[pa.Schema]) -> pa.Schema:
+    """The schema of a table with parts of these schemas: every column in order of first
+    appearance, provenance last; coded data columns by the type of their values."""
+    fields: dict[str, pa.Field] = {}
+    for schema in schemas:
+        for schema_field in schema:
+            if schema_field.name not in PROVENANCE_COLUMNS and pa.types.is_dictionary(schema_field.type):
+                schema_field = schema_field.with_type(schema_field.type.value_type)
+            fields.setdefault(schema_field.name, schema_field)
+    order = [n for n in fields if n not in PROVENANCE_COLUMNS] + list(PROVENANCE_COLUMNS)
+    return pa.schema([fields[n] for n in order])
+
+
+def conformed(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """A part in the table's schema: missing columns as nulls, in order, values decoded."""
+    for missing in (f for f in schema if f.name not in table.column_names):
+        table = table.append_column(missing, pa.nulls(table.num_rows, missing.type))
+    return table.select(schema.names).cast(schema)
+
+
+def open_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    return pq.ParquetWriter(path, schema, compression="zstd",
+                            use_dictionary=[n for n in schema.names if n not in NOT_DICTIONARY_ENCODED])
+
+
+class _StreamReader:
+    """The rows of a stream file, asked for in order (each part's rows after the last one's)."""
+
+    def __init__(self, path: Path) -> None:
+        self._file = pq.ParquetFile(path)
+        self._batches: Iterator[pa.RecordBatch] = self._file.iter_batches(batch_size=1 << 16)
+        self._position = 0  # row number of the first row in `_held`
+        self._held = self._file.schema_arrow.empty_table()
+
+    def rows(self, start: int, count: int) -> pa.Table:
+        while self._position < start:  # the rows of parts taken out
+            self._fill()
+            skipped = min(start - self._position, self._held.num_rows)
+            self._held, self._position = self._held.slice(skipped), self._position + skipped
+        pieces = []
+        while count:
+            self._fill()
+            taken = self._held.slice(0, min(count, self._held.num_rows))
+            pieces.append(taken)
+            self._held, self._position, count = self._held.slice(taken.num_rows), self._position + taken.num_rows, \
+                count - taken.num_rows
+        return pa.concat_tables(pieces) if pieces else self._file.schema_arrow.empty_table()
+
+    def _fill(self) -> None:
+        while self._held.num_rows == 0:
+            self._held = pa.Table.from_batches([next(self._batches)])
+
+    def close(self) -> None:
+        self._file.close()

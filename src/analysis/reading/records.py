@@ -1,4 +1,4 @@
-"""A sheet's records as read (strings, with their row numbers), and the checks every sheet passes:
+"""A sheet's records as read (text, with their row numbers), and the checks every sheet passes:
 oversized cells, header rows repeated among the records, unnamed columns with values."""
 
 from __future__ import annotations
@@ -8,16 +8,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from analysis.errors import InputFileError
+from analysis.reading.coded import RowCounts, coded, decoded, rows_of, with_values
 from analysis.reading.layout import Layout, header_notes
 from analysis.vocab.columns import ALIASES, canonical_columns
 
 MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell: a longer value is not a table cell
 TOTAL_LABEL = re.compile(r"(?i)^\s*(?:grand\s+)?totals?\b[\s:=-]*(?P<rest>.*)$")
 _NUMBER = re.compile(r"^\s*\d{1,3}(?:,\d{3})+\s*$|^\s*\d+(?:\.\d+)?\s*$")
+RowNumbers = np.ndarray  # 1-based row numbers of a batch's records, int64
 _HEADER_SPELLINGS = [form for spellings in ALIASES.values() for spelling in spellings
                      for form in (spelling, spelling.upper(), spelling.lower(), spelling.title())]
 
@@ -28,8 +31,8 @@ class RawSheet:
     name: str  # file name relative to the release folder
     sheet: str | None
     layout: Layout
-    # records as strings in batches, with their 1-based row numbers; a Restart means "start over"
-    batches: Callable[[], Iterator[tuple[pa.Table, list[int]] | Restart]]
+    # records as text in batches, with their 1-based row numbers; a Restart means "start over"
+    batches: Callable[[], Iterator[tuple[pa.Table, RowNumbers] | Restart]]
     delimiter: str | None = None
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)  # filled in while reading: what was tolerated, for the manifest
@@ -37,17 +40,17 @@ class RawSheet:
     hidden: bool = False  # a workbook sheet Excel does not show
     reader: str | None = None  # what read it: calamine or openpyxl (workbooks), pyarrow (text)
 
-    def read(self) -> tuple[pa.Table, list[int]]:
+    def read(self) -> tuple[pa.Table, RowNumbers]:
         """The whole sheet at once (ingest streams `batches` instead)."""
         tables: list[pa.Table] = []
-        rows: list[int] = []
+        rows: list[RowNumbers] = []
         for item in self.batches():
             if isinstance(item, Restart):
                 tables, rows = [], []
                 continue
             tables.append(item[0])
-            rows += item[1]
-        return pa.concat_tables(tables), rows
+            rows.append(item[1])
+        return pa.concat_tables(tables), np.concatenate(rows) if rows else np.empty(0, np.int64)
 
 
 @dataclass
@@ -80,16 +83,22 @@ class NoteSheet:
 
 
 
-def checked_batch(sheet: RawSheet, table: pa.Table, rows: list[int], *, first: bool = True) -> tuple[pa.Table, list[int]]:
+def checked_batch(sheet: RawSheet, table: pa.Table, rows: RowNumbers, *, first: bool = True
+                  ) -> tuple[pa.Table, RowNumbers]:
     """Refuse oversized cells; drop header rows repeated among the records; note odd header names
-    (once per sheet: `first` is the sheet's first batch)."""
+    (once per sheet: `first` is the sheet's first batch). The batch comes back coded (`coded.py`:
+    each column its distinct values and a code per row), with its row numbers as an array."""
     if first:
         sheet.records_seen = 0
+    table = pa.table([coded(column) for column in table.columns], names=table.column_names)
+    rows = np.asarray(rows, dtype=np.int64)
     _refuse_second_export(sheet, table, rows)
     table, rows = _drop_repeated_headers(sheet, table, rows)
-    filled = _cells_filled(table)
-    blank = _count_true(pc.equal(filled, 0))
-    table, rows = _drop_total_rows(sheet, table, rows, filled)
+    blank = 0
+    if _some_row_may_be_short(table):
+        filled = _cells_filled(table)
+        blank = _count_true(pc.equal(filled, 0))
+        table, rows = _drop_total_rows(sheet, table, rows, filled)
     _check_cell_sizes(sheet, table, rows)
     if first:
         sheet.warnings.extend(f"{where(sheet)}: {note}" for note in header_notes(sheet.layout.header))
@@ -102,33 +111,47 @@ def where(sheet: RawSheet) -> str:
     return f"{sheet.name} sheet {sheet.sheet!r}" if sheet.sheet else sheet.name
 
 
-def _drop_repeated_headers(sheet: RawSheet, table: pa.Table, rows: list[int]) -> tuple[pa.Table, list[int]]:
+def _rows_where(table: pa.Table, index: int, value_mask: pa.Array) -> np.ndarray:
+    return rows_of(value_mask, coded(table.column(index)))
+
+
+def _values(table: pa.Table, index: int) -> pa.Array:
+    """The distinct values of a coded column."""
+    return coded(table.column(index)).dictionary
+
+
+def _filtered(table: pa.Table, rows: RowNumbers, keep: np.ndarray) -> tuple[pa.Table, RowNumbers]:
+    return table.filter(pa.array(keep)), rows[keep]
+
+
+def _drop_repeated_headers(sheet: RawSheet, table: pa.Table, rows: RowNumbers) -> tuple[pa.Table, RowNumbers]:
     """Rows equal to the header row in every named column (a sheet pasted below another, or an
     export that repeats the header per page) are not records: drop them and say how many."""
     named = [(i, h) for i, h in enumerate(sheet.layout.header) if h and i < table.num_columns]
     if len(named) < 2 or table.num_rows == 0:
         return table, rows
-    repeated = None
-    for index, header in named:
-        same = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(table.column(index)), header), False)
-        repeated = same if repeated is None else pc.and_(repeated, same)
-    assert repeated is not None
-    count = int(pc.sum(pc.cast(repeated, pa.int64())).as_py() or 0)
+    same = [pc.fill_null(pc.equal(pc.utf8_trim_whitespace(_values(table, index)), header), False)
+            for index, header in named]
+    if not all(pc.any(mask).as_py() for mask in same):  # some column never holds its header name
+        return table, rows
+    repeated = np.logical_and.reduce([_rows_where(table, index, mask) for (index, _), mask in zip(named, same,
+                                                                                               strict=True)])
+    count = int(repeated.sum())
     if count == 0:
         return table, rows
-    flags = repeated.to_pylist()
-    dropped_rows = [row for row, flag in zip(rows, flags, strict=True) if flag]
     sheet.warnings.append(
-        f"{where(sheet)}: {count:,} repeated header row(s) among the records dropped (first at row {dropped_rows[0]})"
+        f"{where(sheet)}: {count:,} repeated header row(s) among the records dropped (first at row "
+        f"{int(rows[repeated][0])})"
     )
-    keep = pc.invert(repeated)
-    return table.filter(keep), [row for row, flag in zip(rows, flags, strict=True) if not flag]
+    return _filtered(table, rows, ~repeated)
 
 
-def _check_cell_sizes(sheet: RawSheet, table: pa.Table, rows: list[int]) -> None:
+def _check_cell_sizes(sheet: RawSheet, table: pa.Table, rows: RowNumbers) -> None:
     for index in range(table.num_columns):
-        values = table.column(index)
-        lengths = pc.utf8_length(values)
+        column = coded(table.column(index))
+        if not pc.any(pc.greater(pc.utf8_length(column.dictionary), MAX_CELL_CHARS)).as_py():
+            continue  # no value is too long (a value of a dropped row may be, and does not count)
+        lengths = decoded(with_values(column, pc.utf8_length(column.dictionary)))
         longest = pc.max(lengths).as_py()
         if longest is None or longest <= MAX_CELL_CHARS:
             continue
@@ -139,7 +162,7 @@ def _check_cell_sizes(sheet: RawSheet, table: pa.Table, rows: list[int]) -> None
             "or not a table export",
             file=sheet.name,
             sheet=sheet.sheet,
-            row=rows[position] if 0 <= position < len(rows) else None,
+            row=int(rows[position]) if 0 <= position < len(rows) else None,
             column=header or f"column {index + 1}",
         )
 
@@ -150,8 +173,9 @@ def _unnamed_columns_with_values(sheet: RawSheet, table: pa.Table) -> list[str]:
     for index, header in enumerate(sheet.layout.header):
         if header or index >= table.num_columns:
             continue
-        values = pc.utf8_trim_whitespace(table.column(index))
-        filled = int(pc.sum(pc.cast(pc.fill_null(pc.not_equal(values, ""), False), pa.int64())).as_py() or 0)
+        column = coded(table.column(index))
+        non_blank = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(column.dictionary), ""), False)
+        filled = RowCounts(column).of(non_blank)
         if filled:
             notes.append(
                 f"{where(sheet)}: column {index + 1} has no header name but holds {filled:,} value(s); "
@@ -164,19 +188,29 @@ def _count_true(mask: pa.Array | pa.ChunkedArray) -> int:
     return int(pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0)
 
 
+def _some_row_may_be_short(table: pa.Table) -> bool:
+    """Whether a row may be blank or hold as few values as a total row: not when more columns than
+    a total row can fill hold a value in every row."""
+    full = sum(1 for column in table.columns if column.null_count == 0)
+    return table.num_rows > 0 and full <= max(2, table.num_columns // 2)
+
+
 def _cells_filled(table: pa.Table) -> pa.Array:
     """How many cells of each row hold a value."""
-    filled = pa.array([0] * table.num_rows, pa.int64())
-    for index in range(table.num_columns):
-        filled = pc.add(filled, pc.cast(pc.is_valid(table.column(index)), pa.int64()))
-    return filled
+    filled = np.zeros(table.num_rows, np.int64)
+    for column in table.columns:
+        if column.null_count == 0:
+            filled += 1
+        elif column.null_count < len(column):
+            filled += pc.is_valid(column).to_numpy(zero_copy_only=False)
+    return pa.array(filled)
 
 
 def _row_cells(table: pa.Table, position: int) -> list[str | None]:
     return [table.column(index)[position].as_py() for index in range(table.num_columns)]
 
 
-def _refuse_second_export(sheet: RawSheet, table: pa.Table, rows: list[int]) -> None:
+def _refuse_second_export(sheet: RawSheet, table: pa.Table, rows: RowNumbers) -> None:
     """A header row among the records below banner rows (a title, a FOIA number) is a second export
     pasted below the first: its records would get the first one's title and fiscal year, so the file
     is refused, naming the row where the second export starts. A header row that differs from the
@@ -186,15 +220,16 @@ def _refuse_second_export(sheet: RawSheet, table: pa.Table, rows: list[int]) -> 
     if len(named) < 2 or table.num_rows == 0:
         return
     spellings = pa.array(sorted({*_HEADER_SPELLINGS, *sheet.layout.header} - {""}))
-    looks = None
-    for index in named:
-        known = pc.fill_null(pc.is_in(pc.utf8_trim_whitespace(table.column(index)), value_set=spellings), False)
-        looks = known if looks is None else pc.and_(looks, known)
-    if not _count_true(looks):
+    known = [pc.fill_null(pc.is_in(pc.utf8_trim_whitespace(_values(table, index)), value_set=spellings), False)
+             for index in named]
+    if not all(pc.any(mask).as_py() for mask in known):
+        return
+    looks = np.logical_and.reduce([_rows_where(table, index, mask) for index, mask in zip(named, known, strict=True)])
+    if not looks.any():
         return
     filled = _cells_filled(table).to_pylist()
     header = [(i, h.strip().lower()) for i, h in enumerate(sheet.layout.header) if h and i < table.num_columns]
-    for position in pc.indices_nonzero(looks).to_pylist():
+    for position in np.flatnonzero(looks).tolist():
         cells = [("" if c is None else str(c).strip().lower()) for c in _row_cells(table, position)]
         same_header = all(cells[i] == name for i, name in header)
         start = position
@@ -208,11 +243,12 @@ def _refuse_second_export(sheet: RawSheet, table: pa.Table, rows: list[int]) -> 
             raise InputFileError(
                 f"a second export starts here ({what} among the records): its records would be counted under "
                 "this sheet's title and fiscal year; split the file so that each export is a file of its own",
-                file=sheet.name, sheet=sheet.sheet, row=rows[start],
+                file=sheet.name, sheet=sheet.sheet, row=int(rows[start]),
             )
 
 
-def _drop_total_rows(sheet: RawSheet, table: pa.Table, rows: list[int], filled: pa.Array) -> tuple[pa.Table, list[int]]:
+def _drop_total_rows(sheet: RawSheet, table: pa.Table, rows: RowNumbers, filled: pa.Array
+                     ) -> tuple[pa.Table, RowNumbers]:
     """A row whose first value is `Total` or `Grand Total` (a spreadsheet's sum under the records) is
     not a record: dropped, and said with its value; a single count in it is checked against the
     records above it."""
@@ -222,7 +258,8 @@ def _drop_total_rows(sheet: RawSheet, table: pa.Table, rows: list[int], filled: 
     if not _count_true(few):
         return table, rows
     candidates = pc.indices_nonzero(few).to_pylist()
-    first = pc.coalesce(*[pc.take(table.column(i), pa.array(candidates, pa.int64())) for i in range(table.num_columns)])
+    picked = pa.array(candidates, pa.int64())
+    first = pc.coalesce(*[decoded(coded(pc.take(column, picked))) for column in table.columns])
     labelled = pc.fill_null(pc.match_substring_regex(first, TOTAL_LABEL.pattern), False).to_pylist()
     dropped: list[int] = []
     filled_list = filled.to_pylist()
@@ -232,13 +269,13 @@ def _drop_total_rows(sheet: RawSheet, table: pa.Table, rows: list[int], filled: 
             continue
         blank_above = sum(1 for i in range(position) if filled_list[i] == 0)
         above = sheet.records_seen + position - len(dropped) - blank_above
-        sheet.warnings.append(total_row_note(sheet, rows[position], *total, above))
+        sheet.warnings.append(total_row_note(sheet, int(rows[position]), *total, above))
         dropped.append(position)
     if not dropped:
         return table, rows
-    gone = set(dropped)
-    keep = pa.array([i not in gone for i in range(table.num_rows)])
-    return table.filter(keep), [row for row, kept in zip(rows, keep.to_pylist(), strict=True) if kept]
+    keep = np.ones(table.num_rows, bool)
+    keep[dropped] = False
+    return _filtered(table, rows, keep)
 
 
 def total_row(cells: list[str | None]) -> tuple[str, list[str]] | None:

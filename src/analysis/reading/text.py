@@ -8,15 +8,23 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from analysis.errors import InputFileError
+from analysis.reading.coded import CODED_TEXT
 from analysis.reading.layout import SCAN_ROWS, Layout, find_layout
-from analysis.reading.records import MAX_CELL_CHARS, RawSheet, Restart, checked_batch, total_row, total_row_note
-from analysis.reading.safety import (
-    is_gzip,
+from analysis.reading.records import (
+    MAX_CELL_CHARS,
+    RawSheet,
+    Restart,
+    RowNumbers,
+    checked_batch,
+    total_row,
+    total_row_note,
 )
+from analysis.reading.safety import is_gzip
 
 DELIMITERS = ("|", "\t", ",", ";")
 SNIFF_BYTES = 256 * 1024
@@ -24,8 +32,6 @@ SNIFF_LINE_CHARS = 100_000  # below the csv module's field limit; header rows ar
 TEXT_BLOCK_BYTES = 8 << 20  # pyarrow parses in blocks: no record may be longer than one block
 BATCH_ROWS = 1_000_000  # text is cleaned and written in batches of about this many records
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-
-
 
 
 
@@ -101,7 +107,7 @@ def text_sheet(path: Path, name: str, head: bytes) -> RawSheet:
     sheet = RawSheet(path, name, None, layout, lambda: iter(()), delimiter=delimiter, encoding=encoding,
                      reader="pyarrow")
 
-    def batches() -> Iterator[tuple[pa.Table, list[int]] | Restart]:
+    def batches() -> Iterator[tuple[pa.Table, RowNumbers] | Restart]:
         for attempt in _encodings_from(encoding):
             yielded = False
             totals: list[tuple[int | None, str, list[str]]] = []
@@ -151,7 +157,7 @@ def _short_total_row(text: str, delimiter: str) -> tuple[str, list[str]] | None:
 def _text_batches(
     path: Path, name: str, layout: Layout, delimiter: str, encoding: str, *, threads: bool = True,
     totals: list[tuple[int | None, str, list[str]]] | None = None,
-) -> Iterator[tuple[pa.Table, list[int]]]:
+) -> Iterator[tuple[pa.Table, RowNumbers]]:
     """The records of a delimited text file, streamed in batches of about BATCH_ROWS rows, so a
     file of millions of rows is never in memory at once. Always yields at least one batch."""
     width = len(layout.header)
@@ -172,7 +178,7 @@ def _text_batches(
     )
     parse_options = pacsv.ParseOptions(delimiter=delimiter, quote_char='"', invalid_row_handler=on_invalid)
     convert_options = pacsv.ConvertOptions(
-        column_types={c: pa.string() for c in column_names},
+        column_types={c: CODED_TEXT for c in column_names},  # the parser builds each column's distinct values
         null_values=[""],
         strings_can_be_null=True,
         quoted_strings_can_be_null=True,
@@ -190,7 +196,7 @@ def _text_batches(
                 if sum(b.num_rows for b in pending) >= BATCH_ROWS:
                     table = pa.Table.from_batches(pending, schema)
                     pending = []
-                    yield table, list(range(next_row, next_row + table.num_rows))
+                    yield table, np.arange(next_row, next_row + table.num_rows, dtype=np.int64)
                     next_row += table.num_rows
     except UnicodeError:  # raised by the transcoder of a non-UTF-8 encoding
         raise _WrongEncoding() from None
@@ -222,4 +228,4 @@ def _text_batches(
         )
     if pending or next_row == layout.header_row + 1:
         table = pa.Table.from_batches(pending, schema)
-        yield table, list(range(next_row, next_row + table.num_rows))
+        yield table, np.arange(next_row, next_row + table.num_rows, dtype=np.int64)

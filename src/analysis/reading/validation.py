@@ -90,6 +90,12 @@ def validate(table_name: str, table: pa.Table, sheets_rows: int) -> list[str]:
     ValidationError on a hard failure."""
     check_structure(table_name, table)
     check_row_count(table_name, table, sheets_rows)
+    return table_warnings(table_name, table)
+
+
+def table_warnings(table_name: str, table: pa.Table) -> list[str]:
+    """The warnings of `validate`, for a table whose structure is checked (its text columns may be
+    read as dictionaries: each distinct value is then looked at once)."""
     warnings: list[str] = []
     for column in table.column_names:
         if column in CATEGORIES:

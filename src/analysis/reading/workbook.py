@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from analysis.errors import InputFileError
 from analysis.reading.cellerrors import error_cells, put_back
 from analysis.reading.layout import SCAN_ROWS, find_layout
-from analysis.reading.records import NoteSheet, RawSheet, Restart, SkippedSheet, checked_batch
+from analysis.reading.records import NoteSheet, RawSheet, Restart, RowNumbers, SkippedSheet, checked_batch
 from analysis.reading.safety import PASSWORD_MESSAGE
 from analysis.vocab.kinds import NON_RECORD_SHEET, note_sheet_role
 
@@ -192,13 +193,13 @@ def workbook_sheets(path: Path, name: str) -> Iterator[RawSheet | SkippedSheet |
 
 
 def _sheet_reader(book: _Workbook, raw_sheet: RawSheet, held: list[list[list[str | None]]]
-                  ) -> Callable[[], Iterator[tuple[pa.Table, list[int]] | Restart]]:
+                  ) -> Callable[[], Iterator[tuple[pa.Table, RowNumbers] | Restart]]:
     """A workbook sheet is read whole (calamine reads sheets whole): one batch. `held` holds the
     rows already read; a second read reads the sheet again."""
     sheet, layout = raw_sheet.sheet, raw_sheet.layout
     assert sheet is not None
 
-    def read() -> Iterator[tuple[pa.Table, list[int]] | Restart]:
+    def read() -> Iterator[tuple[pa.Table, RowNumbers] | Restart]:
         rows = with_error_values(book, sheet, held.pop() if held else book.rows(sheet))[layout.header_index + 1 :]
         width = len(layout.header)
         for offset, row in enumerate(rows):
@@ -212,7 +213,7 @@ def _sheet_reader(book: _Workbook, raw_sheet: RawSheet, held: list[list[list[str
                 )
         columns = {f"c{i}": pa.array([row[i] if i < len(row) else None for row in rows], pa.string()) for i in range(width)}
         first = layout.header_row + 1
-        yield checked_batch(raw_sheet, pa.table(columns), list(range(first, first + len(rows))))
+        yield checked_batch(raw_sheet, pa.table(columns), np.arange(first, first + len(rows), dtype=np.int64))
 
     return read
 

@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from importlib import resources
 from multiprocessing import get_context
@@ -40,6 +41,7 @@ from analysis.progress import Progress
 from analysis.reading.ingest import ingest
 from analysis.reading.manifest import MANIFEST_NAME
 from analysis.report.cache import notebook_key, with_cached_outputs
+from analysis.report.kernel import OneKernel
 from analysis.report.outputs import OUTPUT_KEY
 from analysis.report.parameters import ReportParameters
 from analysis.report.workers import die_with_parent
@@ -188,16 +190,22 @@ def kernel_config() -> Config:
     return Config({"KernelManager": {"transport_encryption": policy}})
 
 
-def execute(source: Path, target: Path, params: ReportParameters, keep_failed_in: Path) -> nbformat.NotebookNode:
-    """Run one notebook with papermill; a `SectionSkipped` stop is a normal, short section.
-    A failing notebook is copied, executed as far as it got, into `keep_failed_in`."""
+def execute(source: Path, target: Path, params: ReportParameters, keep_failed_in: Path,
+            kernel: OneKernel | None = None) -> nbformat.NotebookNode:
+    """Run one notebook with papermill, in a kernel of its own or in `kernel` (reset first); a
+    `SectionSkipped` stop is a normal, short section. A failing notebook is copied, executed as
+    far as it got, into `keep_failed_in`."""
     import nbformat
     import papermill as pm
 
+    in_kernel = {}
+    if kernel is not None:
+        kernel.reset()
+        in_kernel = kernel.papermill_arguments()
     try:
         pm.execute_notebook(
             str(source), str(target), parameters=params.as_dict(), kernel_name=KERNEL_NAME,
-            cwd=str(source.parent), progress_bar=False, log_output=False, config=kernel_config(),
+            cwd=str(source.parent), progress_bar=False, log_output=False, config=kernel_config(), **in_kernel,
         )
     except pm.PapermillExecutionError as exc:
         if exc.ename != SKIP_EXCEPTION:
@@ -318,71 +326,138 @@ def html_title_block(meta: dict[str, str]) -> str:
             f'<p class="subtitle">{html_text(meta["subtitle"])}</p><table>{table}</table></header>\n')
 
 
-def build_report(location: ReleaseLocation, params: ReportParameters, *, force: bool = False,
-                 progress: Progress | None = None) -> Path:
-    """Ingest if needed, run the notebooks whose inputs changed, and write report{suffix}.pdf/.html
-    with figures, tables and executed notebooks. Returns the PDF's path."""
-    progress = progress or Progress(quiet=True)
-    out = reports_dir(params.release)
-    require_folder(out.parent, ReportError)
-    require_folder(out, ReportError)
-    manifest = ingest(location, force=force, progress=progress)
-    os.environ["ANALYSIS_ROOT"] = str(project_root())  # the kernels find the same project
-    suffix = params.suffix
-    label = f"report {params.release}{suffix}"
+@dataclass(frozen=True)
+class ReportPaths:
+    """Where one report's files go. A report of its own lives in reports/<id>/ with its geography
+    in every name (report-CA.pdf, figures-CA/); a report of a batch (`--each`) in a folder of its
+    own (by-state/CA/report.pdf, figures/). Both use the release's one notebook cache, whose entries
+    are named by the parameters' suffix, so the two kinds of run share executed notebooks."""
+
+    out: Path
+    suffix: str
+    notebook_cache: Path
+    cache_suffix: str
+
+    @classmethod
+    def of(cls, params: ReportParameters, folder: Path | None = None) -> ReportPaths:
+        release_dir = reports_dir(params.release)
+        cache = release_dir / CACHE_DIR / "notebooks"
+        if folder is None:
+            return cls(release_dir, params.suffix, cache, params.suffix)
+        return cls(folder, "", cache, params.suffix)
+
+    @property
+    def pdf(self) -> Path:
+        return self.out / f"report{self.suffix}.pdf"
+
+    @property
+    def html(self) -> Path:
+        return self.out / f"report{self.suffix}.html"
+
+    @property
+    def key_file(self) -> Path:
+        return self.out / CACHE_DIR / f"report{self.suffix}.key"
+
+    @property
+    def failure_note(self) -> Path:
+        return self.out / f"FAILED{self.suffix}.txt"
+
+    @property
+    def failed_dir(self) -> Path:
+        return self.out / f"failed{self.suffix}"
+
+    def is_current(self, report_key: str) -> bool:
+        key_file = self.key_file
+        return (key_file.is_file() and key_file.read_text() == report_key
+                and self.pdf.is_file() and self.html.is_file())
+
+
+@dataclass(frozen=True)
+class ReportPlan:
+    """What a report is made from: the notebooks, each one's cache key, the title-block metadata,
+    and the key of the whole report (unchanged key, unchanged report)."""
+
+    sources: dict[Path, dict]
+    keys: dict[Path, str]
+    meta: dict[str, str]
+    report_key: str
+
+
+def plan_report(manifest: dict, params: ReportParameters) -> ReportPlan:
     manifest_bytes = (processed_dir(params.release) / MANIFEST_NAME).read_bytes()
     sources = {path: json.loads(path.read_text(encoding="utf-8")) for path in list_notebooks()}
     keys = {path: notebook_key(nb, params.as_dict(), manifest_bytes) for path, nb in sources.items()}
     meta = report_metadata(manifest, params)
     report_key = digest(*[item for path in sources for item in (path.name, keys[path], path.read_bytes())],
                         json.dumps(meta, sort_keys=True), library_fingerprint())
-    key_file = out / CACHE_DIR / f"report{suffix}.key"
-    outputs = [out / f"report{suffix}.pdf", out / f"report{suffix}.html"]
-    if not force and key_file.is_file() and key_file.read_text() == report_key and all(p.is_file() for p in outputs):
-        progress.say(f"{label}: up to date ({display_path(outputs[0])})")
-        return outputs[0]
+    return ReportPlan(sources, keys, meta, report_key)
+
+
+def report_is_current(manifest: dict, params: ReportParameters, folder: Path | None = None) -> bool:
+    """Whether `build_report` would find nothing to do (it checks again itself)."""
+    return ReportPaths.of(params, folder).is_current(plan_report(manifest, params).report_key)
+
+
+def build_report(location: ReleaseLocation, params: ReportParameters, *, force: bool = False,
+                 progress: Progress | None = None, folder: Path | None = None, one_kernel: bool = False) -> Path:
+    """Ingest if needed, run the notebooks whose inputs changed, and write report{suffix}.pdf/.html
+    with figures, tables and executed notebooks (in `folder`, named without the suffix, if given).
+    `one_kernel` runs the notebooks one after the other in one kernel (see `report.kernel`), for
+    batches that run several reports at once. Returns the PDF's path."""
+    progress = progress or Progress(quiet=True)
+    paths = ReportPaths.of(params, folder)
+    require_folder(paths.out.parent, ReportError)
+    require_folder(paths.out, ReportError)
+    manifest = ingest(location, force=force, progress=progress)
+    os.environ["ANALYSIS_ROOT"] = str(project_root())  # the kernels find the same project
+    out, suffix = paths.out, paths.suffix
+    label = f"report {params.release}{params.suffix}"
+    plan = plan_report(manifest, params)
+    if not force and paths.is_current(plan.report_key):
+        progress.say(f"{label}: up to date ({display_path(paths.pdf)})")
+        return paths.pdf
     out.mkdir(parents=True, exist_ok=True)
     clean_leftovers(out)
     build = out / f".build{suffix}-{os.getpid()}"
     shutil.rmtree(build, ignore_errors=True)
     (build / "notebooks").mkdir(parents=True)
-    failure_note = out / f"FAILED{suffix}.txt"
     try:
         records = sum(info["rows"] for info in manifest["tables"].values())
-        parallel = 1 if records > LARGE_RELEASE_ROWS else MAX_PARALLEL
-        executed = run_notebooks(sources, keys, params, build, out, force=force, progress=progress, label=label,
-                                 parallel=parallel)
+        parallel = 1 if records > LARGE_RELEASE_ROWS or one_kernel else MAX_PARALLEL
+        executed = run_notebooks(plan.sources, plan.keys, params, build, paths, force=force, progress=progress,
+                                 label=label, parallel=parallel, one_kernel=one_kernel)
         assembly = Assembly(build, suffix)
-        for path in sources:
+        for path in plan.sources:
             assembly.notebook(executed[path])
         with progress.step(f"{label}: PDF and HTML"):
             document = parse_report(assembly.markdown(), list(assembly.alt_texts))
-            pdf = render_pdf(document, meta, build, assembly.alt_texts)
-            page = render_html(document, meta, build)
+            pdf = render_pdf(document, plan.meta, build, assembly.alt_texts)
+            page = render_html(document, plan.meta, build)
         (build / f"report{suffix}.pdf").write_bytes(pdf)
         (build / f"report{suffix}.html").write_text(page, encoding="utf-8")
         publish(build, out, suffix, assembly.files)
-        failure_note.unlink(missing_ok=True)
-        shutil.rmtree(out / f"failed{suffix}", ignore_errors=True)
-        key_file.write_text(report_key)
+        paths.failure_note.unlink(missing_ok=True)
+        shutil.rmtree(paths.failed_dir, ignore_errors=True)
+        paths.key_file.write_text(plan.report_key)
     except ReportError as error:
-        failure_note.write_text(error.one_line() + "\n", encoding="utf-8")
+        paths.failure_note.write_text(error.one_line() + "\n", encoding="utf-8")
         raise
     finally:
         shutil.rmtree(build, ignore_errors=True)
-    return outputs[0]
+    return paths.pdf
 
 
 def run_notebooks(sources: dict[Path, dict], keys: dict[Path, str], params: ReportParameters,
-                  build: Path, out: Path, *, force: bool, progress: Progress, label: str,
-                  parallel: int = MAX_PARALLEL) -> dict[Path, nbformat.NotebookNode]:
+                  build: Path, paths: ReportPaths, *, force: bool, progress: Progress, label: str,
+                  parallel: int = MAX_PARALLEL, one_kernel: bool = False) -> dict[Path, nbformat.NotebookNode]:
     """Executed notebooks, from the cache where a notebook's key is unchanged, otherwise run
-    (in parallel across the machine's cores). Each is also written to build/notebooks/."""
+    (in parallel across the machine's cores, or one after the other in one kernel). Each is also
+    written to build/notebooks/."""
     import nbformat
 
-    cache = out / CACHE_DIR / "notebooks"
+    cache = paths.notebook_cache
     cache.mkdir(parents=True, exist_ok=True)
-    suffix = params.suffix
+    suffix = paths.cache_suffix
     total = len(sources)
     executed: dict[Path, nbformat.NotebookNode] = {}
     to_run = []
@@ -395,8 +470,9 @@ def run_notebooks(sources: dict[Path, dict], keys: dict[Path, str], params: Repo
             to_run.append(path)
     if to_run:
         ensure_kernel()
-    for path in execute_all(to_run, params, build, out / f"failed{suffix}", progress, label, total, list(sources),
-                            parallel):
+    kernel_log = paths.out / CACHE_DIR / f"kernel{paths.suffix}.log" if one_kernel else None
+    for path in execute_all(to_run, params, build, paths.failed_dir, progress, label, total, list(sources),
+                            parallel, kernel_log):
         executed[path] = nbformat.read(build / "notebooks" / path.name, as_version=4)
         for stale in cache.glob(f"{path.stem}{suffix}.*.ipynb"):
             stale.unlink()
@@ -406,20 +482,22 @@ def run_notebooks(sources: dict[Path, dict], keys: dict[Path, str], params: Repo
     return executed
 
 
-def _execute_one(source: str, target: str, params: dict, failed_dir: str) -> float:
+def _execute_one(source: str, target: str, params: dict, failed_dir: str, kernel: OneKernel | None = None) -> float:
     """Worker: run one notebook; returns seconds taken (a ReportError propagates)."""
     started = time.perf_counter()
-    execute(Path(source), Path(target), ReportParameters(**params), Path(failed_dir))
+    execute(Path(source), Path(target), ReportParameters(**params), Path(failed_dir), kernel)
     return time.perf_counter() - started
 
 
 def execute_all(paths: list[Path], params: ReportParameters, build: Path, failed_dir: Path, progress: Progress,
-                label: str, total: int, order: list[Path], parallel: int = MAX_PARALLEL) -> list[Path]:
-    """Run notebooks, several at once when the machine has the cores; all run to the end, and the
-    first failure in file-name order is raised."""
+                label: str, total: int, order: list[Path], parallel: int = MAX_PARALLEL,
+                kernel_log: Path | None = None) -> list[Path]:
+    """Run notebooks, several at once when the machine has the cores, or one after the other in
+    one kernel when `kernel_log` (where that kernel's own messages go) is given; all run to the
+    end, and the first failure in file-name order is raised."""
     if not paths:
         return []
-    workers = min(len(paths), os.cpu_count() or 1, parallel)
+    workers = 1 if kernel_log else min(len(paths), os.cpu_count() or 1, parallel)
     errors: dict[Path, ReportError] = {}
     jobs = {path: (str(path), str(build / "notebooks" / path.name), params.as_dict(), str(failed_dir)) for path in paths}
 
@@ -432,11 +510,12 @@ def execute_all(paths: list[Path], params: ReportParameters, build: Path, failed
             progress.say(f"{label}: [{position}/{total}] {path.name}: FAILED")
 
     if workers == 1:
-        for path in paths:
-            try:
-                finished(path, _execute_one(*jobs[path]), None)
-            except ReportError as error:
-                finished(path, None, error)
+        with OneKernel(KERNEL_NAME, notebooks_dir(), kernel_log, kernel_config()) if kernel_log else nullcontext() as kernel:
+            for path in paths:
+                try:
+                    finished(path, _execute_one(*jobs[path], kernel), None)
+                except ReportError as error:
+                    finished(path, None, error)
     else:
         progress.say(f"{label}: running {len(paths)} notebook(s), {workers} at a time")
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=die_with_parent,

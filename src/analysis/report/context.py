@@ -73,6 +73,11 @@ class ReportContext:
         """Records of `table` within the report's geography and fiscal years (see `Release.load`)."""
         return self.data.load(table, columns)
 
+    def sql(self, query: str, params: list | dict | None = None) -> pd.DataFrame:
+        """`query` over the release's tables within the report's scope, as a small pandas frame
+        (see `Release.sql`): `ctx.sql("select fiscal_year, count(*) from detainers group by 1")`."""
+        return self.data.sql(query, params)
+
     def date_column(self, table: str) -> str | None:
         return self.data.date_column(table)
 

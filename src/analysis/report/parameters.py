@@ -11,6 +11,15 @@ from analysis.release import Scope
 from analysis.vocab.geography import AORS, STATES, short_aor
 
 DECLINED_DEFINITIONS = ("strict", "broad")
+# A facility is named by its code (`facility_code`): names repeat between states, codes do not.
+# Codes go into sentences, figure titles and file names, so only characters that are plain text
+# in Markdown, Typst and matplotlib are accepted.
+FACILITY_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,39}$")
+
+
+def file_safe(text: str) -> str:
+    """`San Francisco` -> `San-Francisco`, `St. Paul` -> `St-Paul`: a name for a file or folder."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:60] or "unnamed"
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,7 @@ class ReportParameters:
     fy_end: int | None = None
     declined_definition: str = "strict"
     min_cell: int = 1
+    facility: str | None = None
 
     def __post_init__(self) -> None:
         check_release_id(self.release)
@@ -39,6 +49,12 @@ class ReportParameters:
             if not match:
                 raise AnalysisError(f"unknown area of responsibility {self.aor!r}: one of {', '.join(AORS)}")
             object.__setattr__(self, "aor", match[0])
+        if self.facility is not None:
+            code = str(self.facility).strip()
+            if not FACILITY_CODE.match(code):
+                raise AnalysisError(f"facility code {self.facility!r} is not one this package can name a report by: "
+                                    "letters, digits, '.' and '-', at most 40")
+            object.__setattr__(self, "facility", code)
         for name in ("fy_start", "fy_end"):
             value = getattr(self, name)
             if value is not None and not (isinstance(value, int) and 1990 <= value <= 2100):
@@ -51,11 +67,16 @@ class ReportParameters:
             raise AnalysisError(f"min_cell must be a whole number of at least 1 (got {self.min_cell!r})")
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The parameters as the notebooks receive them. `facility` is left out when it is not set,
+        so reports that do not use it keep their cache keys and their provenance table."""
+        values = asdict(self)
+        if values["facility"] is None:
+            del values["facility"]
+        return values
 
     @property
     def scope(self) -> Scope:
-        return Scope(self.state, self.aor, self.fy_start, self.fy_end)
+        return Scope(self.state, self.aor, self.fy_start, self.fy_end, self.facility)
 
     @property
     def geography(self) -> str:
@@ -69,6 +90,8 @@ class ReportParameters:
             parts.append(self.state)
         if self.aor:
             parts.append(re.sub(r"[^A-Za-z0-9]+", "", self.aor))
+        if self.facility:
+            parts.append(f"facility-{file_safe(self.facility)}")
         if self.fy_start or self.fy_end:
             parts.append(f"FY{self.fy_start or ''}-{self.fy_end or ''}".rstrip("-"))
         return "".join(f"-{p}" for p in parts)

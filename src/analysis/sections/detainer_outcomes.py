@@ -8,6 +8,7 @@ draws the section's parts in the order the notebook calls them.
 from __future__ import annotations
 
 from collections.abc import Container, Sequence
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -119,17 +120,29 @@ class DetainerOutcomes:
         ctx.require("detainers", [dm.LIFT_REASON],
                     why="the analysis of detainer outcomes (lift reasons are recorded only in detainer records, "
                         "not in encounters, arrests or removals)")
-        self.records = ctx.load("detainers")
-        stop_if_empty(ctx, self.records, "detainers")
+        # outcomes by year, lift reasons and declines by year and state are counted in DuckDB
+        self.counts = ctx.data.counts("detainers", ["fiscal_year", "state", dm.LIFT_REASON])
+        stop_if_empty(ctx, self.counts, "detainers")
         self.definition = ctx.params.declined_definition
         self.source = ctx.source("detainers")
         self.partial = ctx.data.partial_years("detainers")
-        self.span = span(sorted(int(fy) for fy in self.records.fiscal_year.unique()), self.partial)
-        self.where = words.in_geography(ctx.params.state, ctx.params.aor)
+        self.span = span(sorted(int(fy) for fy in self.counts.fiscal_year.unique()), self.partial)
+        self.where = words.in_geography(ctx.params.state, ctx.params.aor, ctx.params.facility)
         self.min_cell = ctx.params.min_cell
+
+    @cached_property
+    def records(self) -> pd.DataFrame:
+        """The columns of the detainers within the scope that the parts not yet counted in DuckDB
+        read (facilities, convictions, days to lift): records, not every column."""
+        wanted = [dm.LIFT_REASON, "facility", "state", "msc_charge", "msc_charge_code", dm.PREPARE_DATE, dm.LIFT_DATE]
+        return self.ctx.load("detainers", [c for c in wanted if self.ctx.has("detainers", [c])])
 
     def n(self, value: float) -> str:
         return self.ctx.count(value)
+
+    def declines(self, definition: str) -> int:
+        """Detainers declined under `definition`, from the counts."""
+        return int(self.counts["records"][dm.declined_mask(self.counts, definition)].sum())
 
     def declined(self, definition: str | None = None) -> np.ndarray:
         return dm.declined_mask(self.records, definition or self.definition)
@@ -142,12 +155,12 @@ class DetainerOutcomes:
         self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name=name, table="detainers", caption=caption)
 
     def introduction(self) -> None:
-        self.ctx.say(introduction(len(self.records), int(self.declined().sum()),
-                                  int(self.declined(other_definition(self.definition)).sum()), self.definition,
+        self.ctx.say(introduction(int(self.counts["records"].sum()), self.declines(self.definition),
+                                  self.declines(other_definition(self.definition)), self.definition,
                                   self.where, self.span, self.min_cell))
 
     def outcomes(self) -> None:
-        buckets = dm.bucket_by_fiscal_year(self.records)
+        buckets = dm.bucket_by_fiscal_year(self.counts)
         shares = buckets.pivot(index="fiscal_year", columns="label", values="share")[list(dict.fromkeys(buckets.label))]
         counts = buckets.pivot(index="fiscal_year", columns="label", values="count")[list(shares.columns)].astype(int)
         overall = counts.sum() / counts.values.sum()
@@ -174,7 +187,7 @@ class DetainerOutcomes:
                             align_right=[*labels, "All years"])
 
     def lift_reasons(self) -> None:
-        reasons = dm.lift_reason_counts(self.records)
+        reasons = dm.lift_reason_counts(self.counts)
         shown = pd.DataFrame({"Lift reason as recorded": reasons.lift_reason, "Outcome": reasons.bucket.map(BUCKETS),
                               "Detainers": reasons["count"]})
         self.ctx.show_table(shown, name="lift-reasons", table="detainers",
@@ -183,7 +196,7 @@ class DetainerOutcomes:
                             counts=["Detainers"])
 
     def declines_by_year(self) -> None:
-        declines = dm.declined_by_fiscal_year(self.records)
+        declines = dm.declined_by_fiscal_year(self.counts)
         basis = complete_or_all(declines, self.partial)
         fig = charts.fiscal_year_bars(
             list(declines.fiscal_year),
@@ -212,7 +225,7 @@ class DetainerOutcomes:
 
     def declines_by_state(self) -> None:
         definition, params = self.definition, self.ctx.params
-        state_declines = dm.state_decline_shares(self.records, definition)
+        state_declines = dm.state_decline_shares(self.counts, definition)
         with_declines = state_declines[state_declines.declined > 0]
         if with_declines.empty:
             self.ctx.say(f"No detainer in {self.where} was declined under the {definition} definition, {self.span}.")
@@ -301,9 +314,10 @@ class DetainerOutcomes:
 
     def criminality_of_declined(self) -> None:
         definition = self.definition
-        declined_count = int(self.declined().sum())
-        stop_if_empty(self.ctx, self.records[self.declined()], f"declined detainers ({definition} definition)")
-        criminality = dm.criminality_of_declined(self.records, definition)
+        declined_count = self.declines(definition)
+        counts = self.ctx.data.counts("detainers", [dm.LIFT_REASON, "criminality"])
+        stop_if_empty(self.ctx, counts[dm.declined_mask(counts, definition)], f"declined detainers ({definition} definition)")
+        criminality = dm.criminality_of_declined(counts, definition)
         shown = criminality.assign(share=_shares(criminality.share)).rename(
             columns={"category": "Criminality", "declined": "Declined detainers", "share": "Share"})
         self.ctx.show_table(shown, name="declined-criminality", table="detainers",

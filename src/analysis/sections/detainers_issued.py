@@ -138,20 +138,25 @@ class DetainersIssued:
     def __init__(self, ctx: ReportContext) -> None:
         self.ctx = ctx
         self.measure = issued_measure(ctx)
-        columns = ["aor", self.measure.date_column] if self.measure.from_encounters else None
-        self.records = self.measure.load(ctx.data, columns)
-        stop_if_empty(ctx, self.records, self.measure.noun)
+        # counted in DuckDB by fiscal year and month: the totals, the monthly series and the introduction
+        self.monthly_counts = self.measure.counts(ctx.data, ["fiscal_year", self.measure.date_column],
+                                                  months=[self.measure.date_column])
+        stop_if_empty(ctx, self.monthly_counts, self.measure.noun)
         self.noun, self.Noun = self.measure.noun, words.capital(self.measure.noun)
         self.source_table = (f"table {self.measure.table}, processing disposition '{DETAINER_DISPOSITION}'"
                              if self.measure.from_encounters else self.measure.table)
         self.source = ctx.source(self.source_table)
         self.partial = ctx.data.partial_years(self.measure.table)
-        self.totals = dm.fiscal_year_totals(self.records, self.partial, self.measure.date_column)
+        self.totals = dm.fiscal_year_totals(self.monthly_counts, self.partial, self.measure.date_column)
         self.span = words.fy_span(list(self.totals.label))
         self.min_cell = ctx.params.min_cell
 
     def n(self, value: float) -> str:
         return self.ctx.count(value)
+
+    def counts(self, column: str) -> pd.DataFrame:
+        """Records per fiscal year and value of `column`, counted in DuckDB."""
+        return self.measure.counts(self.ctx.data, ["fiscal_year", column])
 
     @property
     def geography(self) -> str:
@@ -162,15 +167,15 @@ class DetainersIssued:
         return bool(self.totals.partial.any())
 
     def introduction(self) -> None:
-        where = words.in_geography(self.ctx.params.state, self.ctx.params.aor)
-        self.ctx.say(introduction(self.measure, self.n(len(self.records)), where, self.span))
+        where = words.in_geography(self.ctx.params.state, self.ctx.params.aor, self.ctx.params.facility)
+        self.ctx.say(introduction(self.measure, self.n(self.monthly_counts["records"].sum()), where, self.span))
         coverage = self.ctx.manifest["tables"][self.measure.table].get("fiscal_year_coverage", {})
         note = partial_note(list(self.totals.loc[self.totals.partial, "fiscal_year"]), coverage)
         if note:
             self.ctx.say(note)
 
     def by_month(self) -> None:
-        monthly = dm.monthly_counts(self.records, self.measure.date_column)
+        monthly = dm.monthly_counts(self.monthly_counts, self.measure.date_column)
         busiest = busiest_month(monthly)
         fig = charts.monthly_series(
             monthly, title=monthly_title(self.noun, dm.monthly_change(monthly), busiest, self.min_cell),
@@ -206,7 +211,7 @@ class DetainersIssued:
             self.ctx.say(f"The report is limited to the {self.ctx.params.aor} area of responsibility, so {self.noun} "
                          "are not compared across areas of responsibility.")
             return
-        aors = dm.aor_counts(self.records)
+        aors = dm.aor_counts(self.counts("aor"))
         lead = aors.iloc[0]
         fig = charts.ranked_bars(
             list(aors["aor"]), list(aors["count"]), min_cell=self.min_cell, muted=[dm.NOT_RECORDED],
@@ -230,7 +235,7 @@ class DetainersIssued:
                              "type (encounters record none of these)")
 
     def by_state(self) -> None:
-        states = dm.state_counts(self.records)
+        states = dm.state_counts(self.counts("state"))
         on_map = states[states.on_map & (states["count"] > 0)]
         if self.ctx.params.state:
             self.ctx.say(f"The report is limited to {self.geography}, so the map of states is not shown.")
@@ -257,7 +262,7 @@ class DetainersIssued:
                                 counts=[self.Noun], align_right=["Share"])
 
     def top_facilities(self) -> None:
-        facilities = dm.facility_counts(self.records)
+        facilities = dm.facility_counts(self.measure.load(self.ctx.data, ["facility", "state"]))
         top = facilities.head(TOP_FACILITIES)
         labels = [f"{f} ({s})" for f, s in zip(top.facility, top.state, strict=True)]
         fig = charts.ranked_bars(
@@ -287,7 +292,7 @@ class DetainersIssued:
         return shown
 
     def criminality(self) -> None:
-        shares, counts, labels = self._shares_by_year(dm.criminality_shares(self.records))
+        shares, counts, labels = self._shares_by_year(dm.criminality_shares(self.counts("criminality")))
         fig = charts.stacked_shares(
             shares, self.partial, title=criminality_title(shares, labels, self.noun),
             subtitle=f"Criminality category at the time the detainer was prepared, {self.geography}", source=self.source,
@@ -300,8 +305,8 @@ class DetainersIssued:
                             counts=[c for c in shown.columns if c != "Fiscal year"])
 
     def detainer_types(self) -> None:
-        shares, counts, labels = self._shares_by_year(dm.shares_by_fiscal_year(self.records, "detainer_type"))
-        lead = dm.ranked_counts(self.records, "detainer_type").iloc[0]
+        shares, counts, labels = self._shares_by_year(dm.shares_by_fiscal_year(self.counts("detainer_type"), "detainer_type"))
+        lead = dm.ranked_counts(self.counts("detainer_type"), "detainer_type").iloc[0]
         fig = charts.stacked_shares(
             shares, self.partial,
             title=f"Form {dm.form_name(lead.detainer_type)} made up {lead.share:.0%} of {self.noun}, {self.span}",

@@ -185,7 +185,7 @@ class EnforcementContext:
     def __init__(self, ctx: ReportContext) -> None:
         self.ctx = ctx
         self.min_cell = ctx.params.min_cell
-        self.place = words.place(ctx.params.state, ctx.params.aor)
+        self.place = words.place(ctx.params.state, ctx.params.aor, ctx.params.facility)
         if not any(ctx.has(table) for table in TABLES):
             ctx.require("arrests", why="the enforcement context (arrests, encounters and removals)")
 
@@ -320,12 +320,12 @@ class EnforcementContext:
     def removals(self) -> None:
         if self._skipped("removals", "the removals part"):
             return
-        removals = self.ctx.load("removals", [])
-        by_year = em.records_by_year(removals)
+        counts = self.ctx.data.counts("removals", ["fiscal_year"])
+        by_year = em.year_counts(counts)
         partial = self.ctx.data.partial_years("removals").within(by_year["fiscal_year"])
         has_aor = self.ctx.has("removals", ["aor"])
         where = self.place if has_aor or self.ctx.params.state or self.ctx.params.aor else "this release"
-        self.ctx.say(f"ICE recorded **{self.ctx.count(len(removals))} removals** in {where} ({self._years(by_year)}), "
+        self.ctx.say(f"ICE recorded **{self.ctx.count(counts['records'].sum())} removals** in {where} ({self._years(by_year)}), "
                      + removals_basis(self.ctx.date_column("removals"), has_aor))
         fig = categories.stacked_year_bars(
             by_year.rename(columns={"records": "Removals"}), ["Removals"], partial,

@@ -14,9 +14,10 @@ import pandas as pd
 from analysis import words
 from analysis.escaping import md_text
 from analysis.metrics import detainers as dm
+from analysis.metrics import enforcement as em
 from analysis.metrics.enforcement import LOCAL_JAIL, is_method
 from analysis.report.context import ReportContext
-from analysis.vocab.definitions import DECLINED_DESCRIPTIONS, is_declined, lift_bucket
+from analysis.vocab.definitions import DECLINED_DESCRIPTIONS, ends_in_detainer, is_declined, lift_bucket
 
 
 @dataclass(frozen=True)
@@ -25,90 +26,103 @@ class Finding:
     definition: str  # what was counted, and how
 
 
-def _years(frame: pd.DataFrame) -> str:
-    return words.fy_range(sorted(int(y) for y in frame["fiscal_year"].dropna().unique()), empty="no fiscal year")
+def _years(counts: pd.DataFrame) -> str:
+    return words.fy_range(sorted(int(y) for y in counts["fiscal_year"].dropna().unique()), empty="no fiscal year")
 
 
-def _latest_complete_year(ctx: ReportContext, table: str, frame: pd.DataFrame) -> int | None:
+def _latest_complete_year(ctx: ReportContext, table: str, counts: pd.DataFrame) -> int | None:
     coverage = ctx.manifest["tables"][table].get("fiscal_year_coverage", {})
     partial = ctx.data.partial_years(table)
-    present = set(frame["fiscal_year"].dropna().astype(int))
+    present = set(counts["fiscal_year"].dropna().astype(int))
     complete = [int(fy) for fy in coverage if fy not in partial and int(fy) in present]
     return max(complete) if complete else None
 
 
+def _top_state(counts: pd.DataFrame) -> tuple[str, int]:
+    """The state with the most records of `counts` (ties: the first state by name)."""
+    by_state = counts.dropna(subset=["state"]).groupby("state")["records"].sum().reset_index()
+    top = by_state.sort_values(["records", "state"], ascending=[False, True], kind="stable").iloc[0]
+    return str(top["state"]), int(top["records"])
+
+
 def detainer_findings(ctx: ReportContext) -> list[Finding]:
-    frame = ctx.load("detainers", ["detainer_prepare_date", "detainer_lift_reason", "state"])
-    if frame.empty:
+    counts = ctx.data.counts("detainers", ["fiscal_year", "state", "detainer_lift_reason"])
+    records = int(counts["records"].sum())
+    if not records:
         return [Finding("No detainers fall within this report's geography and years.", "Detainers table of the release.")]
     definition = ctx.params.declined_definition
     other = "broad" if definition == "strict" else "strict"
-    reasons = frame["detainer_lift_reason"]
+    reasons, weights = counts["detainer_lift_reason"], counts["records"]
     declined = is_declined(reasons, definition)
+    declines = int(weights[declined].sum())
     buckets = lift_bucket(reasons)
-    latest = _latest_complete_year(ctx, "detainers", frame)
-    latest_text = f"; in {f'FY{latest}'}, the latest complete fiscal year, {ctx.count((frame['fiscal_year'] == latest).sum())}" if latest else ""
+    latest = _latest_complete_year(ctx, "detainers", counts)
+    latest_text = f"; in {f'FY{latest}'}, the latest complete fiscal year, {ctx.count(weights[counts['fiscal_year'] == latest].sum())}" if latest else ""
     found = [
         Finding(
-            f"**{ctx.count(len(frame))} detainers** were prepared in {_years(frame)}{latest_text}.",
+            f"**{ctx.count(records)} detainers** were prepared in {_years(counts)}{latest_text}.",
             "Detainers prepared: records of the release's detainers table, placed in fiscal years (1 October to "
             "30 September) by their prepare date.",
         ),
         Finding(
-            f"**{ctx.count(declined.sum())} detainers ({words.percent(declined.mean())})** were recorded as declined "
+            f"**{ctx.count(declines)} detainers ({words.percent(declines / records)})** were recorded as declined "
             f"by the agency holding the person ({definition} definition); under the {other} definition, "
-            f"{ctx.count(is_declined(reasons, other).sum())}.",
+            f"{ctx.count(weights[is_declined(reasons, other)].sum())}.",
             f"Declined, {definition} definition: {DECLINED_DESCRIPTIONS[definition]}. ICE does not record why a "
             "detainer was declined and agencies rarely tell it, so declines are undercounted.",
         ),
         Finding(
-            f"**{words.percent((buckets == 'booked').mean())}** of detainers ended with the person booked into ICE "
-            f"custody; **{words.percent((buckets == 'still_open').mean())}** had no lift reason yet (still open).",
+            f"**{words.percent(weights[buckets == 'booked'].sum() / records)}** of detainers ended with the person "
+            f"booked into ICE custody; **{words.percent(weights[buckets == 'still_open'].sum() / records)}** had no "
+            "lift reason yet (still open).",
             "Outcome from the detainer's lift reason ('Booked into Detention'; blank = still open).",
         ),
     ]
-    if not ctx.params.state and declined.any():
-        by_state = frame.loc[declined, "state"].value_counts()
-        state, count = by_state.index[0], int(by_state.iloc[0])
+    if not (ctx.params.state or ctx.params.facility) and declines:
+        state, count = _top_state(counts[declined])
         found.append(Finding(
             f"**{md_text(state)}** recorded the most declined detainers: {ctx.count(count)} "
-            f"({words.percent(count / declined.sum())} of all declines).",
+            f"({words.percent(count / declines)} of all declines).",
             f"State of the facility that received the detainer; declined, {definition} definition.",
         ))
     return found
 
 
 def encounter_findings(ctx: ReportContext) -> list[Finding]:
-    ending = dm.ENCOUNTERS_ENDING_IN_DETAINER.load(ctx.data, [])
-    by_year = ending.groupby("fiscal_year").size()
-    years = ", ".join(f"FY{fy}: {ctx.count(n)}" for fy, n in by_year.items())
+    counts = ctx.data.counts("encounters", ["fiscal_year", dm.DISPOSITION])
+    ending = counts[ends_in_detainer(counts[dm.DISPOSITION])]
+    by_year = em.year_counts(ending)
+    years = ", ".join(f"FY{fy}: {ctx.count(n)}" for fy, n in zip(by_year.fiscal_year, by_year.records, strict=True))
     return [Finding(
-        f"**{ctx.count(len(ending))} encounters ended in a detainer** ({years}); this release has no detainers table.",
+        f"**{ctx.count(ending['records'].sum())} encounters ended in a detainer** ({years}); this release has no "
+        "detainers table.",
         "Encounters whose processing disposition is 'Detainer'. This is not the number of detainers prepared "
         "(TRAC and ICE's detainer records count those, and find more): the two measures are not interchangeable.",
     )]
 
 
 def arrest_findings(ctx: ReportContext) -> list[Finding]:
-    frame = ctx.load("arrests", ["apprehension_method"])
-    latest = _latest_complete_year(ctx, "arrests", frame)
-    scope = frame[frame["fiscal_year"] == latest] if latest else frame
-    label = f"FY{latest}" if latest else _years(frame)
-    jail = is_method(scope, LOCAL_JAIL).mean() if len(scope) else float("nan")
+    counts = ctx.data.counts("arrests", ["fiscal_year", "apprehension_method"])
+    latest = _latest_complete_year(ctx, "arrests", counts)
+    scope = counts[counts["fiscal_year"] == latest] if latest else counts
+    label = f"FY{latest}" if latest else _years(counts)
+    arrests = int(scope["records"].sum())
+    jail = scope["records"][is_method(scope, LOCAL_JAIL).to_numpy()].sum() / arrests if arrests else float("nan")
     return [Finding(
-        f"**{ctx.count(len(scope))} administrative arrests** in {label}; {words.percent(jail)} of them in local jails.",
+        f"**{ctx.count(arrests)} administrative arrests** in {label}; {words.percent(jail)} of them in local jails.",
         f"Records of the arrests table; local jails = apprehension method '{LOCAL_JAIL}'.",
     )]
 
 
 def removal_findings(ctx: ReportContext) -> list[Finding]:
-    frame = ctx.load("removals", [])
-    by_year = frame.groupby("fiscal_year").size()
-    years = ", ".join(f"FY{fy}: {ctx.count(n)}" for fy, n in by_year.items())
+    counts = ctx.data.counts("removals", ["fiscal_year"])
+    by_year = em.year_counts(counts)
+    years = ", ".join(f"FY{fy}: {ctx.count(n)}" for fy, n in zip(by_year.fiscal_year, by_year.records, strict=True))
     dated_by = ctx.date_column("removals")
     basis = "by removal date" if dated_by in (None, "removal_date") else (
         f"by {dated_by.replace('_', ' ')} (the release has no removal date)")
-    return [Finding(f"**{ctx.count(len(frame))} removals** ({years}).", f"Records of the removals table, {basis}.")]
+    return [Finding(f"**{ctx.count(counts['records'].sum())} removals** ({years}).",
+                    f"Records of the removals table, {basis}.")]
 
 
 def claims_finding(ctx: ReportContext) -> list[Finding]:
@@ -134,7 +148,7 @@ def key_findings(ctx: ReportContext) -> list[Finding]:
         found += arrest_findings(ctx)
     if ctx.has("removals") and ctx.can_filter("removals"):
         found += removal_findings(ctx)
-    if not (ctx.params.state or ctx.params.aor or ctx.params.fy_start or ctx.params.fy_end):
+    if not (ctx.params.state or ctx.params.aor or ctx.params.facility or ctx.params.fy_start or ctx.params.fy_end):
         found += claims_finding(ctx)
     return found
 

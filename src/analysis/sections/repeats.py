@@ -47,7 +47,7 @@ def scope_limits(scope: Scope) -> list[str]:
     """What the report's geography and years leave unseen."""
     limits = []
     if scope.state or scope.aor:
-        limits.append(f"Only detainers in {words.place(scope.state, scope.aor)} are counted, so a later detainer "
+        limits.append(f"Only detainers in {words.place(scope.state, scope.aor, scope.facility)} are counted, so a later detainer "
                       "elsewhere is not seen.")
     if scope.limits_years:
         limits.append("Only detainers in the selected fiscal years are counted.")

@@ -8,7 +8,10 @@ the broad one being the one used for the Center for Immigration Studies figures)
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas is imported where it is used: ingest reads these tables without it
+    import pandas as pd
 
 DECLINED_BY_LEA = "Detainer Declined by LEA"
 INSUFFICIENT_NOTICE = "Insufficient Notice to ICE"
@@ -63,6 +66,8 @@ FISCAL_YEAR_DEFINITION = "Federal fiscal years run 1 October to 30 September: FY
 
 
 def _normalise(reason: object) -> str | None:
+    import pandas as pd
+
     if reason is None or (isinstance(reason, float) and pd.isna(reason)) or reason is pd.NA:
         return None
     text = " ".join(str(reason).split())
@@ -71,6 +76,8 @@ def _normalise(reason: object) -> str | None:
 
 def _per_distinct(values: pd.Series, rule) -> pd.Series:
     """Apply `rule` to each distinct value once and map the answers back (fast on millions of rows)."""
+    import pandas as pd
+
     distinct = values.drop_duplicates()
     answers = {value: rule(value) for value in distinct if not pd.isna(value)}
     missing_answer = rule(None)
