@@ -63,6 +63,7 @@ STYLE: dict[Any, Any] = {
     "legend.frameon": False,
     "svg.hashsalt": "ice-detainer-analysis",
     "svg.fonttype": "path",
+    "text.parse_math": False,  # a `$` in a facility name is a dollar sign, not mathtext
     "figure.dpi": 100,
     "savefig.dpi": 150,
 }

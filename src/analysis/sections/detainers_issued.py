@@ -271,7 +271,7 @@ class DetainersIssued:
             off_map = states[~states.on_map]
             if len(off_map):
                 self.ctx.say(f"{self.n(off_map['count'].sum())} {self.noun} are recorded in places the map does not "
-                             f"show ({', '.join(off_map.state)}).")
+                             f"show ({self.ctx.text(', '.join(off_map.state))}).")
             top_states = states[states["count"] > 0].head(10)
             shown = top_states.assign(share=top_states.share.map(words.share))[["name", "state", "count", "share"]]
             shown.columns = ["State", "Code", self.Noun, "Share"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis import words
+from analysis.escaping import md_text
 from analysis.metrics import detainers as dm
 from analysis.metrics import enforcement as em
 from analysis.metrics.enforcement import LOCAL_JAIL, is_method
@@ -82,7 +83,7 @@ def detainer_findings(ctx: ReportContext) -> list[Finding]:
         state, count = _top_state(counts[declined])
         states = counts[declined]["state"].dropna().nunique()
         found.append(Finding(
-            top_state_finding(state, count, states, declines, ctx.count),
+            top_state_finding(md_text(state), count, states, declines, ctx.count),
             f"State of the facility that received the detainer; declined, {definition} definition.",
         ))
     return found
