@@ -7,10 +7,15 @@ built once per session and shared read-only.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -98,3 +103,75 @@ def real_project(_real_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project root holding the ingested real release (shared: do not modify)."""
     monkeypatch.setenv("ANALYSIS_ROOT", str(_real_root))
     return _real_root
+
+
+@dataclass
+class HostileReport:
+    """The hostile release (tests/hostile_release.py) and its previous release, reported on,
+    diffed and exported once per session; what the terminal showed, and any connection made to
+    the local address its payloads point at."""
+
+    root: Path
+    planted: Path
+    payloads: list[str]
+    exit_codes: list[int]
+    terminal: str
+    connections: list[int] = field(default_factory=list)
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports" / "hostile"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "data" / "exports" / "hostile"
+
+
+@contextmanager
+def listening() -> Iterator[tuple[str, list[int]]]:
+    """A local TCP port that counts the connections made to it: the URL, and the count so far."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    connections: list[int] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            connections.append(1)
+            conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/leak", connections
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> HostileReport:
+    from analysis.cli import main
+    from tests.hostile_release import MARKER, write_release
+
+    root = make_project(tmp_path_factory.mktemp("hostile-project"))
+    planted = root.parent / "planted-secret.txt"
+    planted.write_text(f"root:x:0:0:{MARKER}:/root:/bin/sh\n")
+    raw = root / "data" / "raw"
+    terminal = io.StringIO()
+    with project_env(root), listening() as (url, connections):
+        write_release(raw / "hostile-prev", planted, release="hostile-prev", seed=2, url=url)
+        payloads = write_release(raw / "hostile", planted, release="hostile", previous="hostile-prev", seed=1, url=url)
+        with redirect_stdout(terminal), redirect_stderr(terminal):
+            codes = [main(argv) for argv in (["ingest", "hostile-prev"], ["ingest", "hostile"], ["report", "hostile"],
+                                             ["diff", "hostile", "hostile-prev"],
+                                             ["export", "hostile", "--format", "csv"])]
+        time.sleep(0.5)  # a request the renderer made would have arrived by now
+        return HostileReport(root, planted, payloads, codes, terminal.getvalue(), list(connections))

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from analysis.figures import alt, style
-from analysis.report.build import Assembly, render_html, render_pdf
+from analysis.report.build import Assembly, parse_report, render_html, render_pdf
 from analysis.report.context import ReportContext
 from analysis.report.outputs import OUTPUT_KEY
 from analysis.words import count as format_count
@@ -108,12 +108,12 @@ def test_alt_text_reaches_html_and_the_tagged_pdf_as_literal_text(tmp_path: Path
                      "data": {"image/svg+xml": svg.decode(), "image/png": base64.b64encode(png).decode()},
                      "metadata": {OUTPUT_KEY: {"kind": "figure", "name": "test", "caption": "Declined detainers",
                                                "source": "ICE release test", "alt": HOSTILE}}})
-    markdown = "# Section\n\n" + assembly.markdown()
-    page = BeautifulSoup(render_html(markdown, META, tmp_path), "html.parser")
+    document = parse_report("# Section\n\n" + assembly.markdown(), list(assembly.alt_texts))
+    page = BeautifulSoup(render_html(document, META, tmp_path), "html.parser")
     assert [img["alt"] for img in page.find_all("img")] == [HOSTILE]
     assert page.find("script") is None
     pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(render_pdf(markdown, META, tmp_path, assembly.alt_texts))
+    pdf.write_bytes(render_pdf(document, META, tmp_path, assembly.alt_texts))
     assert _figure_alts(pdf) == [HOSTILE]
     assert tagging(pdf) == {"marked": True, "structure": True, "language": "en", "pdf_ua": True}
 

@@ -9,8 +9,9 @@ import pytest
 from matplotlib.patches import Rectangle
 
 from analysis.figures import charts
+from analysis.figures.alt import alt_of
 from analysis.figures.style import PARTIAL_HATCH, render
-from analysis.release import PartialYears
+from analysis.release import PartialMonths, PartialYears
 from analysis.vocab.geography import STATES
 from analysis.words import count as format_count
 from analysis.words import share as share_text
@@ -82,6 +83,18 @@ def test_monthly_series_marks_partial_years_and_labels_axes():
     assert "FY2024 (partial year)" in texts(fig)
     assert any(p.get_hatch() == PARTIAL_HATCH for p in ax.patches)
     assert ax.yaxis.get_major_formatter()(1500, 0) == "1,500"
+    render(fig)
+
+
+def test_monthly_series_leaves_out_a_partial_last_month():
+    monthly = pd.DataFrame({"month": pd.date_range("2019-01-01", periods=9, freq="MS"), "count": [90] * 8 + [3]})
+    shown, note = PartialMonths(last=pd.Timestamp("2019-09-01")).leave_out(monthly)
+    assert note == "September 2019 is left out: the records end on 1 September 2019."
+    fig = charts.monthly_series(shown, title="Detainers", subtitle="per month", y_label="Detainers per month",
+                                series_label="detainers", source=SOURCE)
+    drawn = pd.to_datetime(fig.axes[0].lines[0].get_xdata())
+    assert drawn.max() == pd.Timestamp("2019-08-01") and min(fig.axes[0].lines[0].get_ydata()) == 90
+    assert "January 2019 to August 2019: highest " in alt_of(fig).parts
     render(fig)
 
 
@@ -159,3 +172,21 @@ def test_long_titles_wrap_to_stay_on_the_figure():
     assert "\n" in fig.axes[0].get_title(loc="left")
     assert title_of(fig) == LONG_TITLE
     assert_inside(fig)
+
+
+def test_multi_line_charts_label_each_line_at_its_end_in_its_colour():
+    from analysis.figures.style import label_line_ends
+    from tests.chart_cases import monthly_lines
+
+    fig, _title = monthly_lines()
+    ax = fig.axes[0]
+    names = ["CAP Local Incarceration", "287(g) Program", "All other methods"]
+    labels = {t.get_text().replace("\n", " "): t for t in ax.texts if t.get_text().replace("\n", " ") in names}
+    for line, name in zip(ax.lines, names, strict=True):
+        assert name in labels and labels[name].get_color() == line.get_color()
+    ys = sorted(t.xy[1] for t in labels.values())  # type: ignore[attr-defined]  # annotations
+    bottom, top = ax.get_ylim()
+    assert all(b - a >= (top - bottom) * 0.09 - 1e-9 for a, b in zip(ys, ys[1:], strict=False))  # never overlapping
+    assert ax.get_legend() is None  # no partial years: the labels say all a legend would
+    label_line_ends(ax, [], [])
+    render(fig)

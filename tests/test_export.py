@@ -63,13 +63,14 @@ def test_csv_leaves_out_identifiers_and_neutralises_formulas(project: Path, tric
 
 
 def test_formula_rule_on_cells_and_columns() -> None:
-    from analysis.reading.safety import neutral_cell, neutralise_strings
+    from analysis.escaping import csv_cell, csv_header, csv_strings
 
     cells = ["=1+1", "+1", "-1", "@x", "\tx", "\rx", "a=b", "", None, "'=already"]
     expected = ["'=1+1", "'+1", "'-1", "'@x", "'\tx", "'\rx", "a=b", "", None, "'=already"]
-    assert [neutral_cell(c) for c in cells] == expected
-    assert neutralise_strings(pa.array(cells)).to_pylist() == expected
-    assert neutral_cell(-5) == -5
+    assert [csv_cell(c) for c in cells] == expected
+    assert csv_strings(pa.array(cells)).to_pylist() == expected
+    assert csv_cell(-5) == -5
+    assert csv_header(["+cmd|' /C calc'!A0", "@SUM(1)", "Records", 2021]) == ["'+cmd|' /C calc'!A0", "'@SUM(1)", "Records", "2021"]
 
 
 def test_parquet_is_the_processed_table_without_identifiers(project: Path, tricky: str) -> None:

@@ -15,6 +15,7 @@ from analysis.sections.key_findings import (
     encounter_findings,
     key_findings,
     removal_findings,
+    top_state_finding,
 )
 from tests.fakes import FakeContext
 
@@ -62,6 +63,12 @@ def test_load_may_ask_for_the_column_its_filter_uses(sample_project: Path) -> No
     frame = ReportContext(ReportParameters(release="sample", aor="Seattle")).load("arrests", ["aor", "apprehension_method"])
     assert list(frame.columns).count("aor") == 1 and len(frame) > 0
     assert set(frame["aor"]) == {"Seattle Area of Responsibility"}
+
+
+def test_top_state_finding_with_one_state_states_it_without_comparing() -> None:
+    assert top_state_finding("TX", 6, 1, 6, str) == "All declined detainers were recorded in **TX**: 6."
+    assert top_state_finding("TX", 6, 2, 8, str) == \
+        "**TX** recorded the most declined detainers: 6 (75.0% of all declines)."
 
 
 def _detainers() -> pd.DataFrame:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis.errors import ReleaseError
-from analysis.release import PartialYears, Release, Scope, partial_years
+from analysis.release import PartialMonths, PartialYears, Release, Scope, partial_months, partial_years
 from tests.fakes import fake_release
 
 
@@ -59,6 +59,49 @@ def test_a_table_without_the_scope_column_is_refused(sample_project):
         Release("sample", Scope(state="CA")).load("arrests")
     with pytest.raises(ReleaseError, match="has no 'removals' table"):
         Release("sample").load("removals")
+
+
+def coverage_manifest(*spans: tuple[str, str, str]) -> dict:
+    return {"tables": {"arrests": {"fiscal_year_coverage": {fy: {"first": first, "last": last}
+                                                            for fy, first, last in spans}}}}
+
+
+def test_partial_months_are_the_first_month_starting_late_and_the_last_ending_early():
+    manifest = coverage_manifest(("2018", "2017-10-14", "2018-09-30"), ("2019", "2018-10-01", "2019-09-01"))
+    partial = partial_months(manifest, "arrests")
+    assert partial.months() == [pd.Timestamp("2017-10-01"), pd.Timestamp("2019-09-01")]
+    monthly = pd.DataFrame({"month": pd.date_range("2017-10-01", "2019-09-01", freq="MS"), "count": 1})
+    shown, note = partial.leave_out(monthly)
+    assert note == ("October 2017 is left out: the records start on 14 October 2017. "
+                    "September 2019 is left out: the records end on 1 September 2019.")
+    kept = shown["month"]
+    assert kept.iloc[0] == pd.Timestamp("2017-11-01") and kept.iloc[-1] == pd.Timestamp("2019-08-01")
+    assert len(kept) == len(monthly) - 2
+
+
+def test_whole_months_and_one_month_of_records_leave_nothing_out():
+    whole = coverage_manifest(("2019", "2018-10-01", "2019-02-28"))
+    assert partial_months(whole, "arrests") == PartialMonths()
+    one_month = coverage_manifest(("2019", "2019-03-05", "2019-03-20"))
+    assert partial_months(one_month, "arrests").months() == []
+    assert partial_months({"tables": {"arrests": {}}}, "arrests").months() == []
+
+
+def test_partial_months_follow_the_scope_years():
+    manifest = coverage_manifest(("2018", "2017-10-01", "2018-09-30"), ("2019", "2018-10-01", "2019-09-01"))
+    assert partial_months(manifest, "arrests", Scope(fy_end=2018)).months() == []
+    assert partial_months(manifest, "arrests", Scope(fy_start=2019)).months() == [pd.Timestamp("2019-09-01")]
+
+
+def test_partial_months_name_only_the_months_a_chart_has_and_never_empty_it():
+    partial = PartialMonths(first=pd.Timestamp("2019-03-05"), last=pd.Timestamp("2019-04-20"))
+    both = pd.DataFrame({"month": pd.to_datetime(["2019-03-01", "2019-04-01"]), "count": [4, 5]})
+    shown, note = partial.leave_out(both)
+    assert shown is both and note == ""
+    later = pd.DataFrame({"month": pd.to_datetime(["2019-04-01", "2019-05-01"]), "count": [4, 5]})
+    shown, note = PartialMonths(first=pd.Timestamp("2019-03-05"), last=pd.Timestamp("2019-05-20")).leave_out(later)
+    assert list(shown["month"]) == [pd.Timestamp("2019-04-01")]
+    assert note == "May 2019 is left out: the records end on 20 May 2019."
 
 
 def test_duckdb_views_hold_the_scope_and_the_whole_release(sample_project):

@@ -36,7 +36,7 @@ def test_peak_and_trend_of_declines_count_complete_years_only():
     basis = outcomes.complete_or_all(declines, PartialYears({2022}))
     assert list(basis.fiscal_year) == [2021]
     assert outcomes.peak_declines_title(basis, "strict") == \
-        "Strict definition: declines were highest in FY2021 at 1 (20.0% of that year's detainers)"
+        "Strict definition: FY2021, 1 declined (20.0% of its detainers)"
     assert outcomes.declines_trend(basis, len(declines), "strict") is None  # one year: no trend
     every = outcomes.complete_or_all(declines, PartialYears({2021, 2022}))
     assert len(every) == 2
@@ -69,3 +69,23 @@ def test_hide_small_timing():
     assert declined["lifted"] == 2 and declined["median"] == 10.0
     single = hidden.set_index("bucket").loc["insufficient_notice"]
     assert single["lifted"] == 1 and pd.isna(single["median"]) and pd.isna(single["q1"])
+
+
+def test_title_rules_with_one_item_state_it_without_comparing():
+    n = str
+    declines = dm.declined_by_fiscal_year(small())
+    assert outcomes.peak_declines_title(declines, "strict") == \
+        "Strict definition: declines were highest in FY2021 at 1 (20.0% of that year's detainers)"
+    one_jail = small()[small().facility == "Jail A"]
+    declining = dm.facility_declines(one_jail, "strict")
+    assert outcomes.top_facility_title(declining, n) == "All declined detainers were recorded at Jail A: 1"
+    two = dm.facility_declines(small(), "strict")
+    assert outcomes.top_facility_title(two[two.declined > 0], n).endswith("(50% of all declines)")
+    lead = declining.iloc[0]
+    assert outcomes.top_rate_title(lead, 1, 4, n).endswith("the only facility with at least 4")
+    assert outcomes.top_rate_title(lead, 3, 4, n).endswith("the highest rate among facilities with at least 4")
+    single = pd.DataFrame({"category": ["Assault"], "declined": [7]})
+    assert outcomes.conviction_title(single, n) == \
+        "All 7 declined detainers with a conviction recorded had Assault as the most serious"
+    assert outcomes.days_title({BUCKETS["declined"]: 12.0, BUCKETS["booked"]: np.nan}) == \
+        "Declined by the agency: lifted after a median of 12 days"

@@ -152,3 +152,19 @@ def test_encounters_out_of_scope():
         "This release has no detainers table, and its encounters table has no aor column, so encounters ending in a "
         "detainer cannot be limited to Seattle area of responsibility and this section is skipped rather than show "
         "national numbers.")
+
+
+def test_title_rules_with_one_item_state_it_without_comparing():
+    one_year = dm.fiscal_year_totals(small()[small().fiscal_year == 2022], PartialYears({2022}))
+    assert issued.peak_year_title(one_year, "detainers prepared") == "FY2022 (partial): 3 detainers prepared"
+    one_jail = small()[small().facility == "Jail B"]
+    facilities = dm.facility_counts(one_jail)
+    assert issued.facilities_title(facilities, facilities, "detainers prepared") == \
+        "All detainers prepared went to Jail B: 3"
+    assert issued.aor_title(dm.aor_counts(one_jail), "detainers prepared") == \
+        "All detainers prepared were in the Houston area of responsibility: 3"
+    assert issued.aor_title(dm.aor_counts(small()), "detainers prepared") == \
+        "The Los Angeles area of responsibility had the most detainers prepared: 4 (50%)"
+    monthly = dm.monthly_counts(one_jail.head(1), "detainer_prepare_date")
+    assert issued.monthly_title("detainers prepared", None, issued.busiest_month(monthly), months=len(monthly)) == \
+        "Detainers prepared: 1 in December 2020"

@@ -3,6 +3,7 @@ suppressed the same way in tables, labels and sentences."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from analysis import words
@@ -77,3 +78,41 @@ def test_places():
     assert words.in_geography(None, "Seattle") == "the Seattle area of responsibility"
     assert words.in_geography("CA", None) == "California (CA)"
     assert words.place("CA", None) == "California" and words.place(None, None) == "the United States"
+
+
+def derivable(values: pd.DataFrame, hidden: pd.DataFrame, parts: list, total) -> list[float]:
+    """The hidden parts of one sum that equal its total (shown) minus the parts shown."""
+    if hidden.at[total]:
+        return []
+    rest = values.at[total] - sum(values.at[c] for c in parts if not hidden.at[c])
+    return [values.at[c] for c in parts if hidden.at[c] and values.at[c] == rest]
+
+
+def test_complementary_suppression_leaves_no_small_cell_derivable_from_a_total():
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        values = pd.DataFrame(rng.choice([0, 1, 3, 8, 20, 45, 300], size=(4, 3)), columns=["a", "b", "c"])
+        values["Total"] = values.sum(axis=1)
+        values.loc["Total"] = values.sum()
+        for total_row in (None, "Total"):
+            frame = values if total_row else values.drop(index="Total")
+            hidden = words.complementary(frame, list(frame.columns), 10, total_column="Total", total_row=total_row)
+            assert (hidden | ~words.is_small(frame, 10)).all().all()  # every small cell stays hidden
+            for row in frame.index:
+                assert not derivable(frame, hidden, [(row, c) for c in "abc"], (row, "Total"))
+            if total_row:
+                for column in frame.columns:
+                    parts = [(r, column) for r in frame.index if r != "Total"]
+                    assert not derivable(frame, hidden, parts, ("Total", column))
+
+
+def test_complementary_withholds_the_smallest_other_cell_and_nothing_without_a_small_cell():
+    frame = pd.DataFrame({"FY2016": [3, 500, 40], "FY2017": [120, 600, 50], "FY2018": [90, 0, 7]})
+    frame["Total"] = frame.sum(axis=1)
+    hidden = words.complementary(frame, list(frame.columns), 10, total_column="Total")
+    assert hidden.loc[0].tolist() == [True, False, True, False]  # 3 small, 90 the next smallest
+    assert not hidden.loc[1].any()
+    assert hidden.loc[2].tolist() == [True, False, True, False]  # 7 small, 40 next smallest
+    shown = words.suppress(frame, frame.columns, 10, hidden)
+    assert shown.loc[0].tolist() == ["<10", "120", "x", "213"]
+    assert not words.complementary(frame, list(frame.columns), 1, total_column="Total").any().any()

@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export", help="write the processed tables as csv, parquet or dta (record-level; identifiers left out)",
         description="Write a release's processed tables for other tools (ingests first if needed). Exports are "
-        "RECORD-LEVEL working data, not publications: anonymized identifiers and row hashes are always left out, "
+        "RECORD-LEVEL working data, not publications: identifiers (by name or shape) and row hashes are always left out, "
         "CSV cells that a spreadsheet would run as formulas are prefixed with ', and files go to "
         "data/exports/<id>/ (never into reports/, data/raw/ or data/processed/). Publish aggregates only, via "
         "`analysis report`.",

@@ -5,19 +5,24 @@ What an export holds, and why. The report publishes aggregates only. An export i
 other thing a researcher asks for: the cleaned records themselves, to analyse elsewhere.
 So an export is record-level by nature, and is treated as working data, not as a
 publication:
-- anonymized identifiers (any column whose name holds `identifier`) and `row_hash` (a
-  hash of the whole record, so a linkage key too) are left out, always, and the export's
-  README.txt says so: the processed parquet keeps them for analysis inside the project;
+- identifiers (recognised by name in every spelling ICE uses, or by their shape at ingest:
+  `manifest.identifier_columns`) and `row_hash` (a hash of the whole record, so a linkage key
+  too) are left out, always, and the export's README.txt says so: the processed parquet keeps
+  them for analysis inside the project;
 - exports go to data/exports/<release>/ by default, beside the other record-level data,
   and never into reports/ (what is published) or data/raw/ and data/processed/ (what
   ingest owns);
-- every CSV cell that a spreadsheet would run as a formula is neutralised with a `'`.
+- every CSV cell, header cells included, that a spreadsheet would run as a formula is
+  neutralised with a `'`;
+- the export folder must not hold raw data files, a release.yml or a manifest (a release
+  folder, raw or processed), nor lie inside a release folder this project has ingested.
 Every file is written to a temporary name and renamed into place.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 from collections.abc import Callable
@@ -31,12 +36,14 @@ import pyarrow.parquet as pq
 
 from analysis import __version__
 from analysis.errors import AnalysisError
-from analysis.paths import check_release_id, display_path, project_root
-from analysis.reading.safety import neutralise_strings
+from analysis.escaping import csv_header, csv_strings
+from analysis.paths import RELEASE_FILE, check_release_id, display_path, project_root
+from analysis.reading.files import is_data_file
+from analysis.reading.manifest import MANIFEST_NAME, identifier_columns
 from analysis.release import Release
 
 FORMATS = ("csv", "parquet", "dta")
-LEFT_OUT = re.compile(r"identifier|^row_hash$")
+LINKAGE_COLUMNS = frozenset({"row_hash"})
 STATA_NAME_CHARS = 32
 STATA_LABEL_CHARS = 80
 STATA_STR_BYTES = 2045  # longer strings are written as strL
@@ -76,8 +83,9 @@ def export_release(release_id: str, fmt: str, out_dir: Path | None = None, table
     result = ExportResult(out)
     for name in chosen:
         table = release.arrow(name)
-        kept = [c for c in table.column_names if not LEFT_OUT.search(c)]
-        result.left_out[name] = [c for c in table.column_names if LEFT_OUT.search(c)]
+        hidden = identifier_columns(manifest["tables"][name]) | LINKAGE_COLUMNS
+        kept = [c for c in table.column_names if c not in hidden]
+        result.left_out[name] = [c for c in table.column_names if c in hidden]
         target = out / f"{name}.{fmt}"
         WRITERS[fmt](table.select(kept), target, f"{release_id} {name}", result)
         result.files.append(target)
@@ -111,7 +119,52 @@ def check_export_dir(out: Path) -> Path:
             raise ExportError(f"cannot export into {display_path(resolved)}: {why}; choose another --out folder")
     if resolved.exists() and not resolved.is_dir():
         raise ExportError("export folder is a file, not a folder", file=display_path(resolved))
+    if resolved.is_dir():
+        found = _release_file(resolved)
+        if found is not None:
+            raise ExportError(f"cannot export into {display_path(resolved)}: it holds {found.name}, so it is a release "
+                              "folder (raw or processed) and an export would change what ingest reads; choose another "
+                              "--out folder")
+    for folder in ingested_release_folders():
+        if resolved.is_relative_to(folder):
+            raise ExportError(f"cannot export into {display_path(resolved)}: it is inside the raw folder of an ingested "
+                              f"release ({display_path(folder)}), whose files are never modified; choose another --out folder")
     return resolved
+
+
+EXPORT_README_START = "Export of release "
+
+
+def _release_file(folder: Path) -> Path | None:
+    """A file that makes `folder` a release folder: a data file, release.yml or manifest.json,
+    other than the files an earlier export wrote there (its README.txt says so)."""
+    readme = folder / "README.txt"
+    earlier_export = readme.is_file() and readme.read_text(encoding="utf-8", errors="replace").startswith(EXPORT_README_START)
+    exported = {f"{name}.{fmt}" for name in _table_names_in(folder) for fmt in FORMATS} | {"README.txt"}
+    for path in sorted(folder.iterdir()):
+        if path.name in (MANIFEST_NAME, RELEASE_FILE):
+            return path
+        if is_data_file(path) and not (earlier_export and path.name in exported):
+            return path
+    return None
+
+
+def _table_names_in(folder: Path) -> set[str]:
+    return {path.name.split(".")[0] for path in folder.iterdir()}
+
+
+def ingested_release_folders() -> list[Path]:
+    """The raw folders of the releases ingested in this project (from their manifests)."""
+    folders = []
+    for manifest_path in sorted((project_root() / "data" / "processed").glob(f"*/{MANIFEST_NAME}")):
+        try:
+            source = json.loads(manifest_path.read_text(encoding="utf-8")).get("source")
+        except (OSError, ValueError):
+            continue
+        if source:
+            path = Path(source)
+            folders.append((path if path.is_absolute() else project_root() / path).resolve())
+    return folders
 
 
 def _atomic_write(target: Path, write: Callable[[Path], object]) -> None:
@@ -134,8 +187,8 @@ def _plain_strings(table: pa.Table) -> pa.Table:
 
 def write_csv(table: pa.Table, target: Path, title: str, result: ExportResult) -> None:
     table = _plain_strings(table)
-    columns = [neutralise_strings(c) if pa.types.is_string(c.type) else c for c in table.columns]
-    safe = pa.table(columns, names=table.column_names)
+    columns = [csv_strings(c) if pa.types.is_string(c.type) else c for c in table.columns]
+    safe = pa.table(columns, names=csv_header(table.column_names))
     _atomic_write(target, lambda tmp: pacsv.write_csv(safe, str(tmp)))
 
 
@@ -202,13 +255,13 @@ WRITERS = {"csv": write_csv, "parquet": write_parquet, "dta": write_dta}
 def readme_text(manifest: dict, fmt: str, tables: list[str], result: ExportResult) -> str:
     left_out = sorted({c for columns in result.left_out.values() for c in columns})
     lines = [
-        f"Export of release {manifest['release']} as {fmt} (analysis export, package {__version__}).",
+        f"{EXPORT_README_START}{manifest['release']} as {fmt} (analysis export, package {__version__}).",
         "",
         "RECORD-LEVEL DATA: one row per record of the release, not aggregates. For analysis only;",
         "do not publish rows from these files. Published tables belong in a report (aggregates, small cells suppressed).",
         "",
         f"Left out of every table: {', '.join(left_out) if left_out else 'nothing (no identifier columns)'}"
-        " (anonymized identifiers and row hashes link records; the processed data keeps them inside the project).",
+        " (identifiers and row hashes link records; the processed data keeps them inside the project).",
         f"Source: {manifest.get('source')}; FOIA number(s): {', '.join(manifest.get('foia_numbers') or []) or 'not stated'}.",
     ]
     if manifest.get("synthetic"):
@@ -218,8 +271,8 @@ def readme_text(manifest: dict, fmt: str, tables: list[str], result: ExportResul
         info = manifest["tables"][name]
         lines.append(f"  {name}.{fmt}: {info['rows']:,} rows")
     if fmt == "csv":
-        lines += ["", "CSV: UTF-8, comma-separated, dates as YYYY-MM-DD. Text cells starting with = + - @ (or tab,",
-                  "carriage return) are prefixed with ' so that spreadsheets do not run them as formulas."]
+        lines += ["", "CSV: UTF-8, comma-separated, dates as YYYY-MM-DD. Text cells and header cells starting with",
+                  "= + - @ (or tab, carriage return) are prefixed with ' so that spreadsheets do not run them as formulas."]
     if fmt == "dta":
         lines += ["", "Stata: format 118 (Stata 14 or later), dates as %td, strings longer than 2,045 bytes as strL.",
                   "Each variable's label is its column name in the processed data."]

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from analysis.errors import ReleaseError
-from analysis.paths import check_release_id, project_root
+from analysis.paths import check_release_id, project_root, require_folder
 from analysis.progress import Progress
 
 DEFAULT_WAIT_SECONDS = 600
@@ -18,7 +18,7 @@ DEFAULT_WAIT_SECONDS = 600
 
 @contextmanager
 def release_lock(release_id: str, progress: Progress | None = None) -> Iterator[None]:
-    folder = project_root() / "data" / "processed" / ".locks"
+    folder = require_folder(require_folder(project_root() / "data" / "processed") / ".locks")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{check_release_id(release_id)}.lock"
     wait = float(os.environ.get("ANALYSIS_LOCK_WAIT", DEFAULT_WAIT_SECONDS))

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from analysis.errors import ReleaseError
+from analysis.errors import AnalysisError, ReleaseError
+from analysis.safe_yaml import YamlRefused, load_yaml
 
 RELEASE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 RELEASE_FILE = "release.yml"
@@ -47,6 +48,18 @@ def notebooks_dir() -> Path:
     return project_root() / "notebooks"
 
 
+def require_folder(path: Path, error: type[AnalysisError] = ReleaseError, *, link_allowed: bool = True) -> Path:
+    """`path`, a folder the package writes into, must be a folder or absent: a file there (or a
+    symbolic link, where a link would be replaced) is a one-line error, and nothing is written."""
+    shown = f"{display_path(path.parent)}/{path.name}"  # the link itself, not where it leads
+    if path.is_symlink() and not link_allowed:
+        raise error("is a symbolic link, and this folder is replaced whole on every run: remove the link "
+                    "(to keep processed data elsewhere, link data/processed itself)", file=shown)
+    if path.exists() and not path.is_dir():
+        raise error("is a file where the package writes a folder of that name: move or remove it", file=shown)
+    return path
+
+
 def check_release_id(release_id: str) -> str:
     if not isinstance(release_id, str) or not RELEASE_ID_PATTERN.match(release_id) or ".." in release_id:
         raise ReleaseError(
@@ -75,7 +88,9 @@ def read_release_config(raw_dir: Path) -> dict:
     if not path.is_file():
         return {}
     try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        config = load_yaml(path, aliases=False) or {}
+    except YamlRefused as exc:
+        raise ReleaseError(str(exc), file=path) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ReleaseError(f"not valid YAML: {exc}".splitlines()[0], file=path) from None
     if not isinstance(config, dict):

@@ -78,6 +78,48 @@ def partial_years(manifest: dict, table: str) -> PartialYears:
 
 
 @dataclass(frozen=True)
+class PartialMonths:
+    """The calendar months at the ends of a table's records that the records cover only in part:
+    the first month when they start after its 1st day (`first`, the first record date), the last
+    when they end before its last day (`last`). Monthly charts leave these months out, because
+    a few days of records drawn as a month read as a collapse that did not happen."""
+
+    first: pd.Timestamp | None = None
+    last: pd.Timestamp | None = None
+
+    def months(self) -> list[pd.Timestamp]:
+        """The first day of each partial month."""
+        return [day.to_period("M").to_timestamp() for day in (self.first, self.last) if day is not None]
+
+    def leave_out(self, frame: pd.DataFrame, column: str = "month") -> tuple[pd.DataFrame, str]:
+        """`frame` without the rows of the partial months, and the sentence naming the months
+        left out ('' when none is). Months are never all left out: the frame is then kept whole."""
+        months = pd.to_datetime(frame[column])
+        dropped = months.isin(self.months())
+        if not dropped.any() or dropped.all():
+            return frame, ""
+        first = self.first if (months == self.months()[0]).any() and self.first is not None else None
+        last = self.last if self.last is not None and (months == self.months()[-1]).any() else None
+        return frame[~dropped].reset_index(drop=True), words.partial_months(first, last)
+
+
+def partial_months(manifest: dict, table: str, years: Scope | None = None) -> PartialMonths:
+    """The partial months of `table`, from the first and last record dates of the fiscal years
+    within `years` (all years by default). One month of records is never left out: it is all
+    the chart has."""
+    coverage = manifest["tables"][table].get("fiscal_year_coverage", {})
+    spans = [span for fy, span in coverage.items() if years is None or years.holds_year(int(fy))]
+    if not spans:
+        return PartialMonths()
+    first = min(pd.Timestamp(span["first"]) for span in spans)
+    last = max(pd.Timestamp(span["last"]) for span in spans)
+    if first.to_period("M") == last.to_period("M"):
+        return PartialMonths()
+    return PartialMonths(first=first if first.day != 1 else None,
+                         last=last if not last.is_month_end else None)
+
+
+@dataclass(frozen=True)
 class Scope:
     """Which records a report covers: one state or one area of responsibility (or the whole
     country), and the fiscal years from `fy_start` to `fy_end` (either end open)."""
@@ -106,6 +148,9 @@ class Scope:
     @property
     def limits_years(self) -> bool:
         return bool(self.fy_start or self.fy_end)
+
+    def holds_year(self, fy: int) -> bool:
+        return (self.fy_start is None or fy >= self.fy_start) and (self.fy_end is None or fy <= self.fy_end)
 
     @property
     def is_whole_release(self) -> bool:
@@ -178,6 +223,9 @@ class Release:
 
     def partial_years(self, table: str) -> PartialYears:
         return partial_years(self.manifest, table)
+
+    def partial_months(self, table: str) -> PartialMonths:
+        return partial_months(self.manifest, table, self.scope)
 
     def date_column(self, table: str) -> str | None:
         """The column whose dates place `table`'s records in fiscal years (manifest `dated_by`):

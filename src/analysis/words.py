@@ -33,16 +33,69 @@ def small_label(min_cell: int) -> str:
     return f"<{min_cell:,}"
 
 
-def suppress(frame: pd.DataFrame, count_columns: Iterable[str], min_cell: int) -> pd.DataFrame:
-    """`count_columns` as published text: thousands separators, small cells as `<min_cell`."""
+WITHHELD = "x"  # a cell withheld so that a small cell cannot be recomputed from a total (complementary)
+
+
+def suppress(frame: pd.DataFrame, count_columns: Iterable[str], min_cell: int,
+             withheld: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`count_columns` as published text: thousands separators, small cells as `<min_cell`,
+    and the cells `withheld` marks True (see `complementary`) as `x`."""
     shown = frame.copy()
     for column in count_columns:
         values = shown[column]
         formatted = values.map(count).astype(object)
         if min_cell > 1:
-            formatted[is_small(values, min_cell)] = small_label(min_cell)
+            small = is_small(values, min_cell).fillna(False).astype(bool)
+            if withheld is not None and column in withheld:
+                formatted[withheld[column] & ~small] = WITHHELD
+            formatted[small] = small_label(min_cell)
         shown[column] = formatted
     return shown
+
+
+Cell = tuple[object, str]  # (row label, column name)
+
+
+def complementary(frame: pd.DataFrame, count_columns: Sequence[str], min_cell: int, *,
+                  total_column: str | None = None, total_row: object = None) -> pd.DataFrame:
+    """Which cells of `count_columns` to withhold (True) so that no small cell can be derived
+    from a total shown: `total_column` holds each row's sum of the other count columns,
+    `total_row` (an index label) each column's sum of the other rows.
+
+    Each row (and column) with its total is one sum. A sum with exactly one hidden cell gives
+    that cell away (total minus the cells shown), so the smallest other non-zero cell shown is
+    withheld as well, or the total when there is none; this repeats until every sum hides none
+    or at least two cells (a withheld cell can leave a crossing sum with one hidden cell)."""
+    values = frame[list(count_columns)].astype(float).fillna(0)
+    hidden = is_small(values, min_cell) if min_cell > 1 else pd.DataFrame(False, values.index, values.columns)
+    sums: list[tuple[list[Cell], Cell]] = []
+    if total_column is not None:
+        parts = [c for c in count_columns if c != total_column]
+        sums += [([(row, c) for c in parts], (row, total_column)) for row in values.index]
+    if total_row is not None:
+        rows = [r for r in values.index if r != total_row]
+        sums += [([(r, column) for r in rows], (total_row, column)) for column in count_columns]
+    changed = True
+    while changed:
+        changed = False
+        for parts_of_sum, total in sums:
+            if sum(bool(hidden.at[cell]) for cell in [*parts_of_sum, total]) == 1:
+                cell = _complement(values, hidden, parts_of_sum, total)
+                if cell is not None:
+                    hidden.at[cell] = changed = True
+    return hidden
+
+
+def _complement(values: pd.DataFrame, hidden: pd.DataFrame, parts: list[Cell], total: Cell) -> Cell | None:
+    """The cell to withhold beside a sum's one hidden cell: the smallest non-zero part shown (the
+    first of a tie), else the total, else the smallest part shown; None when all are hidden."""
+    size = {cell: float(values.at[cell]) for cell in parts if not hidden.at[cell]}  # type: ignore[arg-type]  # floats
+    non_zero = [cell for cell, value in size.items() if value > 0]
+    if non_zero:
+        return min(non_zero, key=size.__getitem__)
+    if not hidden.at[total]:
+        return total
+    return min(size, key=size.__getitem__) if size else None
 
 
 def hide_small(frame: pd.DataFrame, column: str, counts: Iterable[str], min_cell: int) -> pd.DataFrame:
@@ -176,6 +229,19 @@ def fy_runs(years: Iterable[int]) -> str:
 
 
 # ---------------------------------------------------------------- places
+
+
+def partial_months(first: pd.Timestamp | None, last: pd.Timestamp | None) -> str:
+    """Why monthly charts leave out the first or last month: `September 2019 is left out: the
+    records end on 1 September 2019.` ('' when neither is given)."""
+    reasons = [(first, "start"), (last, "end")]
+    return " ".join(f"{day:%B %Y} is left out: the records {verb} on {day.day} {day:%B %Y}."
+                    for day, verb in reasons if day is not None)
+
+
+def with_note(caption: str, note: str) -> str:
+    """`caption` followed by the sentence `note`, when there is one."""
+    return f"{caption}. {note}" if note else caption
 
 
 def geography(state: str | None, aor: str | None, facility: str | None = None) -> str:

@@ -85,8 +85,10 @@ import yaml
 
 from analysis import words
 from analysis.errors import AnalysisError
+from analysis.escaping import md_text
 from analysis.paths import display_path, project_root
 from analysis.release import Release, partial_years
+from analysis.safe_yaml import YamlRefused, load_yaml
 from analysis.vocab import convictions
 from analysis.vocab.definitions import BUCKETS, DECLINED_DEFINITIONS, DECLINED_DESCRIPTIONS, is_declined, lift_bucket
 from analysis.vocab.facilities import Facility, fold, load_facilities
@@ -132,6 +134,7 @@ FACILITY_PROXY_NOTE = ("ICE records the facility (jail or prison) a detainer was
 CITY_PROXY_NOTE = ("ICE records the facility's city, not the jurisdiction: each city with its state stands in "
                    "for one")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_URL = re.compile(r"^https?://[^\s<>\\]+$")
 
 
 class ClaimError(AnalysisError):
@@ -252,7 +255,9 @@ def load_claims(folder: Path | None = None) -> list[Claim]:
 def read_claim_file(path: Path) -> list[Claim]:
     name = display_path(path)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = load_yaml(path, aliases=True)  # claim files share notes through anchors
+    except YamlRefused as exc:
+        raise ClaimError(str(exc), file=name) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ClaimError(f"not valid YAML: {str(exc).splitlines()[0]}", file=name,
@@ -320,6 +325,8 @@ def _source(override: object, defaults: dict, fail) -> dict:
     text = date.isoformat() if isinstance(date, dt.date) else str(date)
     if not _DATE.match(text):
         raise fail(f"source date {date!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+    if not _URL.match(str(source["url"])):
+        raise fail(f"source url {str(source['url'])[:80]!r} is not a web address (http:// or https://, no spaces)")
     return {**source, "date": text}
 
 
@@ -1029,7 +1036,7 @@ def summary_sentence(results: list[ClaimResult], release_id: str, synthetic: boo
     counts = verdict_counts(results)
     files = len({r.claim.file for r in results})
     text = (f"**{len(results)} published figures** from {files} {words.plural(files, 'source file')} were checked "
-            f"against release {release_id}: {counts[REPRODUCED]} reproduced, {counts[DIFFERS]} differ, "
+            f"against release {md_text(release_id)}: {counts[REPRODUCED]} reproduced, {counts[DIFFERS]} differ, "
             f"{counts[DIFFERENT_MEASURE]} compared through a different measure, and {counts[CANNOT]} cannot be "
             "checked with this release.")
     if synthetic:
@@ -1045,12 +1052,12 @@ def measure_paragraph(results: list[ClaimResult]) -> str | None:
         return None
     labels = sorted({r.claim.related.label for r in related if r.claim.related and r.claim.related.label})
     tables = sorted({r.claim.measure.table for r in related if r.claim.measure})
-    ids = ", ".join(r.claim.id for r in related)
+    ids = md_text(", ".join(r.claim.id for r in related))
     return (f"{len(related)} claim{'s' if len(related) != 1 else ''} ({ids}) count{'s' if len(related) == 1 else ''} "
-            f"records of the {' and '.join(tables)} table, which this release does not hold. For them the table "
-            f"shows {' and '.join(labels)} "
+            f"records of the {md_text(' and '.join(tables))} table, which this release does not hold. For them the "
+            f"table shows {md_text(' and '.join(labels))} "
             "instead, under the verdict *different measure*: a related count, not the one published, so neither "
-            "number is called wrong. " + " ".join(measure_notes(related)))
+            "number is called wrong. " + " ".join(md_text(note) for note in measure_notes(related)))
 
 
 def units_paragraph(results: list[ClaimResult]) -> str | None:
@@ -1094,8 +1101,8 @@ def unchecked_markdown(results: list[ClaimResult]) -> str:
         reasons.setdefault(result.reason, []).append(result.claim)
     lines = []
     for reason, claims in reasons.items():
-        lines.append(f"- {reason[:1].upper() + reason[1:]}:")
-        lines += [f"    - {c.text} (published: {format_value(c.published, c.statistic)})" for c in claims]
+        lines.append(f"- {md_text(reason[:1].upper() + reason[1:])}:")
+        lines += [f"    - {md_text(c.text)} (published: {format_value(c.published, c.statistic)})" for c in claims]
     return "\n".join(lines)
 
 
@@ -1115,8 +1122,9 @@ def sources_markdown(results: list[ClaimResult]) -> str:
         seen.setdefault((source["publisher"], source["title"], source["date"], source["url"]), source)
     lines = []
     for source in seen.values():
-        note = f" Note: {source['note']}." if source.get("note") else ""
-        lines.append(f"- {source['publisher']}, *{source['title']}*, {source['date']}, <{source['url']}>.{note}")
+        note = f" Note: {md_text(source['note'])}." if source.get("note") else ""
+        lines.append(f"- {md_text(source['publisher'])}, *{md_text(source['title'])}*, {md_text(source['date'])}, "
+                     f"<{source['url']}>.{note}")
     return "\n".join(lines)
 
 

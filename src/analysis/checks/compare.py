@@ -32,7 +32,6 @@ records without a fiscal year (event date missing) are not compared.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -42,18 +41,19 @@ import pyarrow.compute as pc
 
 from analysis import words
 from analysis.errors import ReleaseError
+from analysis.escaping import md_code as code
 from analysis.figures import alt
 from analysis.figures.style import MUTED, add_source, label_axes, mark_partial_bars, new_figure, series_colours
 from analysis.paths import processed_dir
-from analysis.reading.manifest import MANIFEST_NAME
+from analysis.reading.manifest import MANIFEST_NAME, identifier_columns
 from analysis.release import Release, partial_years
-from analysis.vocab.columns import normalize_header
+from analysis.vocab.columns import IDENTIFIER_COLUMNS, is_identifier, normalize_header
 from analysis.vocab.geography import short_aor
 
 CODED_MAX_DISTINCT = 250  # countries of citizenship (~200 seen) are coded; jail names (thousands) are not
 POSSIBLE_RENAME_OVERLAP = 0.5
 SAME_NUMBERING_SHARE = 0.5
-NEVER_SHOWN = frozenset({"anonymized_identifier"})  # values never listed, whatever their cardinality
+NEVER_SHOWN = IDENTIFIER_COLUMNS  # values never listed, whatever their cardinality (with those found by shape)
 NOT_RECORDED = "(not recorded)"
 MISSING_VALUE = "(missing)"
 CATEGORY_COLUMNS = ["column", "value", "change", "previous", "current"]
@@ -274,7 +274,8 @@ def compare_table(name: str, current: Release, previous: Release) -> TableCompar
         return comparison
     old_data = _read(previous, name, [*shared, "fiscal_year"], years)
     new_data = _read(current, name, [*shared, "fiscal_year"], years)
-    coded = [c for c in shared if c not in NEVER_SHOWN and _is_coded(old_data.column(c)) and _is_coded(new_data.column(c))]
+    hidden = NEVER_SHOWN | identifier_columns(new_info) | identifier_columns(old_info)
+    coded = [c for c in shared if c not in hidden and _is_coded(old_data.column(c)) and _is_coded(new_data.column(c))]
     comparison.categories = category_changes(_as_categories(old_data, coded), _as_categories(new_data, coded))
     comparison.geography = next((g for g in ("state", "aor") if g in shared), None)
     if comparison.geography:
@@ -285,10 +286,6 @@ def compare_table(name: str, current: Release, previous: Release) -> TableCompar
     key = ["fiscal_year", *matched]
     comparison.records = record_changes(_as_categories(old_data, key), _as_categories(new_data, key), matched, coded)
     return comparison
-
-
-def is_identifier(column: str) -> bool:
-    return "identifier" in column
 
 
 def same_numbering(old: pa.ChunkedArray, new: pa.ChunkedArray) -> bool:
@@ -501,12 +498,6 @@ def value_pairs(column: str, old: pd.DataFrame, new: pd.DataFrame) -> list[Recod
 # ---------------------------------------------------------------- words
 
 
-def code(text: object) -> str:
-    """Text from a release as a Markdown code span: shown literally, never read as markup."""
-    value = " ".join(str(text).split())
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", value)), default=0) + 1)
-    pad = " " if value.startswith("`") or value.endswith("`") or not value else ""
-    return f"{fence}{pad}{value}{pad}{fence}"
 
 
 def _value(value: str | None) -> str:
@@ -644,6 +635,7 @@ def reader_notes(comparison: ReleaseComparison, min_cell: int = 1) -> list[str]:
 
 
 def summary_paragraph(comparison: ReleaseComparison, min_cell: int = 1) -> str:
+    """The reader notes as Markdown (values from the release in code spans: `code`, escaping.md_code)."""
     return " ".join(reader_notes(comparison, min_cell))
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.dates import DateFormatter, MonthLocator
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from analysis import words
@@ -88,17 +89,20 @@ def stacked_year_bars(table: pd.DataFrame, categories: list[str], partial: Parti
 
 def monthly_lines(table: pd.DataFrame, series: list[str], partial: PartialYears, *, title: str,
                   subtitle: str, y_label: str, source: str) -> Figure:
-    """One line per series over calendar months; the months of the `partial` fiscal years shaded."""
+    """One line per series over calendar months, each labelled at its end; the months of the
+    `partial` fiscal years shaded."""
     fig, ax = _figure(title, subtitle)
-    for name, colour in zip(series, figures.series_colours(series), strict=True):
-        ax.plot(table["month"], table[name], label=name, color=colour, linewidth=1.6)
+    lines = [ax.plot(table["month"], table[name], color=colour, linewidth=1.6)[0]
+             for name, colour in zip(series, figures.series_colours(series), strict=True)]
     for fy in sorted(partial):
         start, end = fiscal_year_bounds(fy)
         shown_end = min(pd.Timestamp(end), table["month"].max() + pd.offsets.MonthEnd(0))
         ax.axvspan(pd.Timestamp(start), shown_end, color=figures.MUTED, alpha=0.15, lw=0,  # type: ignore[arg-type]
                    label=f"FY{fy} (partial fiscal year)")  # (matplotlib converts the dates)
     ax.set_ylim(bottom=0)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5)
+    figures.label_line_ends(ax, lines, series)
+    if partial:
+        ax.legend(loc="upper left", fontsize=7.5, framealpha=0.9)
     ax.xaxis.set_major_locator(MonthLocator(bymonth=(4, 10)))  # fiscal years start in October
     ax.xaxis.set_major_formatter(DateFormatter("%b\n%Y"))
     figures.label_axes(ax, x="Month", y=y_label)
@@ -173,13 +177,15 @@ def paired_bars(labels: list[str], first: list[float], second: list[float], name
 
 def cumulative_share_lines(shares: pd.DataFrame, labels: dict[str, str], *, title: str, subtitle: str,
                            source: str, note: str | None = None) -> Figure:
-    """Share of each group with a later detainer within 30, 90, ... days, one line per group."""
+    """Share of each group with a later detainer within 30, 90, ... days, one line per group,
+    labelled at its end."""
     fig, ax = _figure(title, subtitle)
-    for i, (group, label) in enumerate(labels.items()):
+    drawn: list[Line2D] = []
+    for i, group in enumerate(labels):
         points = shares[shares["group"] == group].dropna(subset=["share"])
         # every curve starts at day 0, when nobody has had a later detainer yet
-        ax.plot([0, *points["days"]], [0, *points["share"]], marker="o", markevery=list(range(1, len(points) + 1)),
-                label=label, color=figures.PALETTE[i])
+        drawn += ax.plot([0, *points["days"]], [0, *points["share"]], marker="o",
+                         markevery=list(range(1, len(points) + 1)), color=figures.PALETTE[i])
         above = i % 2 == 0  # labels of the first group above-left of its points, of the second below-right
         for _, row in points.iterrows():
             ax.annotate(f"{row['share']:.0%}", (row["days"], row["share"]), xytext=(-5, 5) if above else (5, -3),
@@ -188,7 +194,7 @@ def cumulative_share_lines(shares: pd.DataFrame, labels: dict[str, str], *, titl
     ax.set_xticks([0, *sorted(shares["days"].unique())])
     ax.set_xlim(0, shares["days"].max() * 1.08)
     ax.set_ylim(0, max(0.05, (shares["share"].max() if shares["share"].notna().any() else 0) * 1.25))
-    ax.legend(loc="upper left", fontsize=7.5)
+    figures.label_line_ends(ax, drawn, list(labels.values()))
     figures.label_axes(ax, x="Days after the first declined (or honoured) detainer", y="Share of people",
                        y_format="share")
     groups = []

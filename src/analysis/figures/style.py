@@ -7,6 +7,7 @@ Figures are rendered to SVG and PNG bytes with fixed metadata, so two runs give 
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -62,6 +63,7 @@ STYLE: dict[Any, Any] = {
     "legend.frameon": False,
     "svg.hashsalt": "ice-detainer-analysis",
     "svg.fonttype": "path",
+    "text.parse_math": False,  # a `$` in a facility name is a dollar sign, not mathtext
     "figure.dpi": 100,
     "savefig.dpi": 150,
 }
@@ -108,6 +110,21 @@ def label_axes(ax: Axes, *, x: str | None, y: str | None, y_format: str = "count
     if y is not None:
         ax.set_ylabel(y)
     ax.yaxis.set_major_formatter(FuncFormatter(percent if y_format == "share" else thousands))
+
+
+def label_line_ends(ax: Axes, lines: Sequence, labels: Sequence[str], *, width: int = 18) -> None:
+    """Each line's label at its last point, right of the plot in the line's colour, so that colour
+    is not the only way to tell the series apart; labels are moved apart to never overlap
+    (call after the axis limits are set)."""
+    ends = sorted(((float(line.get_ydata()[-1]), line, label) for line, label in zip(lines, labels, strict=True)
+                   if len(line.get_ydata())), key=lambda end: end[0])
+    bottom, top = ax.get_ylim()
+    gap, placed = (top - bottom) * 0.09, list[float]()
+    for y, line, label in ends:
+        placed.append(max(y, placed[-1] + gap) if placed else y)
+        ax.annotate(textwrap.fill(label, width), xy=(1.0, placed[-1]), xycoords=("axes fraction", "data"),
+                    xytext=(6, 0), textcoords="offset points", ha="left", va="center", fontsize=7.5,
+                    color=line.get_color(), annotation_clip=False)
 
 
 def add_source(fig: Figure, source: str, note: str | None = None) -> None:

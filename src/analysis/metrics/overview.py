@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis import words
+from analysis.escaping import md_text
 from analysis.release import partial_years
 
 
@@ -62,17 +63,18 @@ def most_redacted(manifest: dict) -> tuple[str, str, int, float] | None:
 
 
 def summary_sentence(manifest: dict) -> str:
+    """Markdown: the release's names and numbers are data, escaped."""
     tables = manifest["tables"]
     total = sum(info["rows"] for info in tables.values())
     years = sorted({fy for info in tables.values() for fy in info["rows_by_fiscal_year"]})
     span = f"fiscal years {years[0]} to {years[-1]}" if len(years) > 1 else (
         f"fiscal year {years[0]}" if years else "no fiscal year (no record has an event date)")
-    names = ", ".join(f"{name} ({info['rows']:,})" for name, info in sorted(tables.items()))
+    names = ", ".join(f"{md_text(name)} ({info['rows']:,})" for name, info in sorted(tables.items()))
     foia = manifest.get("foia_numbers") or []
-    produced = f" produced under FOIA {', '.join(foia)}" if foia else ""
+    produced = f" produced under FOIA {md_text(', '.join(foia))}" if foia else ""
     files = len(manifest["files"])
     return (
-        f"Release **{manifest['release']}**{produced} holds **{total:,} records** in {len(tables)} "
+        f"Release **{md_text(manifest['release'])}**{produced} holds **{total:,} records** in {len(tables)} "
         f"{words.plural(len(tables), 'table')}, {names}, read from {files} {words.plural(files, 'file')} "
         f"and covering {span}."
     )

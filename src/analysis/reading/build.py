@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis import __version__
-from analysis.atomic import swap_into_place
+from analysis.atomic import clean_leftovers, swap_into_place
 from analysis.errors import InputFileError, ReleaseError
 from analysis.fingerprint import reader_fingerprint
 from analysis.paths import ReleaseLocation, display_path
@@ -49,6 +49,7 @@ def build_tables(
 ) -> dict:
     assert location.raw_dir is not None
     staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
+    clean_leftovers(out_dir.parent)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     with ExitStack() as stack:

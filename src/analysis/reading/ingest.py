@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from analysis.errors import ReleaseError
 from analysis.fingerprint import reader_fingerprint
-from analysis.paths import ReleaseLocation, display_path, processed_dir
+from analysis.paths import ReleaseLocation, display_path, processed_dir, require_folder
 from analysis.progress import Progress
 from analysis.reading.files import list_data_files
 from analysis.reading.manifest import MANIFEST_NAME, file_record, read_manifest
@@ -20,6 +20,8 @@ def ingest(location: ReleaseLocation, *, force: bool = False, progress: Progress
     """Ingest a release unless its processed data is current; returns the manifest."""
     progress = progress or Progress(quiet=True)
     out_dir = processed_dir(location.release_id)
+    require_folder(out_dir.parent)
+    require_folder(out_dir, link_allowed=False)
     if location.raw_dir is None:
         return read_manifest(out_dir)
     if "combines" in location.config:  # a series built from other productions (reading/combine.py)

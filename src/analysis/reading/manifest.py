@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis.errors import ReleaseError
-from analysis.vocab.columns import NON_DATA_COLUMNS
+from analysis.vocab.columns import NON_DATA_COLUMNS, is_identifier, looks_like_identifiers
 from analysis.vocab.kinds import KIND_BY_NAME
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from analysis.reading.parts import TableParts
 
 MANIFEST_NAME = "manifest.json"
+ID_SAMPLE_ROWS = 50_000  # values examined per text column for the shape of identifiers
 
 
 def sha256_of(path: Path) -> str:
@@ -68,6 +69,26 @@ def _fiscal_year_coverage(years_and_dates: pa.Table, date_column: str) -> dict[s
         if row["fiscal_year"] is not None and first is not None:
             coverage[str(row["fiscal_year"])] = {"first": first.isoformat(), "last": last.isoformat()}
     return dict(sorted(coverage.items()))
+
+
+def identifier_reason(file: pq.ParquetFile, column: str, kind: pa.DataType) -> str | None:
+    """"name" or "shape" when a column holds identifiers (see vocab.columns), else None. The shape
+    is judged on the first ID_SAMPLE_ROWS values, so memory stays bounded at any size."""
+    import pyarrow as pa
+
+    if is_identifier(column):
+        return "name"
+    if not pa.types.is_string(kind) or file.metadata.num_rows == 0:
+        return None
+    batch = next(file.iter_batches(batch_size=ID_SAMPLE_ROWS, columns=[column]))
+    values = [v for v in batch.column(0).to_pylist() if v is not None]
+    return "shape" if looks_like_identifiers(values) else None
+
+
+def identifier_columns(table_info: dict) -> set[str]:
+    """Columns of a manifest table entry that hold identifiers: recorded at ingest (by name or
+    shape), and by name for a manifest written before shapes were recorded."""
+    return {name for name, column in table_info["columns"].items() if column.get("identifier") or is_identifier(name)}
 
 
 def _cleaning_notes(table: str, column: str, stats: ColumnStats | None, entry: dict) -> list[str]:
@@ -153,6 +174,9 @@ def table_summary(name: str, path: Path, parts: TableParts) -> dict:
             "na_literal": stats.na_literal if stats else 0,
             "source_names": stats.source_names if stats else [],
         }
+        identifier = identifier_reason(file, column, schema_field.type)
+        if identifier:
+            entry["identifier"] = identifier
         if stats and (stats.unparsed or stats.out_of_range):
             entry["unparsed"] = stats.unparsed
             entry["out_of_range"] = stats.out_of_range

@@ -1,4 +1,4 @@
-"""Defences against hostile files in and hostile cells out.
+"""Defences against hostile files.
 
 In: a workbook's container is checked before any spreadsheet parser sees it. Encrypted
 Office packages are named as such; zip members whose declared sizes would expand past a
@@ -7,8 +7,7 @@ that declare a DOCTYPE (the carrier of entity-expansion attacks) are refused. Th
 reader behind python-calamine stops at each member's declared size, so the declared sizes
 checked here bound what parsing can decompress.
 
-Out: text cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage
-return first) are prefixed with `'` in every CSV written for people to open.
+What goes out (CSV cells, Markdown) is made safe in `analysis.escaping`.
 """
 
 from __future__ import annotations
@@ -16,9 +15,6 @@ from __future__ import annotations
 import struct
 import zipfile
 from pathlib import Path
-
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from analysis.errors import InputFileError
 
@@ -43,8 +39,6 @@ FOREIGN_FORMATS = (
     (b"PK\x05\x06", "an empty zip archive"),
     (b"{\\rtf", "an RTF document"),
 )
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_START = r"^[=+\-@\t\r]"
 
 
 # ---------------------------------------------------------------- files in
@@ -155,19 +149,3 @@ def _has_ole2_stream(path: Path, stream: str) -> bool:
             offset += chunk_bytes
             handle.seek(offset)
     return False
-
-
-# ---------------------------------------------------------------- cells out
-
-
-def neutral_cell(value: object) -> object:
-    """A text cell that would start a spreadsheet formula, prefixed with `'`; anything else as it is."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def neutralise_strings(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """`neutral_cell` on a whole Arrow string column."""
-    starts_formula = pc.fill_null(pc.match_substring_regex(values, _FORMULA_START), False)
-    return pc.if_else(starts_formula, pc.binary_join_element_wise("'", values, ""), values)

@@ -7,8 +7,8 @@ folder first and is moved into `reports/<id>/` only when all of it succeeded.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-import html
 import json
 import os
 import re
@@ -24,10 +24,19 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from analysis.atomic import swap_into_place
+from analysis.atomic import clean_leftovers, swap_into_place
 from analysis.errors import ReportError
+from analysis.escaping import MARKDOWN_READER, check_document, check_html, html_text, md_text, typst_safe
 from analysis.fingerprint import digest, library_fingerprint
-from analysis.paths import ReleaseLocation, display_path, notebooks_dir, processed_dir, project_root, reports_dir
+from analysis.paths import (
+    ReleaseLocation,
+    display_path,
+    notebooks_dir,
+    processed_dir,
+    project_root,
+    reports_dir,
+    require_folder,
+)
 from analysis.progress import Progress
 from analysis.reading.ingest import ingest
 from analysis.reading.manifest import MANIFEST_NAME
@@ -35,6 +44,7 @@ from analysis.report.cache import notebook_key, with_cached_outputs
 from analysis.report.kernel import OneKernel
 from analysis.report.outputs import OUTPUT_KEY
 from analysis.report.parameters import ReportParameters
+from analysis.report.workers import die_with_parent
 
 if TYPE_CHECKING:  # nbformat takes seconds to import; a no-op build never needs it
     import nbformat
@@ -61,12 +71,12 @@ class Assembly:
     figures: int = 0
     tables: int = 0
     parts: list[str] = field(default_factory=list)
-    alt_texts: dict[str, str] = field(default_factory=dict)  # figure path -> its alt text
+    alt_texts: dict[str, str] = field(default_factory=dict)  # figure path -> its alt text: the only images
     files: list[str] = field(default_factory=list)  # files published beside the report (the codebook)
 
     def figure(self, meta: dict, data: dict) -> None:
         self.figures += 1
-        stem = f"fig{self.figures:02d}-{meta['name']}"
+        stem = f"fig{self.figures:02d}-{file_name(meta['name'])}"
         folder = self.out_dir / "figures"
         folder.mkdir(exist_ok=True)
         import base64
@@ -76,16 +86,16 @@ class Assembly:
         caption = f"Figure {self.figures}. {meta['caption']}. Source: {meta['source']}."
         path = f"figures/{stem}.svg"
         self.alt_texts[path] = meta["alt"]
-        self.parts.append(f'![{escape_md(caption)}]({path}){{width=100% alt="{attribute_text(meta["alt"])}"}}')
+        self.parts.append(f'![{md_text(caption)}]({path}){{width=100% alt="{attribute_text(meta["alt"])}"}}')
 
     def table(self, meta: dict) -> None:
         self.tables += 1
-        stem = f"tab{self.tables:02d}-{meta['name']}"
+        stem = f"tab{self.tables:02d}-{file_name(meta['name'])}"
         folder = self.out_dir / "tables"
         folder.mkdir(exist_ok=True)
         (folder / f"{stem}.csv").write_text(meta["csv"], encoding="utf-8")
         caption = f"Table {self.tables}. {meta['caption']}. Source: {meta['source']}."
-        self.parts.append(f"{meta['markdown']}\n\n: {escape_md(caption)}")
+        self.parts.append(f"{meta['markdown']}\n\n: {md_text(caption)}")
 
     def file(self, meta: dict) -> None:
         """A CSV published beside the report as `<name><suffix>.csv` (ReportContext.publish_csv)."""
@@ -128,8 +138,9 @@ class Assembly:
         return "\n\n".join(part.strip() for part in self.parts if part.strip()) + "\n"
 
 
-def escape_md(text: str) -> str:
-    return text.replace("[", "\\[").replace("]", "\\]")
+def file_name(name: str) -> str:
+    """A figure or table name as part of a file name: letters, digits, '-' and '_' only."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", str(name)).strip("-")[:80] or "untitled"
 
 
 def attribute_text(text: str) -> str:
@@ -252,11 +263,22 @@ def report_metadata(manifest: dict, params: ReportParameters) -> dict[str, str]:
     }
 
 
-def render_pdf(markdown: str, meta: dict[str, str], build: Path, alt_texts: dict[str, str]) -> bytes:
+def parse_report(markdown: str, images: list[str]) -> dict:
+    """The assembled Markdown as pandoc's document (JSON), read without raw HTML, LaTeX, math or
+    citations and checked: no image but the package's figures, no foreign link (`check_document`)."""
+    import pypandoc
+
+    document = json.loads(pypandoc.convert_text(markdown, "json", format=MARKDOWN_READER, extra_args=["--sandbox"]))
+    check_document(document, images)
+    return document
+
+
+def render_pdf(document: dict, meta: dict[str, str], build: Path, alt_texts: dict[str, str]) -> bytes:
     import pypandoc
     import typst
 
-    body = pypandoc.convert_text(markdown, "typst", format="markdown", extra_args=["--wrap=none"])
+    body = pypandoc.convert_text(json.dumps(typst_safe(copy.deepcopy(document))), "typst", format="json",
+                                 extra_args=["--wrap=none", "--sandbox"])
     body = body.replace("align(center)[#table(", "align(left)[#table(")  # tables align with their captions
     body = with_alt_texts(body)
     template = resources.files("analysis").joinpath("report/templates/report.typ").read_text(encoding="utf-8")
@@ -272,31 +294,36 @@ def render_pdf(markdown: str, meta: dict[str, str], build: Path, alt_texts: dict
         raise ReportError(f"typst could not compile the report: {str(exc).splitlines()[0]}", file=str(source)) from None
 
 
-def render_html(markdown: str, meta: dict[str, str], build: Path) -> str:
+def render_html(document: dict, meta: dict[str, str], build: Path) -> str:
+    """Self-contained HTML. Pandoc embeds what the page refers to; after `parse_report` that is
+    the package's own figures and stylesheet in the build folder, nothing else, and `check_html`
+    makes sure the finished page holds no script, event handler or outside reference."""
     import pypandoc
 
     css = resources.files("analysis").joinpath("report/templates/report.css").read_text(encoding="utf-8")
     (build / "report.css").write_text(css, encoding="utf-8")
     (build / "before.html").write_text(html_title_block(meta), encoding="utf-8")
-    return pypandoc.convert_text(
-        markdown, "html5", format="markdown",
+    page = pypandoc.convert_text(
+        json.dumps(document), "html5", format="json",
         extra_args=["--standalone", "--embed-resources", "--toc", "--toc-depth=2", "--number-sections",
                     f"--metadata=pagetitle:{meta['title']}: {meta['release']}", "--css=report.css",
                     "--include-before-body=before.html", f"--resource-path={build}", "--wrap=none"],
         cworkdir=str(build),
     )
+    check_html(page)
+    return page
 
 
 def html_title_block(meta: dict[str, str]) -> str:
     rows = [("Release", meta["release"]), ("FOIA number", meta["foia"]), ("Produced as", meta["source_title"]),
             ("Period covered", meta["period"]), ("Data as of", meta["as_of"]), ("Geography", meta["geography"]),
             ("Fiscal years", meta["years"]), ("Declined detainers", meta["declined"]), ("Report run", meta["run_date"])]
-    table = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    table = "\n".join(f"<tr><th>{html_text(k)}</th><td>{html_text(v)}</td></tr>" for k, v in rows)
     banner = ('<div class="synthetic">SYNTHETIC DATA: every record in this report was invented by the '
               "package's sample generator. No number here describes real people, jails or agencies.</div>"
               if meta["synthetic"] == "true" else "")
-    return (f'{banner}<header class="title-block"><h1 class="title">{html.escape(meta["title"])}</h1>'
-            f'<p class="subtitle">{html.escape(meta["subtitle"])}</p><table>{table}</table></header>\n')
+    return (f'{banner}<header class="title-block"><h1 class="title">{html_text(meta["title"])}</h1>'
+            f'<p class="subtitle">{html_text(meta["subtitle"])}</p><table>{table}</table></header>\n')
 
 
 @dataclass(frozen=True)
@@ -378,9 +405,11 @@ def build_report(location: ReleaseLocation, params: ReportParameters, *, force: 
     `one_kernel` runs the notebooks one after the other in one kernel (see `report.kernel`), for
     batches that run several reports at once. Returns the PDF's path."""
     progress = progress or Progress(quiet=True)
+    paths = ReportPaths.of(params, folder)
+    require_folder(paths.out.parent, ReportError)
+    require_folder(paths.out, ReportError)
     manifest = ingest(location, force=force, progress=progress)
     os.environ["ANALYSIS_ROOT"] = str(project_root())  # the kernels find the same project
-    paths = ReportPaths.of(params, folder)
     out, suffix = paths.out, paths.suffix
     label = f"report {params.release}{params.suffix}"
     plan = plan_report(manifest, params)
@@ -388,6 +417,7 @@ def build_report(location: ReleaseLocation, params: ReportParameters, *, force: 
         progress.say(f"{label}: up to date ({display_path(paths.pdf)})")
         return paths.pdf
     out.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(out)
     build = out / f".build{suffix}-{os.getpid()}"
     shutil.rmtree(build, ignore_errors=True)
     (build / "notebooks").mkdir(parents=True)
@@ -400,8 +430,9 @@ def build_report(location: ReleaseLocation, params: ReportParameters, *, force: 
         for path in plan.sources:
             assembly.notebook(executed[path])
         with progress.step(f"{label}: PDF and HTML"):
-            pdf = render_pdf(assembly.markdown(), plan.meta, build, assembly.alt_texts)
-            page = render_html(assembly.markdown(), plan.meta, build)
+            document = parse_report(assembly.markdown(), list(assembly.alt_texts))
+            pdf = render_pdf(document, plan.meta, build, assembly.alt_texts)
+            page = render_html(document, plan.meta, build)
         (build / f"report{suffix}.pdf").write_bytes(pdf)
         (build / f"report{suffix}.html").write_text(page, encoding="utf-8")
         publish(build, out, suffix, assembly.files)
@@ -487,7 +518,8 @@ def execute_all(paths: list[Path], params: ReportParameters, build: Path, failed
                     finished(path, None, error)
     else:
         progress.say(f"{label}: running {len(paths)} notebook(s), {workers} at a time")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(_execute_one, *jobs[path]): path for path in paths}
             for future in as_completed(futures):
                 try:

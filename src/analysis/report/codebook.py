@@ -4,7 +4,7 @@ the distinct values with their counts (the `TOP_VALUES` most frequent, then how 
 for dates and numbers, the range.
 
 It describes the whole release as processed (the report's geography and years do not apply).
-Identifier columns (`vocab.columns.is_identifier`), and text columns in which nearly every record
+Identifier columns (by name, `vocab.columns.is_identifier`, or by shape as ingest found them), and text columns in which nearly every record
 has a value of its own, show only how many distinct values they hold, never a value. Counts below
 `min_cell` read `<min_cell`. Columns are read from the parquet files one at a time, so memory
 stays bounded at any size.
@@ -71,15 +71,17 @@ def release_codebook(folder: Path, manifest: dict) -> list[ColumnEntry]:
             entry = ColumnEntry(table=table, column=column, raw_headers=list(stats.get("source_names", [])),
                                 kind=kind_of(schema.field(column).type), records=info["rows"],
                                 missing=stats["nulls"], redacted=stats["redacted"])
-            describe_values(entry, pq.read_table(folder / f"{table}.parquet", columns=[column]).column(0))
+            describe_values(entry, pq.read_table(folder / f"{table}.parquet", columns=[column]).column(0),
+                            identifier=is_identifier(column) or bool(stats.get("identifier")))
             entries.append(entry)
     return entries
 
 
-def describe_values(entry: ColumnEntry, values: pa.ChunkedArray) -> None:
-    """Fill in the distinct values (or the range) of one column's values."""
+def describe_values(entry: ColumnEntry, values: pa.ChunkedArray, *, identifier: bool | None = None) -> None:
+    """Fill in the distinct values (or the range) of one column's values. `identifier`: by name
+    (the default) or as ingest found it (by shape, `manifest.identifier_columns`)."""
     entry.distinct = pc.count_distinct(values).as_py()
-    if is_identifier(entry.column):  # whatever its type: even a range would show two identifiers
+    if is_identifier(entry.column) if identifier is None else identifier:  # even a range would show two
         entry.withheld = "identifier"
         return
     if entry.kind in ("date", "whole number", "number"):

@@ -19,9 +19,9 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from analysis import words
+from analysis.escaping import csv_cell, csv_header, md_code, md_literal, md_text
 from analysis.figures import alt as alt_text
 from analysis.figures.style import render
-from analysis.reading.safety import neutral_cell
 from analysis.release import Release
 from analysis.report.outputs import OUTPUT_KEY
 from analysis.report.parameters import ReportParameters
@@ -106,18 +106,33 @@ class ReportContext:
         return words.count(value, self.params.min_cell)
 
     def say(self, text: str) -> None:
-        """Prose for the report (Markdown); numbers in it should come from the data."""
+        """Prose for the report (Markdown); numbers in it should come from the data, and any text
+        from the data goes in through `ctx.text` (so it is shown, never read as markup)."""
         display(Markdown(text))
+
+    @staticmethod
+    def text(value: object) -> str:
+        """Text from the data (a name, a value, a file name) for `say`: shown as it is, never as markup."""
+        return md_text(value)
+
+    @staticmethod
+    def code(value: object) -> str:
+        """Text from the data shown as inline code (a path, an id)."""
+        return md_code(value)
 
     def show_table(self, frame: pd.DataFrame, *, name: str, caption: str, table: str,
                    counts: Iterable[str] = (), align_right: Iterable[str] = (), literal: bool = False,
-                   wide: Iterable[str] = ()) -> None:
+                   wide: Iterable[str] = (), total: str | None = None) -> None:
         """A numbered table in the report (and a CSV beside it). `counts` columns get
         thousands separators and small-cell suppression; every cell is shown as text, and with
         `literal` (cells that hold text from the release) exactly as written, never as markup.
-        `wide` columns (long text) get more room than others in the PDF."""
+        `wide` columns (long text) get more room than others in the PDF. `total` names the count
+        column that sums the other `counts` of its row: cells it would give away are withheld too
+        (words.complementary)."""
         counts = list(counts)
-        shown = words.suppress(frame, counts, self.params.min_cell).astype(object).where(frame.notna(), "")
+        min_cell = self.params.min_cell
+        withheld = words.complementary(frame, counts, min_cell, total_column=total) if total else None
+        shown = words.suppress(frame, counts, min_cell, withheld).astype(object).where(frame.notna(), "")
         right = set(counts) | set(align_right)
         markdown = pipe_table(shown, right, literal=literal, wide=set(wide))
         csv_text = safe_csv(shown if self.params.min_cell > 1 else frame)
@@ -125,7 +140,8 @@ class ReportContext:
         meta = {OUTPUT_KEY: {"kind": "table", "name": name, "caption": caption, "source": source,
                              "markdown": markdown, "csv": csv_text}}
         html = shown.to_html(index=False, escape=True, border=0)
-        display({"text/markdown": f"**{caption}**\n\n{markdown}\n\n*Source: {source}.*", "text/html": html},
+        display({"text/markdown": f"**{md_text(caption)}**\n\n{markdown}\n\n*Source: {md_text(source)}.*",
+                 "text/html": html},
                 raw=True, metadata=meta)
 
     def publish_csv(self, frame: pd.DataFrame, *, name: str) -> None:
@@ -163,23 +179,13 @@ def breakable(text: str) -> str:
     return LONG_TOKEN.sub(lambda m: "\u200b".join(m.group(0)[i : i + 16] for i in range(0, len(m.group(0)), 16)), text)
 
 
-MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
-
-
-def markdown_literal(text: str) -> str:
-    """Text that Markdown shows as written: every ASCII punctuation character backslash-escaped
-    (pandoc then hands Typst and HTML plain text, which their writers escape in turn)."""
-    return MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(text.split()))
-
-
 def pipe_table(frame: pd.DataFrame, right: set[str], *, literal: bool = False,
                wide: AbstractSet[str] = frozenset()) -> str:
-    """A Markdown pipe table; pipes and newlines in cells are escaped, and with `literal` all
-    markup (see `markdown_literal`; snake_case names may then break after each `_`)."""
+    """A Markdown pipe table whose cells, headers included, are text (`md_text`), never markup;
+    with `literal`, exactly as written (`md_literal`), and snake_case names may break after `_`."""
     def cell(value: object) -> str:
-        if literal:
-            return markdown_literal(breakable(str(value)).replace("_", "_\u200b"))
-        return breakable(str(value).replace("|", "\\|").replace("\n", " "))
+        text = breakable(str(value))
+        return md_literal(text.replace("_", "_\u200b")) if literal else md_text(text)
 
     header = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
     rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False, name=None)]
@@ -194,8 +200,10 @@ def pipe_table(frame: pd.DataFrame, right: set[str], *, literal: bool = False,
 
 
 def safe_csv(frame: pd.DataFrame) -> str:
-    """CSV whose text cells cannot be run as spreadsheet formulas (see `safety.neutral_cell`)."""
+    """CSV whose text cells, header cells included, cannot be run as spreadsheet formulas
+    (see `escaping.csv_cell`)."""
     buffer = io.StringIO()
-    neutral = frame.map(neutral_cell).rename(columns=neutral_cell)  # header cells too
-    neutral.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    safe = frame.map(csv_cell)
+    safe.columns = csv_header(frame.columns)
+    safe.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
     return buffer.getvalue()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from analysis.reading.safety import neutral_cell
+from analysis.escaping import csv_cell
 from analysis.vocab.definitions import DECLINED_DESCRIPTIONS
 from analysis.words import count as format_count
 
@@ -77,7 +77,7 @@ def index_csv(batches: dict[str, dict]) -> str:
     for batch, record in batches.items():
         for row in record["rows"]:
             values = {"batch": batch, "kind": record["kind"], "table": record["table"], **row}
-            writer.writerow([neutral_cell("" if values[f] is None else values[f]) for f in CSV_FIELDS])
+            writer.writerow([csv_cell("" if values[f] is None else values[f]) for f in CSV_FIELDS])
     return buffer.getvalue()
 
 

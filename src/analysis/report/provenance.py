@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import words
 from analysis.report.parameters import ReportParameters
 from analysis.vocab.definitions import (
     BUCKETS,
@@ -79,8 +80,21 @@ def parameters_table(params: ReportParameters) -> pd.DataFrame:
     return pd.DataFrame({"Parameter": list(shown), "Value": list(shown.values())})
 
 
-def definitions_markdown() -> str:
-    """The definitions every section relies on, as Markdown."""
+def suppression_markdown(min_cell: int) -> str:
+    """How small cells are suppressed (`--min-cell`), as Markdown; '' when nothing is."""
+    if min_cell <= 1:
+        return ""
+    return (f"**Small cells.** A count from 1 to {min_cell - 1:,} is shown as `{words.small_label(min_cell)}`, in "
+            "tables, figure labels and prose, and a share, rate or change computed from it is left out. In a table "
+            "with a total, a suppressed count could otherwise be recomputed as the total minus the other counts "
+            "shown, so a second count is withheld in every row (and column) that would have exactly one: the "
+            f"smallest other non-zero count, shown as `{words.WITHHELD}` (or the total, when there is none). This "
+            "repeats until no total leaves a single count unknown.")
+
+
+def definitions_markdown(min_cell: int = 1) -> str:
+    """The definitions every section relies on, as Markdown (with how small cells are suppressed,
+    when the report suppresses them)."""
     reasons: dict[str, list[str]] = {}
     for reason, bucket in LIFT_REASON_BUCKET.items():
         reasons.setdefault(bucket, []).append(f"'{reason}'")
@@ -98,4 +112,6 @@ def definitions_markdown() -> str:
     lines += [f"- *{name}*: {text}." for name, text in DECLINED_DESCRIPTIONS.items()]
     lines += ["", "**Criminality** (ICE's classification when the detainer was prepared):", ""]
     lines += [f"- *{label}* (`{code}`)." for code, label in CRIMINALITY_LABELS.items()]
+    if suppression := suppression_markdown(min_cell):
+        lines += ["", suppression]
     return "\n".join(lines)

@@ -7,7 +7,7 @@ draws the section's parts in the order the notebook calls them.
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
+from collections.abc import Callable, Container, Sequence
 from functools import cached_property
 
 import numpy as np
@@ -58,9 +58,13 @@ def complete_or_all(declines: pd.DataFrame, partial: Container[int]) -> pd.DataF
 
 
 def peak_declines_title(basis: pd.DataFrame, definition: str, min_cell: int = 1) -> str:
-    """The fiscal year (of `basis`) with the most declines under `definition`, and its rate."""
+    """The fiscal year (of `basis`) with the most declines under `definition`, and its rate;
+    with one year, its declines."""
     column = f"declined_{definition}"
     peak = basis.sort_values([column, "fiscal_year"], ascending=[False, True]).iloc[0]
+    if len(basis) == 1:
+        return (f"{words.capital(definition)} definition: FY{int(peak.fiscal_year)}, "
+                f"{words.count(peak[column], min_cell)} declined ({peak[f'rate_{definition}']:.1%} of its detainers)")
     return (f"{words.capital(definition)} definition: declines were highest in FY{int(peak.fiscal_year)} "
             f"at {words.count(peak[column], min_cell)} ({peak[f'rate_{definition}']:.1%} of that year's detainers)")
 
@@ -89,8 +93,36 @@ def days_title(medians: dict[str, float]) -> str:
     if pd.notna(medians.get(BOOKED)) and pd.notna(medians.get(DECLINED)):
         return (f"Declined detainers were lifted after a median of {medians[DECLINED]:,.0f} days; "
                 f"detainers ending in ICE custody after {medians[BOOKED]:,.0f}")
+    if len(known := [k for k, v in medians.items() if pd.notna(v)]) == 1:
+        return f"{known[0]}: lifted after a median of {medians[known[0]]:,.0f} days"
     label, value = max(((k, v) for k, v in medians.items() if pd.notna(v)), key=lambda kv: kv[1])
     return f"{label} took longest to lift: a median of {value:,.0f} days"
+
+
+def top_facility_title(declining: pd.DataFrame, n: Callable[[float], str]) -> str:
+    """The facility that recorded the most declines and its share; with one, that it recorded them all."""
+    lead = declining.iloc[0]
+    if len(declining) == 1:
+        return f"All declined detainers were recorded at {lead.facility}: {n(lead.declined)}"
+    return (f"{lead.facility} recorded the most declined detainers: {n(lead.declined)} "
+            f"({lead.share_of_declines:.0%} of all declines)")
+
+
+def top_rate_title(lead: pd.Series, eligible: int, least: int, n: Callable[[float], str]) -> str:
+    """The facility with the highest decline rate among those with at least `least` detainers
+    (`eligible` of them); with one, that it is the only one."""
+    among = (f"the only facility with at least {least}" if eligible == 1
+             else f"the highest rate among facilities with at least {least}")
+    return f"{lead.facility} declined {lead.decline_rate:.0%} of its {n(lead.detainers)} detainers, {among}"
+
+
+def conviction_title(with_conviction: pd.DataFrame, n: Callable[[float], str]) -> str:
+    """The most common most serious conviction of declined detainers; with one category, that all had it."""
+    lead, total = with_conviction.iloc[0], int(with_conviction.declined.sum())
+    if len(with_conviction) == 1:
+        return f"All {n(total)} declined detainers with a conviction recorded had {lead.category} as the most serious"
+    return (f"{lead.category} was the most common most serious conviction among declined detainers: "
+            f"{n(lead.declined)} of {n(total)} with a conviction recorded")
 
 
 def hide_small_timing(timing: pd.DataFrame, min_cell: int) -> pd.DataFrame:
@@ -264,11 +296,9 @@ class DetainerOutcomes:
             self.ctx.say(f"No facility recorded a declined detainer under the {definition} definition.")
             return
         top = declining.head(TOP_FACILITIES)
-        lead = top.iloc[0]
         self._ranked_declines(
             _facility_labels(top), list(top.declined), name="declines-top-facilities",
-            title=f"{lead.facility} recorded the most declined detainers: {self.n(lead.declined)} "
-                  f"({lead.share_of_declines:.0%} of all declines)",
+            title=top_facility_title(declining, self.n),
             subtitle=f"Declined detainers ({definition} definition) by facility (state), the {len(top)} with the most, "
                      f"{self.span}",
             caption=f"The {len(top)} facilities with the most declined detainers ({definition} definition)",
@@ -296,8 +326,7 @@ class DetainerOutcomes:
             _facility_labels(by_rate), list(by_rate.decline_rate), value_format="share",
             value_labels=[f"{words.share(r, 1)} of {self.n(d)}"
                           for r, d in zip(by_rate.decline_rate, by_rate.detainers, strict=True)],
-            title=f"{lead.facility} declined {lead.decline_rate:.0%} of its {self.n(lead.detainers)} detainers, the "
-                  f"highest rate among facilities with at least {least}",
+            title=top_rate_title(lead, eligible, least, self.n),
             subtitle=f"Decline rate ({definition} definition): declined / detainers received, {self.span}",
             x_label="Share of the facility's detainers declined", source=self.source,
         )
@@ -335,13 +364,10 @@ class DetainerOutcomes:
         with_conviction = msc[msc.category != convictions.NONE_RECORDED]
         none_recorded = int(msc.loc[msc.category == convictions.NONE_RECORDED, "declined"].sum())
         if len(with_conviction):
-            lead = with_conviction.iloc[0]
-            total = int(with_conviction.declined.sum())
             self._ranked_declines(
                 list(with_conviction.category), list(with_conviction.declined), name="declined-convictions",
                 muted=[convictions.NOT_MAPPED],
-                title=f"{lead.category} was the most common most serious conviction among declined detainers: "
-                      f"{self.n(lead.declined)} of {self.n(total)} with a conviction recorded",
+                title=conviction_title(with_conviction, self.n),
                 subtitle=f"Most serious conviction category, declined detainers ({definition} definition), "
                          f"{self.span}; {self.n(none_recorded)} without a conviction not shown",
                 caption=f"Most serious conviction categories of declined detainers ({definition} definition)",

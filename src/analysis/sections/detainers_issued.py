@@ -58,10 +58,14 @@ def partial_note(partial_years: list[int], coverage: dict) -> str | None:
     return spans + ": its totals are not comparable with full years, so tables label it and figures hatch it."
 
 
-def monthly_title(noun: str, change: tuple[float, float] | None, busiest: pd.Series, min_cell: int = 1) -> str:
+def monthly_title(noun: str, change: tuple[float, float] | None, busiest: pd.Series, min_cell: int = 1,
+                  months: int = 2) -> str:
     """The monthly figure's finding: the average per month of the first and last 12 months
-    "rose", "fell" or "held steady" (within 5%); without two such windows, the busiest month."""
+    "rose", "fell" or "held steady" (within 5%); without two such windows, the busiest month
+    (of `months` shown; with one month, just its count)."""
     noun, n = words.capital(noun), lambda value: words.count(value, min_cell)
+    if months == 1:
+        return f"{noun}: {n(busiest['count'])} in {busiest.month:%B %Y}"
     if change is None:
         return f"{noun} peaked in {busiest.month:%B %Y} at {n(busiest['count'])}"
     first, last = change
@@ -78,7 +82,11 @@ def busiest_month(monthly: pd.DataFrame) -> pd.Series:
 
 
 def peak_year_title(totals: pd.DataFrame, noun: str, min_cell: int = 1) -> str:
-    """The fiscal year with the most records, among complete years when there is one."""
+    """The fiscal year with the most records, among complete years when there is one; with one
+    fiscal year, its count."""
+    if len(totals) == 1:
+        only = totals.iloc[0]
+        return f"{only.label}: {words.count(only['count'], min_cell)} {noun}"
     complete = totals[~totals.partial] if (~totals.partial).any() else totals
     peak = complete.sort_values(["count", "fiscal_year"], ascending=[False, True]).iloc[0]
     which = " of any complete fiscal year" if (~totals.partial).any() else ""
@@ -93,11 +101,22 @@ def states_title(on_map: pd.DataFrame, noun: str) -> str:
 
 
 def facilities_title(facilities: pd.DataFrame, top: pd.DataFrame, noun: str, min_cell: int = 1) -> str:
-    """The facility that received the most, and what the top ones (or it) received of all."""
+    """The facility that received the most, and what the top ones (or it) received of all; with
+    one facility, that it received them all."""
     lead = top.iloc[0]
+    if len(facilities) == 1:
+        return f"All {noun} went to {lead.facility}: {words.count(lead['count'], min_cell)}"
     rest = (f"; the top {len(top)} of {words.count(len(facilities), min_cell)} facilities received {top.share.sum():.0%}"
             if len(facilities) > len(top) else f" ({lead.share:.0%} of the total; {len(facilities)} facilities in all)")
     return f"{lead.facility} received the most {noun}: {words.count(lead['count'], min_cell)}{rest}"
+
+
+def aor_title(aors: pd.DataFrame, noun: str, min_cell: int = 1) -> str:
+    """The area of responsibility with the most records, and its share; with one, that it had them all."""
+    lead, n = aors.iloc[0], words.count(aors["count"].iloc[0], min_cell)
+    if len(aors) == 1:
+        return f"All {noun} were in the {lead.aor} area of responsibility: {n}"
+    return f"The {lead.aor} area of responsibility had the most {noun}: {n} ({lead.share:.0%})"
 
 
 def criminality_title(shares: pd.DataFrame, labels: list[str], noun: str) -> str:
@@ -175,17 +194,18 @@ class DetainersIssued:
             self.ctx.say(note)
 
     def by_month(self) -> None:
-        monthly = dm.monthly_counts(self.monthly_counts, self.measure.date_column)
+        monthly, left_out = self.ctx.data.partial_months(self.measure.table).leave_out(
+            dm.monthly_counts(self.monthly_counts, self.measure.date_column))
         busiest = busiest_month(monthly)
         fig = charts.monthly_series(
-            monthly, title=monthly_title(self.noun, dm.monthly_change(monthly), busiest, self.min_cell),
+            monthly, title=monthly_title(self.noun, dm.monthly_change(monthly), busiest, self.min_cell, len(monthly)),
             subtitle=f"{self.Noun} per calendar month, {self.geography}, {self.span}",
             y_label=f"{self.Noun} per month", series_label=self.noun, source=self.source,
             partial=self.partial.within(self.totals.fiscal_year),
         )
         hatched = "; hatched months belong to a partial fiscal year" if self.any_partial else ""
         self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="issued-by-month", table=self.source_table,
-                             caption=f"{self.Noun} per calendar month{hatched}")
+                             caption=words.with_note(f"{self.Noun} per calendar month{hatched}", left_out))
         self.ctx.say(f"The busiest month was {busiest.month:%B %Y}, with {self.n(busiest['count'])} {self.noun}.")
 
     def by_fiscal_year(self) -> None:
@@ -212,11 +232,9 @@ class DetainersIssued:
                          "are not compared across areas of responsibility.")
             return
         aors = dm.aor_counts(self.counts("aor"))
-        lead = aors.iloc[0]
         fig = charts.ranked_bars(
             list(aors["aor"]), list(aors["count"]), min_cell=self.min_cell, muted=[dm.NOT_RECORDED],
-            title=f"The {lead.aor} area of responsibility had the most {self.noun}: {self.n(lead['count'])} "
-                  f"({lead.share:.0%})",
+            title=aor_title(aors, self.noun, self.min_cell),
             subtitle=f"{self.Noun} by ICE area of responsibility, {self.geography}, {self.span}",
             x_label=self.Noun, source=self.source,
         )
@@ -253,7 +271,7 @@ class DetainersIssued:
             off_map = states[~states.on_map]
             if len(off_map):
                 self.ctx.say(f"{self.n(off_map['count'].sum())} {self.noun} are recorded in places the map does not "
-                             f"show ({', '.join(off_map.state)}).")
+                             f"show ({self.ctx.text(', '.join(off_map.state))}).")
             top_states = states[states["count"] > 0].head(10)
             shown = top_states.assign(share=top_states.share.map(words.share))[["name", "state", "count", "share"]]
             shown.columns = ["State", "Code", self.Noun, "Share"]
@@ -302,7 +320,7 @@ class DetainersIssued:
         shown = self._counts_table(counts, labels)
         self.ctx.show_table(shown, name="issued-criminality", table="detainers",
                             caption=f"{self.Noun} by criminality category and fiscal year",
-                            counts=[c for c in shown.columns if c != "Fiscal year"])
+                            counts=[c for c in shown.columns if c != "Fiscal year"], total="Total")
 
     def detainer_types(self) -> None:
         shares, counts, labels = self._shares_by_year(dm.shares_by_fiscal_year(self.counts("detainer_type"), "detainer_type"))
@@ -320,4 +338,4 @@ class DetainersIssued:
         self.ctx.show_table(shown, name="issued-types", table="detainers",
                             caption=f"{self.Noun} by detainer type (ICE form: {form_legend(list(counts.columns))}) and "
                                     "fiscal year",
-                            counts=[c for c in shown.columns if c != "Fiscal year"])
+                            counts=[c for c in shown.columns if c != "Fiscal year"], total="Total")

@@ -231,14 +231,15 @@ class EnforcementContext:
         self.ctx.show_table(method_table, name="arrests-by-method", table="arrests",
                             caption="Administrative arrests by apprehension method (ten most frequent; others grouped) "
                                     "and fiscal year",
-                            counts=[c for c in method_table.columns if c != "Apprehension method"])
+                            counts=[c for c in method_table.columns if c != "Apprehension method"], total="Total")
 
     def local_jails_and_287g(self) -> None:
         if self.arrests_skipped:
             return
         arrests, partial = self.arrests, self.arrest_partial
         jail_shares = em.method_shares_by_year(arrests)
-        monthly = em.monthly_counts(arrests, "apprehension_date", em.jail_categories(arrests))
+        monthly, left_out = self.ctx.data.partial_months("arrests").leave_out(
+            em.monthly_counts(arrests, "apprehension_date", em.jail_categories(arrests)))
         series = [c for c in monthly.columns if c != "month"]
         fig = categories.monthly_lines(
             monthly.rename(columns={em.OTHER: OTHER_METHODS}), [OTHER_METHODS if s == em.OTHER else s for s in series],
@@ -248,8 +249,9 @@ class EnforcementContext:
         )
         shaded = "; shaded months belong to partial fiscal years" if partial else ""
         self.ctx.show_figure(fig, alt=self.ctx.alt(fig), name="arrests-local-jail-287g", table="arrests",
-                             caption="Administrative arrests per month made in local jails (CAP Local Incarceration), "
-                                     f"through 287(g), and by all other methods{shaded}")
+                             caption=words.with_note(
+                                 "Administrative arrests per month made in local jails (CAP Local Incarceration), "
+                                 f"through 287(g), and by all other methods{shaded}", left_out))
         shown = jail_shares.assign(
             fiscal_year=words.fy_labels(jail_shares["fiscal_year"], partial),
             local_jail_share=jail_shares["local_jail_share"].map(words.percent),
@@ -315,7 +317,7 @@ class EnforcementContext:
         self.ctx.show_table(shown, name="encounters-by-disposition", table="encounters",
                             caption="Encounters by processing disposition (eight most frequent; others grouped) and "
                                     "fiscal year",
-                            counts=[c for c in shown.columns if c != "Processing disposition"])
+                            counts=[c for c in shown.columns if c != "Processing disposition"], total="Total")
 
     def removals(self) -> None:
         if self._skipped("removals", "the removals part"):

@@ -7,11 +7,13 @@ report's geography and fiscal years, and counts below `min_cell` are suppressed.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
 from analysis import words
+from analysis.escaping import md_text
 from analysis.metrics import detainers as dm
 from analysis.metrics import enforcement as em
 from analysis.metrics.enforcement import LOCAL_JAIL, is_method
@@ -79,12 +81,21 @@ def detainer_findings(ctx: ReportContext) -> list[Finding]:
     ]
     if not (ctx.params.state or ctx.params.facility) and declines:
         state, count = _top_state(counts[declined])
+        states = counts[declined]["state"].dropna().nunique()
         found.append(Finding(
-            f"**{state}** recorded the most declined detainers: {ctx.count(count)} "
-            f"({words.percent(count / declines)} of all declines).",
+            top_state_finding(md_text(state), count, states, declines, ctx.count),
             f"State of the facility that received the detainer; declined, {definition} definition.",
         ))
     return found
+
+
+def top_state_finding(state: str, top: int, states: int, declines: int, count: Callable[[float], str]) -> str:
+    """The state with the most declined detainers (`top` of all `declines`, among `states`
+    states) and its share; with one state, that it recorded them all."""
+    if states == 1:
+        return f"All declined detainers were recorded in **{state}**: {count(top)}."
+    return (f"**{state}** recorded the most declined detainers: {count(top)} "
+            f"({words.percent(top / declines)} of all declines).")
 
 
 def encounter_findings(ctx: ReportContext) -> list[Finding]:

@@ -3,16 +3,15 @@
 ICE's totals are shown as ICE published them, beside the records counted by the fiscal year of
 their event date; the difference is records minus ICE's total. Neither is adjusted. ICE's notes
 are quoted word for word, attributed to ICE and the sheet. Text from a release is data: every
-piece of it goes through `escape_markdown` before it reaches the report.
+piece of it goes through `escaping.md_literal` (as `escape_markdown`) before it reaches the report.
 """
 
 from __future__ import annotations
 
-import string
-
 import pandas as pd
 
 from analysis import words
+from analysis.escaping import md_literal as escape_markdown
 
 BLOCK = "Summary block"
 FISCAL_YEAR = "Fiscal year"
@@ -21,17 +20,6 @@ RECORDS = "Records"
 DIFFERENCE = "Records minus ICE"
 ALL_YEARS = "All years"
 COUNT_COLUMNS = [ICE, RECORDS]
-_PUNCTUATION = frozenset(string.punctuation)
-
-
-def escape_markdown(text: str) -> str:
-    """Release text as literal Markdown: every ASCII punctuation character backslash-escaped
-    (CommonMark and pandoc read each as itself), whitespace and line breaks folded to single
-    spaces, so no text can open a heading, list, link, table cell, quote or raw HTML.
-
-    A local rule until the project's general escaping module exists (analysis/escaping.py)."""
-    folded = " ".join(str(text).split())
-    return "".join(f"\\{c}" if c in _PUNCTUATION else c for c in folded)
 
 
 def _label(entry: dict) -> str:

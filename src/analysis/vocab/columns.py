@@ -35,7 +35,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "msc_charge_code": ("MSC Charge Code", "Most Serious Conviction Charge Code"),
     "msc_sentence_days": ("MSC Sentence Days", "Sentence Days"),
     "current_program": ("TOA Current Program", "TOD Final Program"),
-    "anonymized_identifier": ("Anonymized Identifier", "Anonymized Unique Identifier", "Unique Identifier"),
+    # identifiers (see IDENTIFIER_COLUMNS): every spelling ICE uses, and the obvious variants
+    "anonymized_identifier": ("Anonymized Identifier", "Anonymized Unique Identifier", "Unique Identifier",
+                              "Anonymized ID", "Anonymized Unique ID", "Unique ID"),
+    "eid_subject_id": ("EID Subject ID", "Subject ID", "EID Subject Identifier", "Subject Identifier"),
+    "eid_case_id": ("EID Case ID", "Case ID", "EID Case Identifier", "Case Identifier", "Case Number"),
+    "alien_file_number": ("Alien File Number", "A-Number", "A Number", "A-File Number", "A File Number",
+                          "Alien Number", "Alien Registration Number"),
+    "event_number": ("Event Number", "Event No", "Event ID", "EID Event Number"),
     "osc_served": ("Osc Served Yes No", "Order to Show Cause Served Yes No"),
     "citizenship": ("Citizenship", "Citizenship Country", "Country of Citizenship"),
     "gender": ("Gender", "Sex"),
@@ -66,6 +73,35 @@ PROVENANCE_COLUMNS = ("fiscal_year", "source_file", "source_sheet", "source_row"
 # A combined release's tables carry one more: the production each record came from (reading/combine.py).
 PRODUCTION_COLUMN = "source_production"
 NON_DATA_COLUMNS = frozenset({*PROVENANCE_COLUMNS, PRODUCTION_COLUMN})
+
+# Identifiers link or name one person, case or event: kept in the processed data for analysis
+# inside the project (repeat detainers), never shown, exported or printed. Recognised by name
+# (these canonical names, and any name ending in id/identifier/number, repeats `_2` included)
+# and by shape (`looks_like_identifiers`, applied at ingest and recorded in the manifest).
+IDENTIFIER_COLUMNS = frozenset({"anonymized_identifier", "eid_subject_id", "eid_case_id", "alien_file_number",
+                                "event_number"})
+_IDENTIFIER_NAME = re.compile(r"identifier|(^|_)(id|ids|number|num|nbr)(_\d+)?$")
+_ID_CODE = re.compile(r"^(?=(?:\D*\d){3})[A-Za-z0-9][A-Za-z0-9_#-]{4,23}$")
+_DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
+ID_MIN_DISTINCT = 100  # fewer distinct values than this is a category, whatever they look like
+ID_MIN_DISTINCT_SHARE = 0.5  # of the non-missing values examined
+ID_MIN_CODE_SHARE = 0.95  # of the distinct values, shaped like a code
+
+
+def is_identifier(canonical: str) -> bool:
+    """Whether a column's name says it holds identifiers (their values never appear in any output)."""
+    return re.sub(r"_\d+$", "", canonical) in IDENTIFIER_COLUMNS or bool(_IDENTIFIER_NAME.search(canonical))
+
+
+def looks_like_identifiers(values: list[str]) -> bool:
+    """Whether text values (non-missing, as read) are ID codes: many distinct values, nearly all
+    single tokens of 5 to 24 letters, digits and dashes holding at least three digits, not dates.
+    Jail names, charge sections, codes of a few hundred facilities and dates are not."""
+    distinct = set(values)
+    if len(distinct) < ID_MIN_DISTINCT or len(distinct) < ID_MIN_DISTINCT_SHARE * len(values):
+        return False
+    codes = sum(1 for v in distinct if _ID_CODE.match(v) and not _DATE_LIKE.match(v))
+    return codes >= ID_MIN_CODE_SHARE * len(distinct)
 
 
 def normalize_header(name: str) -> str:
@@ -109,13 +145,3 @@ def canonical_columns(headers: list[str]) -> list[str]:
         names.append(name)
     return names
 
-
-# Columns that identify a person, a case or an event (canonical names of the spellings ICE uses):
-# their values never appear in any output, only how many there are.
-IDENTIFIER_COLUMNS = frozenset({
-    "anonymized_identifier", "eid_subject_id", "eid_case_id", "alien_file_number", "event_number",
-})
-
-
-def is_identifier(canonical: str) -> bool:
-    return canonical in IDENTIFIER_COLUMNS or "identifier" in canonical
