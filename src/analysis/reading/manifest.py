@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis.errors import ReleaseError
-from analysis.vocab.columns import NON_DATA_COLUMNS, is_identifier, looks_like_identifiers
+from analysis.vocab.columns import ID_MIN_DISTINCT, NON_DATA_COLUMNS, is_identifier, looks_like_identifiers
 from analysis.vocab.kinds import KIND_BY_NAME
 
 if TYPE_CHECKING:
@@ -80,7 +80,11 @@ def identifier_reason(file: pq.ParquetFile, column: str, kind: pa.DataType) -> s
         return "name"
     if not pa.types.is_string(kind) or file.metadata.num_rows == 0:
         return None
+    import pyarrow.compute as pc
+
     batch = next(file.iter_batches(batch_size=ID_SAMPLE_ROWS, columns=[column]))
+    if pc.count_distinct(batch.column(0)).as_py() < ID_MIN_DISTINCT:
+        return None  # a category, whatever its values look like: no need to turn them into Python strings
     values = [v for v in batch.column(0).to_pylist() if v is not None]
     return "shape" if looks_like_identifiers(values) else None
 
