@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -136,42 +137,38 @@ def stringify(inlines: list) -> str:
     return "".join(parts)
 
 
+def walk_nodes(item: object, visit: Callable[[dict], bool]) -> None:
+    """Call `visit` on every pandoc node under `item`; a node for which it returns True is not descended into."""
+    if isinstance(item, dict):
+        if "t" in item and visit(item):
+            return
+        for value in item.values():
+            walk_nodes(value, visit)
+    elif isinstance(item, list):
+        for value in item:
+            walk_nodes(value, visit)
+
+
 def shown_texts(document: dict) -> list[str]:
     """The text of every paragraph, plain block (table cells, list items) and heading."""
-    texts = []
+    texts: list[str] = []
 
-    def walk(item: object) -> None:
-        if isinstance(item, dict):
-            if item.get("t") in ("Para", "Plain"):
-                texts.append(stringify(item["c"]))
-                return
-            if item.get("t") == "Header":
-                texts.append(stringify(item["c"][2]))
-                return
-            for value in item.values():
-                walk(value)
-        elif isinstance(item, list):
-            for value in item:
-                walk(value)
+    def visit(node: dict) -> bool:
+        if node["t"] in ("Para", "Plain"):
+            texts.append(stringify(node["c"]))
+            return True
+        if node["t"] == "Header":
+            texts.append(stringify(node["c"][2]))
+            return True
+        return False
 
-    walk(document["blocks"])
+    walk_nodes(document["blocks"], visit)
     return texts
 
 
 def inline_kinds(document: dict) -> set[str]:
     kinds: set[str] = set()
-
-    def walk(item: object) -> None:
-        if isinstance(item, dict):
-            if "t" in item:
-                kinds.add(item["t"])
-            for value in item.values():
-                walk(value)
-        elif isinstance(item, list):
-            for value in item:
-                walk(value)
-
-    walk(document["blocks"])
+    walk_nodes(document["blocks"], lambda node: kinds.add(node["t"]) or False)
     return kinds
 
 
