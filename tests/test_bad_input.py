@@ -241,3 +241,19 @@ def test_progress_lines_then_one_error_line(project: Path, capsys: pytest.Captur
     assert lines[-1] == "analysis: error: b.csv: file is empty"
     assert all(line.endswith(" ...") or " done in " in line for line in lines[:-1])
     nothing_processed(project)
+
+
+@pytest.mark.parametrize("argv", [["-q", "ingest", "{folder}"], ["ingest", "{folder}", "-q"]])
+def test_quiet_before_or_after_the_command(project: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    """`-q` works on either side of the command: no progress lines, the error alone."""
+    folder = release_dir(project)
+    (folder / "b.csv").write_bytes(b"")
+    code, _, err = run([a.format(folder=folder) for a in argv], capsys)
+    assert code == 2 and err.splitlines() == ["analysis: error: b.csv: file is empty"]
+
+
+def test_unknown_option_after_the_command_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["report", "sample", "--bogus"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and len(err.splitlines()) == 1 and "unrecognized arguments: --bogus" in err

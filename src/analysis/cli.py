@@ -21,12 +21,21 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
+def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="show the full traceback of unexpected errors")
+    parser.add_argument("-q", "--quiet", action="store_true", default=default, help="no progress lines")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="analysis", description="Turn ICE detainer data releases into tidy data and reports.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show the full traceback of unexpected errors")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _global_options(parser, default=False)
+    # the same options after the command (`analysis report sample -q`); SUPPRESS keeps the value given before it
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, default=argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     parser_class=lambda **kw: OneLineParser(parents=[common], **kw))
 
     sample = commands.add_parser("sample", help="write the synthetic sample release (default data/raw/sample/)")
     sample.add_argument("--rows", type=int, default=None, help="number of detainer records (default 12,000)")
