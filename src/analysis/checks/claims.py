@@ -583,8 +583,8 @@ class ReleaseData:
         """The table's view of the whole release, for a query that calls each record `r`."""
         return f"{sql_name(f'{table}_all')} r"
 
-    def rows(self, query: str, params: list | None = None) -> list[Row]:
-        return self.source.db.execute(query, params or []).fetchall()
+    def rows(self, query: str, params: dict | None = None) -> list[Row]:
+        return self.source.db.execute(query, params or {}).fetchall()
 
     def distinct(self, table: str, columns: tuple[str, ...]) -> pa.Table:
         """Each combination of `columns` the table holds (missing values included), read once."""
@@ -800,12 +800,22 @@ def people_counts(data: ReleaseData, measure: Measure, where: str, counted: str)
     """Distinct people among the records that pass `where`, and among those that also pass `counted`;
     the records, and those without an identifier. A person is an anonymized identifier without
     WHITESPACE at either end: a release holds millions of them, so DuckDB counts them."""
-    person = f"nullif(trim(cast(r.{sql_name('anonymized_identifier')} as varchar), ?), '')"
     [found] = data.rows(
         "select count(distinct person), count(distinct person) filter (where counted), count(*), "
-        f"count(*) filter (where person is null) from (select {person} as person, ({counted}) as counted "
-        f"from {data.view(measure.table)} where {where})", [WHITESPACE])
+        f"count(*) filter (where person is null) from (select {_person('r.' + sql_name('anonymized_identifier'))} "
+        f"as person, ({counted}) as counted from {data.view(measure.table)} where {where})",
+        {"whitespace": WHITESPACE})
     return found
+
+
+def _person(column: str) -> str:
+    """The person of a record as SQL (parameter `$whitespace`: WHITESPACE): the identifier without
+    whitespace at either end, NULL when nothing else is left. Trimming a set of characters costs about
+    as much as the whole count, so it is done only where an end character is whitespace (or the
+    identifier is empty); `left` and `right` take characters (code points), as `str.strip` does."""
+    value = f"cast({column} as varchar)"
+    padded = f"{value} = '' or contains($whitespace, left({value}, 1)) or contains($whitespace, right({value}, 1))"
+    return f"case when {padded} then nullif(trim({value}, $whitespace), '') else {value} end"
 
 
 def unit_counts(data: ReleaseData, measure: Measure, where: str, counted: str) -> tuple[int, int, int, int]:
