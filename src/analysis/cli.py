@@ -99,7 +99,8 @@ def _parser() -> argparse.ArgumentParser:
         "`analysis report`.",
     )
     export.add_argument("release", help="release id under data/raw/, or a path to a folder of raw files")
-    export.add_argument("--format", required=True, choices=("csv", "parquet", "dta"), help="file format (dta: Stata 14+)")
+    export.add_argument("--format", required=True, choices=("csv", "parquet", "dta"), help="file format (csv and parquet are written in batches, any size; "
+                        "dta, Stata 14+, holds each whole table in memory)")
     export.add_argument("--out", type=Path, default=None, help="folder to write (default data/exports/<id>/)")
     export.add_argument("--table", action="append", default=None, help="export only this table (repeatable)")
     return parser
