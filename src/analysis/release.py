@@ -296,6 +296,16 @@ class Release:
                 db.execute(f"create view {_identifier(table)} as select * from {whole} where {condition}")
         return db
 
+    def attach(self, schema: str, other: Release | None = None) -> None:
+        """Views `<schema>.<table>` on this connection of every table of `other` (this release by
+        default), whole release, each record with its position in its file (`file_row_number`):
+        for queries that compare two releases record by record in one DuckDB."""
+        source = other or self
+        self.db.execute(f"create schema if not exists {_identifier(schema)}")
+        for table in source.tables():
+            self.db.execute(f"create or replace view {_identifier(schema)}.{_identifier(table)} as select * from "
+                            f"read_parquet({_literal(str(source.path(table)))}, file_row_number = true)")
+
     def relation(self, table: str) -> duckdb.DuckDBPyRelation:
         """The records of `table` within the scope, as a DuckDB relation; refused like `load`."""
         if table not in self.manifest["tables"]:
