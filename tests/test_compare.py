@@ -292,6 +292,14 @@ def test_record_changes_pairs_rows_differing_in_one_column_as_changed() -> None:
     assert by_year.loc[2017, ["changed", "dropped", "added"]].tolist() == [0, 1, 0]
 
 
+def test_values_swapped_between_columns_are_a_different_record() -> None:
+    old = frames((2016, "a", "b"), (2016, "c", "c"), (2016, None, None))
+    new = frames((2016, "b", "a"), (2016, "c", "c"), (2016, None, None))
+    changes = matched(old, new, ["x", "y"])
+    assert changes.by_year.to_dict("records") == [
+        {"fiscal_year": 2016, "previous": 3, "current": 3, "unchanged": 2, "changed": 0, "dropped": 1, "added": 1}]
+
+
 def test_possible_renames_need_overlapping_values() -> None:
     old = {"processing_disposition": {"Detainer", "Bag and Baggage", "Other"}, "birth_date": {"2000-01-01"}}
     new = {"disposition": {"Detainer", "Bag and Baggage", "Released"}, "event_landmark": {"JAIL A"}}

@@ -484,6 +484,13 @@ class _Scratch:
             self.db.execute(f"drop table if exists {name}")
 
 
+def _column_hash(position: int, value: str) -> str:
+    """The hash of a value in the column at `position`. DuckDB's `hash(a, b)` is `hash(a) * c XOR
+    hash(b)`, so a XOR of such hashes would lose the positions (a record whose two date columns
+    swap values would match the original): the value's hash, salted by position, is hashed again."""
+    return f"hash(xor(hash({value}), hash({position})))"
+
+
 def _xor(parts: list[str]) -> str:
     return reduce(lambda left, right: f"xor({left}, {right})", parts)
 
@@ -504,7 +511,7 @@ def record_changes(db: duckdb.DuckDBPyConnection, old: str, new: str, columns: l
     coded = list(columns) if coded is None else coded
     text = set(as_text)
     values = {c: _text(c) if c in text else _identifier(c) for c in columns}
-    column_hashes = ["hash(0, fiscal_year::integer)"] + [f"hash({i}, {values[c]})" for i, c in enumerate(columns, 1)]
+    column_hashes = [_column_hash(0, "fiscal_year::integer")] + [_column_hash(i, values[c]) for i, c in enumerate(columns, 1)]
     with _Scratch(db) as scratch:
         keyed = {side: scratch.make(f"_match_{side}", f"select file_row_number as rn, fiscal_year::integer as fy, "
                                                       f"{_xor(column_hashes)} as h from {source}")
@@ -519,7 +526,7 @@ def record_changes(db: duckdb.DuckDBPyConnection, old: str, new: str, columns: l
             if not scratch.rows(left["old"]) or not scratch.rows(left["new"]):
                 break
             steps = {side: scratch.make(f"_step_{side}", f"""
-                select l.rn, l.fy, v.value, xor(l.h, hash({position}, v.value)) as rest
+                select l.rn, l.fy, v.value, xor(l.h, {_column_hash(position, 'v.value')}) as rest
                 from {left[side]} l join (select file_row_number as rn, {values[column]} as value from {source}) v
                 using (rn)""") for side, source in (("old", old), ("new", new))}
             pairs = scratch.make("_pairs", _pairs(steps["old"], steps["new"]))
