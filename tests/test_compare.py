@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -373,3 +374,71 @@ def test_release_changes_section_skips_in_one_sentence(in_planted: dict, tmp_pat
     items, prose = run_notebook(in_planted["root"], tmp_path, release="planted", previous_release=previous)
     assert items == {}
     assert prose.startswith(f"*{sentence}") and prose.count("\n") == 0
+
+
+def by_rest(records: list[tuple], rows: list[int], position: int) -> dict[tuple, list[int]]:
+    """`rows` grouped by every value but the one at `position`, each group ordered by how common
+    its value at `position` is among `rows` (commonest first), then in file order."""
+    common = Counter(records[r][position] for r in rows)
+    groups: dict[tuple, list[int]] = {}
+    for r in sorted(rows, key=lambda r: (-common[records[r][position]], r)):
+        groups.setdefault(records[r][:position] + records[r][position + 1:], []).append(r)
+    return groups
+
+
+def reference_matching(old: list[tuple], new: list[tuple], columns: list[str]) -> tuple[dict, dict, Counter]:
+    """The matching rules of the module docstring, record by record in plain Python: (fiscal year,
+    values...) tuples in file order -> (dropped and added per year, changed per column, recodes)."""
+    def leftover(mine: list[tuple], theirs: list[tuple]) -> list[int]:
+        available, seen = Counter(theirs), Counter()
+        kept = []
+        for row, record in enumerate(mine):
+            seen[record] += 1
+            if seen[record] > available[record]:
+                kept.append(row)
+        return kept
+
+    left_old, left_new = leftover(old, new), leftover(new, old)
+    changed, recodes = {}, Counter()
+    for position, column in enumerate(columns, 1) if len(columns) > 1 else []:
+        if not left_old or not left_new:
+            break
+
+        old_groups, new_groups = by_rest(old, left_old, position), by_rest(new, left_new, position)
+        pairs = [pair for rest, rows in old_groups.items() for pair in zip(rows, new_groups.get(rest, []), strict=False)]
+        if pairs:
+            changed[column] = len(pairs)
+            recodes.update((column, old[o][position], new[n][position], old[o][0]) for o, n in pairs)
+            left_old = [r for r in left_old if r not in {o for o, _ in pairs}]
+            left_new = [r for r in left_new if r not in {n for _, n in pairs}]
+    per_year = {"dropped": Counter(old[r][0] for r in left_old), "added": Counter(new[r][0] for r in left_new)}
+    return per_year, changed, recodes
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_record_matching_in_duckdb_follows_the_rules_record_by_record(seed: int) -> None:
+    """Random releases with few values (many ties, values shared between columns, missing values):
+    the counts, the columns changed and the recoded value pairs are those of `reference_matching`."""
+    rng = random.Random(seed)
+    columns = [f"c{i}" for i in range(rng.randint(1, 4))]
+    alphabet = [f"v{j}" for j in range(rng.randint(1, 4))] + [None]
+
+    def records(n: int) -> list[tuple]:
+        return [(rng.choice([2016, 2017]), *(rng.choice(alphabet) for _ in columns)) for _ in range(n)]
+
+    old = records(rng.randint(0, 40))
+    new = [r for r in old if rng.random() < 0.7] + records(rng.randint(0, 12))
+    new = [tuple(rng.choice(alphabet) if i and rng.random() < 0.15 else v for i, v in enumerate(r)) for r in new]
+    as_frame = [pd.DataFrame(rows, columns=["fiscal_year", *columns], dtype=object).astype({"fiscal_year": int})
+                .assign(file_row_number=range(len(rows))) for rows in (old, new)]
+    got = matched(*as_frame, columns)
+    per_year, changed, recodes = reference_matching(old, new, columns)
+    years = got.by_year.set_index("fiscal_year")
+    assert {fy: int(n) for fy, n in years["dropped"].items() if n} == dict(per_year["dropped"])
+    assert {fy: int(n) for fy, n in years["added"].items() if n} == dict(per_year["added"])
+    assert got.changed_by_column == changed
+    assert {(r.column, r.previous, r.current, fy) for r in got.recodes for fy in r.years} == set(recodes)
+    by_pair: Counter[tuple] = Counter()
+    for (column, before, after, _fy), n in recodes.items():
+        by_pair[(column, before, after)] += n
+    assert {(r.column, r.previous, r.current): r.records for r in got.recodes} == dict(by_pair)

@@ -28,6 +28,10 @@ counts are the smallest set of changes that explains the difference, not a trace
 records; a record changed in two columns counts as one dropped and one added; columns present in
 only one release (and so renamed columns the alias map does not know) are left out of the match;
 records without a fiscal year (event date missing) are not compared.
+
+Everything runs in DuckDB: both releases' tables are attached to the current release's connection
+(`Release.attach`) and only counts, and the values of coded columns, come back to Python, so
+comparing two releases of ten million records holds neither in memory.
 """
 
 from __future__ import annotations
