@@ -6,11 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib import cbook
 from matplotlib.patches import Rectangle
 
 from analysis.figures import charts
 from analysis.figures.alt import alt_of
 from analysis.figures.style import PARTIAL_HATCH, render
+from analysis.metrics.distribution import Distribution
 from analysis.release import PartialMonths, PartialYears
 from analysis.vocab.geography import STATES
 from analysis.words import count as format_count
@@ -162,6 +164,30 @@ def test_box_by_group_writes_n_and_median():
     assert "n = 5, median 3" in shown and "n = <3, median 6" in shown and "Days" in shown
     assert_inside(fig)
     render(fig)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_box_statistics_of_counted_values_are_matplotlibs_of_the_values(seed):
+    """Quartiles, median and whisker ends as matplotlib's boxplot(whis=(5, 95)) computes them from
+    the values, exactly: so a box plot drawn from counts is the one drawn from the records."""
+    rng = np.random.default_rng(seed)
+    cases = [[0.0, 10.0], [3.0], [5.0, 5, 5], [0.0, 0, 0, 1, 200]]
+    cases += [rng.integers(0, int(rng.integers(1, 500)), size=int(rng.integers(1, 400))).astype(float) for _ in range(50)]
+    for values in cases:
+        expected = cbook.boxplot_stats(np.asarray(values), whis=(5, 95))[0]
+        values_as_counts = np.unique(values, return_counts=True)
+        found = charts._box_stats(Distribution(*values_as_counts))
+        assert found == {key: expected[key] for key in ("q1", "med", "q3", "whislo", "whishi")}
+
+
+def test_box_by_group_draws_the_same_figure_from_values_and_from_their_counts():
+    values = {"Booked into ICE custody": [1.0, 2, 2, 3, 4, 100], "Declined by the agency": [5.0, 7, 7, 7]}
+    counted = {name: Distribution.of(np.unique(v), np.unique(v, return_counts=True)[1]) for name, v in values.items()}
+    drawn = [charts.box_by_group(groups, title="Declines took longer", subtitle="days", x_label="Days", source=SOURCE)
+             for groups in (values, counted)]
+    texts = [alt_of(fig).text(format_count) for fig in drawn]
+    assert texts[0] == texts[1] and "Declined by the agency: median 7, middle half 6 to 7 (n = 4)" in texts[1]
+    assert render(drawn[0]) == render(drawn[1])
 
 
 def test_long_titles_wrap_to_stay_on_the_figure():

@@ -7,17 +7,22 @@ formula or markup."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pypandoc
 import pytest
 from bs4 import BeautifulSoup
 
 from analysis.paths import locate_release, processed_dir
 from analysis.reading.ingest import ingest
+from analysis.release import Release
 from analysis.report import codebook
 from analysis.report.build import Assembly
 from analysis.report.context import pipe_table, safe_csv
@@ -54,21 +59,25 @@ def _release(folder: Path) -> dict[str, int]:
     return {"records": len(methods)}
 
 
+def refuse_whole_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The codebook is computed in DuckDB: reading a whole table or column into arrow fails the test."""
+    def refused(*args, **kwargs):
+        raise AssertionError("the codebook must not read whole columns")
+
+    for name in ("read_table", "read_pandas"):
+        monkeypatch.setattr(pq, name, refused)
+    monkeypatch.setattr(Release, "arrow", refused)
+    monkeypatch.setattr(Release, "load", refused)
+
+
 @pytest.fixture
 def book(project: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, dict[str, str]], list[list[str]]]:
     planted = _release(project / "data/raw/cb")
     manifest = ingest(locate_release("cb"))
     assert manifest["tables"]["arrests"]["rows"] == planted["records"]
-    read = codebook.pq.read_table
-    columns_read: list[list[str]] = []
-
-    def one_column_at_a_time(path, columns=None, **kw):
-        columns_read.append(list(columns or []))
-        return read(path, columns=columns, **kw)
-
-    monkeypatch.setattr(codebook.pq, "read_table", one_column_at_a_time)
-    frame = codebook.codebook_frame(codebook.release_codebook(processed_dir("cb"), manifest), MIN_CELL)
-    assert all(len(c) == 1 for c in columns_read) and len(columns_read) == len(frame)
+    refuse_whole_columns(monkeypatch)
+    frame = codebook.codebook_frame(codebook.release_codebook(Release("cb")), MIN_CELL)
+    assert len(frame) == len(manifest["tables"]["arrests"]["columns"])
     rows = {row["Column"]: row for row in frame.to_dict("records")}
     table = list(csv.reader(io.StringIO(safe_csv(frame))))
     return rows, table
@@ -112,10 +121,77 @@ def test_small_missing_and_redacted_counts_are_suppressed() -> None:
     assert (row["Missing"], row["Redacted"], row["Values"]) == ("<10", "<10", "1 distinct value: A (97)")
 
 
-def test_nearly_unique_text_is_not_listed() -> None:
-    entry = codebook.ColumnEntry(table="t", column="notes", raw_headers=["Notes"], kind="text", records=30, missing=0,
-                                 redacted=0)
-    codebook.describe_values(entry, pa.chunked_array([[f"note {i}" for i in range(30)]]))
+def processed_release(project: Path, release_id: str, table: pa.Table, identifiers: tuple[str, ...] = ()) -> Release:
+    """A processed release written here: `table` as the `things` table, with a manifest as ingest writes it."""
+    folder = processed_dir(release_id)
+    folder.mkdir(parents=True)
+    pq.write_table(table, folder / "things.parquet", row_group_size=7)  # several row groups
+    columns = {name: {"type": str(table.schema.field(name).type), "nulls": table.column(name).null_count,
+                      "redacted": 0, "source_names": [name.title()], **({"identifier": "shape"} if name in identifiers else {})}
+               for name in table.column_names}
+    manifest = {"release": release_id, "tables": {"things": {"rows": table.num_rows, "columns": columns}}}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return Release(release_id)
+
+
+def arrow_entry(values: pa.ChunkedArray, entry: codebook.ColumnEntry, identifier: bool) -> codebook.ColumnEntry:
+    """What the codebook said of a column when it read the column into arrow (the rule before DuckDB)."""
+    if pa.types.is_dictionary(values.type):  # pyarrow counts only plain text
+        values = values.cast(pa.string())
+    entry.distinct = pc.count_distinct(values).as_py()
+    if identifier:
+        entry.withheld = "identifier"
+        return entry
+    if entry.kind in codebook.RANGE_KINDS:
+        entry.distinct = 0  # not counted for ranges
+        bounds = pc.min_max(values)
+        if bounds["min"].is_valid:
+            entry.low, entry.high = (codebook._as_text(bounds[end].as_py()) for end in ("min", "max"))
+        return entry
+    if entry.distinct > codebook.TOP_VALUES and entry.distinct >= codebook.NEARLY_UNIQUE * (entry.records - entry.missing):
+        entry.withheld = "nearly every record has its own value"
+        return entry
+    ranked = sorted(((str(c["values"]), int(c["counts"])) for c in pc.value_counts(values).to_pylist()
+                     if c["values"] is not None), key=lambda item: (-item[1], item[0]))
+    entry.top, entry.others = ranked[: codebook.TOP_VALUES], sum(n for _, n in ranked[codebook.TOP_VALUES:])
+    return entry
+
+
+def test_duckdb_codebook_matches_reading_each_column(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ties broken by value, more than 20 values, values that sort differently as text and as
+    numbers, Unicode, yes/no, numbers with missing values, an empty column, an identifier by shape."""
+    rows = 61
+    text = [None if i % 9 == 0 else f"v{(i * 7) % 23:02d}" for i in range(rows)]
+    table = pa.table({
+        "label": pa.array(text),
+        "coded": pa.array(text, pa.string()).dictionary_encode(),
+        "accented": pa.array([["Ñ", "é", "z", "A", "É"][i % 5] for i in range(rows)]),
+        "flag": pa.array([None if i % 4 == 0 else i % 3 == 0 for i in range(rows)]),
+        "amount": pa.array([None if i % 5 == 0 else (i - 30) * 1.5 for i in range(rows)]),
+        "count": pa.array([None if i % 6 == 0 else 100 - i * 3 for i in range(rows)], pa.int32()),
+        "day": pa.array([dt.date(2021, 1, 1) + dt.timedelta(days=i % 40) for i in range(rows)]),
+        "nothing": pa.nulls(rows, pa.string()),
+        "case_ref": pa.array([f"C{i % 50}" for i in range(rows)]),
+        "notes": pa.array([f"note {i}" for i in range(rows)]),
+    })
+    release = processed_release(project, "things", table, identifiers=("case_ref",))
+    refuse_whole_columns(monkeypatch)
+    got = codebook.release_codebook(release)
+    monkeypatch.undo()
+    expected = [arrow_entry(table.column(e.column), codebook.ColumnEntry(
+        table=e.table, column=e.column, raw_headers=e.raw_headers, kind=codebook.kind_of(table.schema.field(e.column).type),
+        records=e.records, missing=e.missing, redacted=e.redacted), e.column == "case_ref") for e in got]
+    assert got == expected
+    shown = {e.column: e for e in got}
+    assert shown["label"].others > 0 and len(shown["label"].top) == codebook.TOP_VALUES
+    assert [v for v, _ in shown["flag"].top] == ["False", "True"]
+    assert (shown["count"].low, shown["count"].high) == ("-77", "97")  # numerically, not as text
+    assert shown["nothing"].top == [] and shown["notes"].withheld and shown["case_ref"].withheld == "identifier"
+
+
+def test_nearly_unique_text_is_not_listed(project: Path) -> None:
+    release = processed_release(project, "notes", pa.table({"notes": [f"note {i}" for i in range(30)]}))
+    entry = codebook.release_codebook(release)[0]
     assert codebook.values_text(entry, 1) == "30 distinct values, not shown (nearly every record has its own value)"
 
 

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import csv
 import gzip
+import random
 from collections import Counter
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
 from analysis.checks.compare import (
     NOT_RECORDED,
+    RecordChanges,
     Rename,
     compare_releases,
     format_comparison,
@@ -259,14 +262,23 @@ def test_diff_command_names_a_missing_release(in_planted: dict, capsys: pytest.C
 
 
 def frames(*rows: tuple) -> pd.DataFrame:
+    """Records as a release's table holds them for the comparison: with their position in the file."""
     frame = pd.DataFrame(rows, columns=["fiscal_year", "x", "y"])
-    return frame.astype({"x": "category", "y": "category"})
+    return frame.assign(file_row_number=range(len(frame)))
+
+
+def matched(old: pd.DataFrame, new: pd.DataFrame, columns: list[str], **options) -> RecordChanges:
+    """`record_changes` through DuckDB, on the two frames as tables."""
+    db = duckdb.connect()
+    db.register("old_records", old)
+    db.register("new_records", new)
+    return record_changes(db, "old_records", "new_records", columns, **options)
 
 
 def test_record_changes_pairs_identical_rows_as_multisets() -> None:
     old = frames((2016, "a", "1"), (2016, "a", "1"), (2016, "b", "2"))
     new = frames((2016, "a", "1"), (2016, "b", "2"), (2016, "b", "2"))
-    changes = record_changes(old, new, ["x", "y"])
+    changes = matched(old, new, ["x", "y"])
     assert changes.by_year.to_dict("records") == [
         {"fiscal_year": 2016, "previous": 3, "current": 3, "unchanged": 2, "changed": 0, "dropped": 1, "added": 1}]
 
@@ -274,19 +286,29 @@ def test_record_changes_pairs_identical_rows_as_multisets() -> None:
 def test_record_changes_pairs_rows_differing_in_one_column_as_changed() -> None:
     old = frames((2016, "a", "1"), (2016, "b", "2"), (2017, "c", "3"))
     new = frames((2016, "a", "9"), (2016, "b", "2"), (2016, "c", "3"))
-    changes = record_changes(old, new, ["x", "y"])
+    changes = matched(old, new, ["x", "y"])
     assert changes.changed_by_column == {"y": 1}
     by_year = changes.by_year.set_index("fiscal_year")
     assert by_year.loc[2016, ["changed", "dropped", "added"]].tolist() == [1, 0, 1]  # moved years: not a change
     assert by_year.loc[2017, ["changed", "dropped", "added"]].tolist() == [0, 1, 0]
 
 
+def test_values_swapped_between_columns_are_a_different_record() -> None:
+    old = frames((2016, "a", "b"), (2016, "c", "c"), (2016, None, None))
+    new = frames((2016, "b", "a"), (2016, "c", "c"), (2016, None, None))
+    changes = matched(old, new, ["x", "y"])
+    assert changes.by_year.to_dict("records") == [
+        {"fiscal_year": 2016, "previous": 3, "current": 3, "unchanged": 2, "changed": 0, "dropped": 1, "added": 1}]
+
+
 def test_possible_renames_need_overlapping_values() -> None:
     old = {"processing_disposition": {"Detainer", "Bag and Baggage", "Other"}, "birth_date": {"2000-01-01"}}
     new = {"disposition": {"Detainer", "Bag and Baggage", "Released"}, "event_landmark": {"JAIL A"}}
-    found = possible_renames(old, new)
+    overlaps = {(gone, came): len(before & after) / len(before | after)
+                for gone, before in old.items() for came, after in new.items()}
+    found = possible_renames(overlaps)
     assert [(p.dropped, p.added, round(p.overlap, 2)) for p in found] == [("processing_disposition", "disposition", 0.5)]
-    assert possible_renames(old, new, threshold=0.6) == []
+    assert possible_renames(overlaps, threshold=0.6) == []
 
 
 def test_spelling_drift_is_told_apart_from_a_rename() -> None:
@@ -295,8 +317,8 @@ def test_spelling_drift_is_told_apart_from_a_rename() -> None:
 
 
 def test_revisions_by_area_put_the_largest_first() -> None:
-    old = pd.DataFrame({"fiscal_year": [2016] * 5, "area": ["Miami"] * 3 + ["Dallas"] * 2})
-    new = pd.DataFrame({"fiscal_year": [2016] * 4, "area": ["Miami", "Dallas", "Dallas", "Dallas"]})
+    old = pd.DataFrame({"fiscal_year": [2016] * 3, "area": ["Miami", "Dallas", "Miami"], "records": [2, 2, 1]})
+    new = pd.DataFrame({"fiscal_year": [2016] * 2, "area": ["Miami", "Dallas"], "records": [1, 3]})
     revisions = revisions_by_area(old, new)
     assert revisions.to_dict("records") == [
         {"fiscal_year": 2016, "area": "Miami", "previous": 3, "current": 1, "difference": -2},
@@ -352,3 +374,71 @@ def test_release_changes_section_skips_in_one_sentence(in_planted: dict, tmp_pat
     items, prose = run_notebook(in_planted["root"], tmp_path, release="planted", previous_release=previous)
     assert items == {}
     assert prose.startswith(f"*{sentence}") and prose.count("\n") == 0
+
+
+def by_rest(records: list[tuple], rows: list[int], position: int) -> dict[tuple, list[int]]:
+    """`rows` grouped by every value but the one at `position`, each group ordered by how common
+    its value at `position` is among `rows` (commonest first), then in file order."""
+    common = Counter(records[r][position] for r in rows)
+    groups: dict[tuple, list[int]] = {}
+    for r in sorted(rows, key=lambda r: (-common[records[r][position]], r)):
+        groups.setdefault(records[r][:position] + records[r][position + 1:], []).append(r)
+    return groups
+
+
+def reference_matching(old: list[tuple], new: list[tuple], columns: list[str]) -> tuple[dict, dict, Counter]:
+    """The matching rules of the module docstring, record by record in plain Python: (fiscal year,
+    values...) tuples in file order -> (dropped and added per year, changed per column, recodes)."""
+    def leftover(mine: list[tuple], theirs: list[tuple]) -> list[int]:
+        available, seen = Counter(theirs), Counter()
+        kept = []
+        for row, record in enumerate(mine):
+            seen[record] += 1
+            if seen[record] > available[record]:
+                kept.append(row)
+        return kept
+
+    left_old, left_new = leftover(old, new), leftover(new, old)
+    changed, recodes = {}, Counter()
+    for position, column in enumerate(columns, 1) if len(columns) > 1 else []:
+        if not left_old or not left_new:
+            break
+
+        old_groups, new_groups = by_rest(old, left_old, position), by_rest(new, left_new, position)
+        pairs = [pair for rest, rows in old_groups.items() for pair in zip(rows, new_groups.get(rest, []), strict=False)]
+        if pairs:
+            changed[column] = len(pairs)
+            recodes.update((column, old[o][position], new[n][position], old[o][0]) for o, n in pairs)
+            left_old = [r for r in left_old if r not in {o for o, _ in pairs}]
+            left_new = [r for r in left_new if r not in {n for _, n in pairs}]
+    per_year = {"dropped": Counter(old[r][0] for r in left_old), "added": Counter(new[r][0] for r in left_new)}
+    return per_year, changed, recodes
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_record_matching_in_duckdb_follows_the_rules_record_by_record(seed: int) -> None:
+    """Random releases with few values (many ties, values shared between columns, missing values):
+    the counts, the columns changed and the recoded value pairs are those of `reference_matching`."""
+    rng = random.Random(seed)
+    columns = [f"c{i}" for i in range(rng.randint(1, 4))]
+    alphabet = [f"v{j}" for j in range(rng.randint(1, 4))] + [None]
+
+    def records(n: int) -> list[tuple]:
+        return [(rng.choice([2016, 2017]), *(rng.choice(alphabet) for _ in columns)) for _ in range(n)]
+
+    old = records(rng.randint(0, 40))
+    new = [r for r in old if rng.random() < 0.7] + records(rng.randint(0, 12))
+    new = [tuple(rng.choice(alphabet) if i and rng.random() < 0.15 else v for i, v in enumerate(r)) for r in new]
+    as_frame = [pd.DataFrame(rows, columns=["fiscal_year", *columns], dtype=object).astype({"fiscal_year": int})
+                .assign(file_row_number=range(len(rows))) for rows in (old, new)]
+    got = matched(*as_frame, columns)
+    per_year, changed, recodes = reference_matching(old, new, columns)
+    years = got.by_year.set_index("fiscal_year")
+    assert {fy: int(n) for fy, n in years["dropped"].items() if n} == dict(per_year["dropped"])
+    assert {fy: int(n) for fy, n in years["added"].items() if n} == dict(per_year["added"])
+    assert got.changed_by_column == changed
+    assert {(r.column, r.previous, r.current, fy) for r in got.recodes for fy in r.years} == set(recodes)
+    by_pair: Counter[tuple] = Counter()
+    for (column, before, after, _fy), n in recodes.items():
+        by_pair[(column, before, after)] += n
+    assert {(r.column, r.previous, r.current): r.records for r in got.recodes} == dict(by_pair)

@@ -76,6 +76,17 @@ def test_unmapped_charges_lists_what_to_review(rules):
                                          {"charge": "", "code": "9999", "records": 1}]
 
 
+def test_unmapped_charges_of_counts_add_up_the_records_each_row_stands_for(rules):
+    # one row per distinct charge and code as DuckDB counts them: spellings that normalise alike add up
+    charges = pd.Series(["Unheard of", "Unheard  of ", "Assault", None, "Other"], dtype=object)
+    codes = pd.Series([None, None, "1399", "9999", "9999.0"], dtype=object)
+    records = pd.Series([4, 3, 100, 2, 5])
+    review = convictions.unmapped_charges(charges, codes, rules, records=records)
+    assert review.to_dict("records") == [{"charge": "Unheard of", "code": "", "records": 7},
+                                         {"charge": "Other", "code": "9999", "records": 5},
+                                         {"charge": "", "code": "9999", "records": 2}]
+
+
 @pytest.mark.parametrize(("raw", "code"), [("0911", "0911"), ("911", "0911"), (" 911.0 ", "0911"), (911.0, "0911"),
                                            ("5404", "5404"), (None, None), ("", None), (float("nan"), None)])
 def test_normalise_code(raw, code):

@@ -14,7 +14,7 @@ from analysis.metrics import detainers as dm
 from analysis.release import PartialYears
 from analysis.report.context import ReportContext
 from analysis.vocab import convictions
-from analysis.vocab.definitions import ends_in_detainer
+from analysis.vocab.definitions import BUCKETS, ends_in_detainer, lift_bucket
 from tests.fakes import fake_release
 
 D = dt.date
@@ -127,6 +127,18 @@ def test_facility_counts_carry_the_facility_state():
     assert list(facilities["facility"]) == ["Jail A", "Jail B"]
     assert list(facilities["state"]) == ["CA", "TX"]
     assert list(facilities["count"]) == [4, 3]
+
+
+def test_a_facility_state_is_its_most_frequent_and_a_tie_goes_to_a_recorded_state_then_the_first_code():
+    frame = pd.DataFrame({"facility": ["Jail Z"] * 4 + ["Jail Y"] * 2 + ["Jail X"] * 3 + ["Jail W"] * 3,
+                          "state": ["TX", "CA", "TX", "CA", None, "WA", " ", None, "OR", "NV", "AZ", "NV"]})
+    expected = {"Jail Z": "CA", "Jail Y": "WA", "Jail X": dm.NOT_RECORDED, "Jail W": "NV"}
+    for order in (frame, frame.iloc[::-1]):  # the same whatever order the records come in
+        assert dm.usual_states(order).to_dict() == expected
+    counts = fake_release({"detainers": ["facility", "state"]}, {"detainers": frame}).counts("detainers",
+                                                                                          ["facility", "state"])
+    assert dm.usual_states(counts).to_dict() == expected
+    assert dm.facility_counts(counts).set_index("facility")["state"].to_dict() == expected
 
 
 def test_criminality_shares_by_fiscal_year():
@@ -249,7 +261,8 @@ def test_days_to_lift_by_bucket_leaves_out_negative_durations():
 def test_days_to_lift_groups_need_a_minimum_of_records():
     groups = dm.days_to_lift_groups(small(), min_records=2)
     assert set(groups) == {"Booked into ICE custody", "Declined by the agency"}
-    assert sorted(groups["Booked into ICE custody"]) == [3.0, 5.0]
+    booked = groups["Booked into ICE custody"]
+    assert np.repeat(booked.values, booked.weights).tolist() == [3.0, 5.0] and len(booked) == 2
 
 
 # ---------------------------------------------------------------- the sample's planted truth
@@ -360,3 +373,41 @@ def test_encounters_ending_in_a_detainer_are_counted_however_spelled():
     counts = dm.ENCOUNTERS_ENDING_IN_DETAINER.counts(release, ["fiscal_year", "aor"])
     assert counts["records"].sum() == 4
     assert dm.aor_counts(counts)[["aor", "count"]].values.tolist() == [["Seattle", 2], ["Miami", 1], ["Not recorded", 1]]
+
+
+def test_days_to_lift_counted_in_duckdb_are_lift_minus_prepare_date():
+    release = fake_release({"detainers": list(small().columns)}, {"detainers": small()})
+    counts = dm.days_to_lift_counts(release)
+    found = {(None if pd.isna(reason) else reason, None if pd.isna(days) else int(days)): int(n)
+             for reason, days, n in zip(counts[dm.LIFT_REASON], counts["days"], counts["records"], strict=True)}
+    assert found == {(DECLINED, 10): 2, (BOOKED, 5): 1, (NOTICE, 30): 1, (None, None): 1, (EARLY, -1): 1,
+                     (BOOKED, 3): 1, ("Case Closed", 30): 1}
+    scoped = dm.days_to_lift_counts(fake_release({"detainers": list(small().columns)}, {"detainers": small()},
+                                                 state="TX"))
+    assert scoped["records"].sum() == 3
+
+
+def test_outcome_measures_from_duckdb_counts_match_the_records():
+    """Facilities, convictions and days to lift of counts (as notebook 03 counts them) equal those of the records."""
+    records = pd.concat([small(), small().iloc[::2], small().iloc[[0, 5]]], ignore_index=True)
+    release = fake_release({"detainers": list(records.columns)}, {"detainers": records})
+    by_facility = release.counts("detainers", ["facility", "state", dm.LIFT_REASON])
+    assert len(by_facility) < len(records)
+    pd.testing.assert_frame_equal(dm.facility_counts(by_facility), dm.facility_counts(records))
+    charges = release.counts("detainers", [dm.LIFT_REASON, "msc_charge", "msc_charge_code"])
+    for definition in ("strict", "broad"):
+        pd.testing.assert_frame_equal(dm.facility_declines(by_facility, definition),
+                                      dm.facility_declines(records, definition))
+        pd.testing.assert_frame_equal(dm.convictions_of_declined(charges, definition),
+                                      dm.convictions_of_declined(records, definition))
+    unmapped = convictions.unmapped_charges(charges["msc_charge"], charges["msc_charge_code"],
+                                            records=charges["records"])
+    pd.testing.assert_frame_equal(unmapped, convictions.unmapped_charges(records["msc_charge"],
+                                                                         records["msc_charge_code"]))
+    assert unmapped[["charge", "code", "records"]].values.tolist() == [["Unheard-of offense", "9999", 2]]
+    days = dm.days_to_lift_counts(release)
+    pd.testing.assert_frame_equal(dm.days_to_lift_by_bucket(days), dm.days_to_lift_by_bucket(records))
+    expected = pd.DataFrame({"label": lift_bucket(records[dm.LIFT_REASON]).map(BUCKETS), "days": dm.days_to_lift(records)})
+    for label, counted_days in dm.days_to_lift_groups(days).items():
+        valid = expected.loc[(expected["label"] == label) & (expected["days"] >= 0), "days"]
+        assert np.repeat(counted_days.values, counted_days.weights).tolist() == sorted(valid)

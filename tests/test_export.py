@@ -124,11 +124,25 @@ def test_a_failed_write_leaves_the_previous_file_and_no_temporary(project: Path,
     out = project / "data" / "exports" / "tricky"
     before = (out / "arrests.csv").read_bytes()
 
-    def half_written(table: pa.Table, path: str) -> None:
-        Path(path).write_text("aor,apprehension_date\nSeattle")
-        raise OSError("disk full")
+    class HalfWritten:
+        """A CSV writer whose disk fills up after the header and part of the first row."""
 
-    monkeypatch.setattr(export.pacsv, "write_csv", half_written)
+        def __init__(self, path: str, schema: pa.Schema) -> None:
+            self.path = Path(path)
+            self.path.write_text("aor,apprehension_date\n")
+
+        def __enter__(self) -> HalfWritten:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def write_batch(self, batch: pa.RecordBatch) -> None:
+            with self.path.open("a") as handle:
+                handle.write("Seattle")
+            raise OSError("disk full")
+
+    monkeypatch.setattr(export.pacsv, "CSVWriter", HalfWritten)
     with pytest.raises(OSError, match="disk full"):
         export_release(tricky, "csv")
     assert (out / "arrests.csv").read_bytes() == before
@@ -164,3 +178,25 @@ def test_cli_export_errors_are_one_line(project: Path, tricky: str, capsys: pyte
     assert "cannot export into reports/x: reports/ holds what is published" in line
     line = error_line(["export", "tricky", "--format", "csv", "--table", "nope"], capsys)
     assert "release 'tricky' has no table 'nope'" in line
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_an_export_in_many_batches_equals_one_in_a_single_pass(sample_project: Path, tmp_path: Path, fmt: str) -> None:
+    """Batches of 500 records (the sample's detainers in seven batches) write the same records, in
+    the same order, as one batch of the whole table: the CSV byte for byte, the header once."""
+    processed = sample_project / "data/processed/sample/detainers.parquet"
+    rows = pq.read_metadata(processed).num_rows
+    assert rows > 2_000
+    export_release("sample", fmt, tmp_path / "many", ["detainers"], batch_rows=500)
+    export_release("sample", fmt, tmp_path / "one", ["detainers"], batch_rows=rows)
+    many, one = tmp_path / "many" / f"detainers.{fmt}", tmp_path / "one" / f"detainers.{fmt}"
+    if fmt == "csv":
+        assert many.read_bytes() == one.read_bytes()
+        assert pacsv.read_csv(many).num_rows == rows
+        return
+    assert pq.read_metadata(many).num_row_groups > pq.read_metadata(one).num_row_groups
+    exported = pq.read_table(many)
+    assert exported.schema == pq.read_table(one).schema
+    assert exported.to_pylist() == pq.read_table(one).to_pylist()
+    kept = [c for c in pq.read_schema(processed).names if c not in ("anonymized_identifier", "row_hash")]
+    assert exported.to_pylist() == pq.read_table(processed, columns=kept).to_pylist()

@@ -6,10 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analysis import words
 from analysis.metrics import detainers as dm
 from analysis.release import PartialYears
 from analysis.sections import detainer_outcomes as outcomes
 from analysis.vocab.definitions import BUCKETS
+from tests.fakes import FakeContext
 from tests.test_detainer_metrics import small
 
 
@@ -89,3 +91,70 @@ def test_title_rules_with_one_item_state_it_without_comparing():
         "All 7 declined detainers with a conviction recorded had Assault as the most serious"
     assert outcomes.days_title({BUCKETS["declined"]: 12.0, BUCKETS["booked"]: np.nan}) == \
         "Declined by the agency: lifted after a median of 12 days"
+
+
+# ---------------------------------------------------------------- the section over DuckDB
+
+
+class RecordingContext(FakeContext):
+    """A context over `frames` written to parquet that keeps the tables and figure names it is
+    shown, and fails if a part loads records instead of counting them in DuckDB."""
+
+    def __init__(self, frames: dict[str, pd.DataFrame], **params) -> None:
+        super().__init__({name: list(frame.columns) for name, frame in frames.items()}, frames, **params)
+        self.tables: dict[str, pd.DataFrame] = {}
+        self.figures: list[str] = []
+
+        def refuse(table, columns=None):
+            raise AssertionError(f"records of {table} loaded: {columns}")
+        self.data.load = refuse  # type: ignore[method-assign]
+
+    def show_table(self, frame: pd.DataFrame, *, name: str, **_) -> None:
+        self.tables[name] = frame
+
+    def show_figure(self, fig, *, name: str, **_) -> None:
+        self.figures.append(name)
+
+
+OUTCOME_PARTS = ("introduction", "outcomes", "lift_reasons", "declines_by_year", "declines_by_state",
+                 "facilities_with_most_declines", "facility_decline_rates", "criminality_of_declined",
+                 "convictions_of_declined", "days_to_lift")
+
+
+def run_outcomes(records: pd.DataFrame, **params) -> RecordingContext:
+    ctx = RecordingContext({"detainers": records}, **params)
+    section = outcomes.DetainerOutcomes(ctx)
+    for part in OUTCOME_PARTS:
+        getattr(section, part)()
+    return ctx
+
+
+def test_the_section_counts_facilities_convictions_and_days_to_lift_in_duckdb():
+    records = pd.concat([small(), small().iloc[::2]], ignore_index=True)
+    ctx = run_outcomes(records, declined_definition="broad")
+    assert {"declines-top-facilities", "declined-convictions", "days-to-lift"} <= set(ctx.figures)
+    facilities = dm.facility_declines(records, "broad")
+    shown = ctx.tables["declines-top-facilities"]
+    assert shown[["Facility", "State", "Declined", "Detainers"]].values.tolist() == \
+        facilities[facilities.declined > 0][["facility", "state", "declined", "detainers"]].values.tolist()
+    convicted = dm.convictions_of_declined(records, "broad")
+    assert ctx.tables["declined-convictions"]["Declined detainers"].tolist() == convicted["declined"].tolist()
+    timing = dm.days_to_lift_by_bucket(records)  # days from the records' own dates
+    days = ctx.tables["days-to-lift"]
+    assert days["Detainers with both dates"].tolist() == timing["lifted"].tolist()
+    assert days["Median (days)"].tolist() == [words.number(v) for v in timing["median"]]
+    assert "1 distinct charge (text and code) in these detainer records match no rule" in " ".join(ctx.said)
+    assert "2 detainers have a lift date before their prepare date" in ctx.said[-1]  # row 4, counted twice
+
+
+def test_the_section_without_facility_charge_or_lift_date_says_so_and_goes_on():
+    records = small().drop(columns=["facility", "msc_charge", "msc_charge_code", dm.LIFT_DATE])
+    ctx = run_outcomes(records)
+    said = " ".join(ctx.said)
+    assert "The detainers table of this release has no facility column, so declines and decline rates by facility " \
+           "are not shown." in said
+    assert "has no msc_charge column, so the most serious convictions of declined detainers are not shown." in said
+    assert "has no detainer_lift_date column, so days from detainer to lift are not shown." in said
+    assert "declined-criminality" in ctx.tables  # the parts between them are shown
+    shown = {*ctx.figures, *ctx.tables}
+    assert not {"declines-top-facilities", "declines-facility-rates", "declined-convictions", "days-to-lift"} & shown

@@ -13,6 +13,7 @@ from analysis.sections import detainers_issued as issued
 from analysis.sections.common import stop_if_empty
 from tests.fakes import FakeContext
 from tests.test_detainer_metrics import small
+from tests.test_sections_detainer_outcomes import RecordingContext
 
 ENCOUNTERS = ["aor", "event_date", "processing_disposition"]
 
@@ -168,3 +169,22 @@ def test_title_rules_with_one_item_state_it_without_comparing():
     monthly = dm.monthly_counts(one_jail.head(1), "detainer_prepare_date")
     assert issued.monthly_title("detainers prepared", None, issued.busiest_month(monthly), months=len(monthly)) == \
         "Detainers prepared: 1 in December 2020"
+
+
+def test_top_facilities_are_counted_in_duckdb():
+    records = pd.concat([small(), small().iloc[1::2]], ignore_index=True)
+    ctx = RecordingContext({"detainers": records})  # refuses to load records
+    issued.DetainersIssued(ctx).top_facilities()
+    expected = dm.facility_counts(records)
+    shown = ctx.tables["issued-top-facilities"]
+    assert shown[["Facility", "State", "Detainers prepared"]].values.tolist() == \
+        expected[["facility", "state", "count"]].values.tolist()
+    assert ctx.figures == ["issued-top-facilities"]
+
+
+def test_top_facilities_without_a_facility_column_say_so():
+    ctx = RecordingContext({"detainers": small().drop(columns=["facility"])})
+    issued.DetainersIssued(ctx).top_facilities()
+    assert ctx.said[-1] == "The detainers table of this release has no facility column, so detainers prepared by " \
+                           "facility are not shown."
+    assert ctx.figures == [] and ctx.tables == {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from collections.abc import Sequence
@@ -32,22 +33,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _global_options(parser, default=False)
     # the same options after the command (`analysis report sample -q`); SUPPRESS keeps the value given before it
-    common = argparse.ArgumentParser(add_help=False)
+    common = OneLineParser(add_help=False)
     _global_options(common, default=argparse.SUPPRESS)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                     parser_class=lambda **kw: OneLineParser(parents=[common], **kw))
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    command = functools.partial(commands.add_parser, parents=[common])
 
-    sample = commands.add_parser("sample", help="write the synthetic sample release (default data/raw/sample/)")
+    sample = command("sample", help="write the synthetic sample release (default data/raw/sample/)")
     sample.add_argument("--rows", type=int, default=None, help="number of detainer records (default 12,000)")
     sample.add_argument("--seed", type=int, default=None, help="random seed (same seed, same files)")
     sample.add_argument("--out", type=Path, default=None, help="folder to write (default data/raw/sample)")
     sample.add_argument("--force", action="store_true", help="replace an existing generated sample")
 
-    ingest = commands.add_parser("ingest", help="read a raw release into data/processed/<id>/")
+    ingest = command("ingest", help="read a raw release into data/processed/<id>/")
     ingest.add_argument("release", help="release id under data/raw/, or a path to a folder of raw files")
     ingest.add_argument("--force", action="store_true", help="ingest again even if the processed data is current")
 
-    report = commands.add_parser("report", help="ingest if needed, run the notebooks, write reports/<id>/report.pdf")
+    report = command("report", help="ingest if needed, run the notebooks, write reports/<id>/report.pdf")
     report.add_argument("release", help="release id under data/raw/, or a path to a folder of raw files")
     report.add_argument("--previous-release", default=None, help="release to compare with (default: release.yml's)")
     report.add_argument("--state", default=None, help="limit to one state (two-letter code, e.g. CA)")
@@ -71,11 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--workers", type=int, default=None,
                        help="local cluster size (default: one single-threaded worker per core)")
 
-    diff = commands.add_parser("diff", help="what RELEASE changed compared with PREVIOUS (ingests both if needed)")
+    diff = command("diff", help="what RELEASE changed compared with PREVIOUS (ingests both if needed)")
     diff.add_argument("release", help="the new release: id under data/raw/, or a path to a folder of raw files")
     diff.add_argument("previous", help="the release it replaces: id or path")
 
-    combine = commands.add_parser(
+    combine = command(
         "combine", help="write data/raw/NEW_ID/release.yml combining productions into one series, and ingest it",
         description="Combine productions of one request into one release: for a table and fiscal year that several "
         "cover, the newest production's records are used (newest by as-of date, then by the order given: list them "
@@ -85,11 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     combine.add_argument("productions", nargs="+", metavar="PRODUCTION",
                          help="release ids under data/raw/ or folder paths, oldest first (at least two)")
 
-    claims = commands.add_parser("claims", help="check published figures (data/claims/*.yml) against a release")
+    claims = command("claims", help="check published figures (data/claims/*.yml) against a release")
     claims.add_argument("release", help="release id under data/raw/, or a path to a folder of raw files")
     claims.add_argument("--claims", type=Path, default=None, help="folder of claim files (default data/claims)")
 
-    export = commands.add_parser(
+    export = command(
         "export", help="write the processed tables as csv, parquet or dta (record-level; identifiers left out)",
         description="Write a release's processed tables for other tools (ingests first if needed). Exports are "
         "RECORD-LEVEL working data, not publications: identifiers (by name or shape) and row hashes are always left out, "
@@ -98,7 +99,8 @@ def _parser() -> argparse.ArgumentParser:
         "`analysis report`.",
     )
     export.add_argument("release", help="release id under data/raw/, or a path to a folder of raw files")
-    export.add_argument("--format", required=True, choices=("csv", "parquet", "dta"), help="file format (dta: Stata 14+)")
+    export.add_argument("--format", required=True, choices=("csv", "parquet", "dta"), help="file format (csv and parquet are written in batches, any size; "
+                        "dta, Stata 14+, holds each whole table in memory)")
     export.add_argument("--out", type=Path, default=None, help="folder to write (default data/exports/<id>/)")
     export.add_argument("--table", action="append", default=None, help="export only this table (repeatable)")
     return parser

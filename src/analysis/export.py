@@ -16,7 +16,9 @@ publication:
   neutralised with a `'`;
 - the export folder must not hold raw data files, a release.yml or a manifest (a release
   folder, raw or processed), nor lie inside a release folder this project has ingested.
-Every file is written to a temporary name and renamed into place.
+Every file is written to a temporary name and renamed into place. CSV and Parquet are written
+one batch of records at a time (memory stays bounded at any size); Stata's .dta is written by
+pandas from the whole table, so it needs the table's columns in memory at once.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import datetime as dt
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +42,7 @@ from analysis.escaping import csv_header, csv_strings
 from analysis.paths import RELEASE_FILE, check_release_id, display_path, project_root
 from analysis.reading.files import is_data_file
 from analysis.reading.manifest import MANIFEST_NAME, identifier_columns
-from analysis.release import Release
+from analysis.release import BATCH_ROWS, Release
 
 FORMATS = ("csv", "parquet", "dta")
 LINKAGE_COLUMNS = frozenset({"row_hash"})
@@ -71,8 +73,10 @@ def default_export_dir(release_id: str) -> Path:
     return project_root() / "data" / "exports" / check_release_id(release_id)
 
 
-def export_release(release_id: str, fmt: str, out_dir: Path | None = None, tables: list[str] | None = None) -> ExportResult:
-    """Write the processed tables of `release_id` (already ingested) in format `fmt`."""
+def export_release(release_id: str, fmt: str, out_dir: Path | None = None, tables: list[str] | None = None, *,
+                   batch_rows: int = BATCH_ROWS) -> ExportResult:
+    """Write the processed tables of `release_id` (already ingested) in format `fmt`; CSV and
+    Parquet `batch_rows` records at a time."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown export format {fmt!r}: one of {', '.join(FORMATS)}")
     release = Release(release_id)
@@ -82,12 +86,12 @@ def export_release(release_id: str, fmt: str, out_dir: Path | None = None, table
     out.mkdir(parents=True, exist_ok=True)
     result = ExportResult(out)
     for name in chosen:
-        table = release.arrow(name)
+        stored = release.schema(name).names
         hidden = identifier_columns(manifest["tables"][name]) | LINKAGE_COLUMNS
-        kept = [c for c in table.column_names if c not in hidden]
-        result.left_out[name] = [c for c in table.column_names if c in hidden]
+        kept = [c for c in stored if c not in hidden]
+        result.left_out[name] = [c for c in stored if c in hidden]
         target = out / f"{name}.{fmt}"
-        WRITERS[fmt](table.select(kept), target, f"{release_id} {name}", result)
+        WRITERS[fmt](Columns(release, name, kept, batch_rows), target, f"{release_id} {name}", result)
         result.files.append(target)
     readme = out / "README.txt"
     _atomic_write(readme, lambda tmp: tmp.write_text(readme_text(manifest, fmt, chosen, result), encoding="utf-8"))
@@ -176,24 +180,68 @@ def _atomic_write(target: Path, write: Callable[[Path], object]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _plain_strings(table: pa.Table) -> pa.Table:
+@dataclass(frozen=True)
+class Columns:
+    """The columns of one table an export writes, read through the `Release`."""
+
+    release: Release
+    table: str
+    names: list[str]
+    batch_rows: int = BATCH_ROWS
+
+    def schema(self) -> pa.Schema:
+        stored = self.release.schema(self.table)
+        return pa.schema([stored.field(name) for name in self.names])
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The records in file order, `batch_rows` at a time: memory stays bounded at any size."""
+        return self.release.batches(self.table, self.names, rows=self.batch_rows)
+
+    def whole(self) -> pa.Table:
+        return self.release.arrow(self.table, self.names)
+
+
+def _plain_type(data_type: pa.DataType) -> pa.DataType:
     """Dictionary-encoded columns (source_file, source_sheet) as plain strings."""
-    columns = [c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c for c in table.columns]
+    return data_type.value_type if pa.types.is_dictionary(data_type) else data_type
+
+
+def _plain_strings(table: pa.Table) -> pa.Table:
+    columns = [c.cast(_plain_type(c.type)) for c in table.columns]
     return pa.table(columns, names=table.column_names)
 
 
 # ---------------------------------------------------------------- writers
 
 
-def write_csv(table: pa.Table, target: Path, title: str, result: ExportResult) -> None:
-    table = _plain_strings(table)
-    columns = [csv_strings(c) if pa.types.is_string(c.type) else c for c in table.columns]
-    safe = pa.table(columns, names=csv_header(table.column_names))
-    _atomic_write(target, lambda tmp: pacsv.write_csv(safe, str(tmp)))
+def _csv_cells(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """One batch as CSV cells: plain strings, formula-like text neutralised, under `schema`'s names."""
+    columns = [column.cast(_plain_type(column.type)) for column in batch.columns]
+    columns = [csv_strings(c) if pa.types.is_string(c.type) else c for c in columns]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
-def write_parquet(table: pa.Table, target: Path, title: str, result: ExportResult) -> None:
-    _atomic_write(target, lambda tmp: pq.write_table(table, str(tmp), compression="zstd"))
+def write_csv(columns: Columns, target: Path, title: str, result: ExportResult) -> None:
+    """One batch at a time: the header once, then each batch's rows."""
+    stored = columns.schema()
+    schema = pa.schema([pa.field(name, _plain_type(f.type)) for name, f in zip(csv_header(stored.names), stored, strict=True)])
+
+    def write(tmp: Path) -> None:
+        with pacsv.CSVWriter(str(tmp), schema) as writer:
+            for batch in columns.batches():
+                writer.write_batch(_csv_cells(batch, schema))
+
+    _atomic_write(target, write)
+
+
+def write_parquet(columns: Columns, target: Path, title: str, result: ExportResult) -> None:
+    """One batch at a time, each a row group; types as stored (dictionaries stay dictionaries)."""
+    def write(tmp: Path) -> None:
+        with pq.ParquetWriter(str(tmp), columns.schema(), compression="zstd") as writer:
+            for batch in columns.batches():
+                writer.write_batch(batch)
+
+    _atomic_write(target, write)
 
 
 def stata_names(columns: list[str]) -> dict[str, str]:
@@ -217,10 +265,12 @@ def stata_names(columns: list[str]) -> dict[str, str]:
     return renamed
 
 
-def write_dta(table: pa.Table, target: Path, title: str, result: ExportResult) -> None:
+def write_dta(columns: Columns, target: Path, title: str, result: ExportResult) -> None:
     """Stata 14+ (format 118, Unicode): dates as %td, long strings as strL, names shortened
-    to Stata's rules with the original name kept as the variable label."""
-    table = _plain_strings(table)
+    to Stata's rules with the original name kept as the variable label. pandas writes a .dta
+    from one whole frame (its writer takes no batches), so this format holds the table's kept
+    columns in memory at once: for a very large release, export csv or parquet."""
+    table = _plain_strings(columns.whole())
     # Stata has no missing string: a missing text value is the empty string
     table = pa.table([pc.fill_null(c, "") if pa.types.is_string(c.type) else c for c in table.columns],
                      names=table.column_names)

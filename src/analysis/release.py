@@ -3,7 +3,7 @@ the one place its parquet tables are read.
 
 A `Release` may carry a `Scope` (a state or an area of responsibility, and a range of fiscal
 years): `load` then returns only the records within it. Everything else that reads records
-(metrics, sections, claims, the release comparison, exports) goes through `load` or `arrow`,
+(metrics, sections, claims, the release comparison, exports) goes through this object,
 so how tables are stored and filtered is decided here alone.
 
 Aggregations run in DuckDB: each `Release` opens one in-process connection (on first use) with
@@ -16,7 +16,7 @@ the scoped view as a DuckDB relation.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from analysis.vocab.kinds import KIND_BY_NAME
 # report's memory budget for all kernels together; DuckDB spills to disk beyond it).
 DUCKDB_THREADS = 1
 DUCKDB_MEMORY_LIMIT = "384MB"
+BATCH_ROWS = 65_536  # records per batch of `Release.batches`: tens of MB of a wide table at most
 
 
 def _literal(value: str | int) -> str:
@@ -250,6 +251,19 @@ class Release:
         return pq.read_table(self.path(table), columns=wanted,
                              read_dictionary=None if dictionary is None else list(dictionary))
 
+    def schema(self, table: str) -> pa.Schema:
+        """The column types of `table` as stored (dictionary columns as dictionaries), read from
+        the file's footer only."""
+        return pq.read_schema(self.path(table))
+
+    def batches(self, table: str, columns: Iterable[str] | None = None, *,
+                rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+        """Columns of `table` for the whole release, as stored, `rows` records at a time (in file
+        order): for writing a whole table out without holding it in memory."""
+        wanted = None if columns is None else list(dict.fromkeys(columns))
+        with pq.ParquetFile(self.path(table)) as file:
+            yield from file.iter_batches(batch_size=rows, columns=wanted)
+
     def load(self, table: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
         """Records of `table` within the scope (with `fiscal_year`, and the scope's geography
         column). A table without the column the scope's geography needs is never shown for the
@@ -286,6 +300,16 @@ class Release:
             if self.can_scope(table):
                 db.execute(f"create view {_identifier(table)} as select * from {whole} where {condition}")
         return db
+
+    def attach(self, schema: str, other: Release | None = None) -> None:
+        """Views `<schema>.<table>` on this connection of every table of `other` (this release by
+        default), whole release, each record with its position in its file (`file_row_number`):
+        for queries that compare two releases record by record in one DuckDB."""
+        source = other or self
+        self.db.execute(f"create schema if not exists {_identifier(schema)}")
+        for table in source.tables():
+            self.db.execute(f"create or replace view {_identifier(schema)}.{_identifier(table)} as select * from "
+                            f"read_parquet({_literal(str(source.path(table)))}, file_row_number = true)")
 
     def relation(self, table: str) -> duckdb.DuckDBPyRelation:
         """The records of `table` within the scope, as a DuckDB relation; refused like `load`."""

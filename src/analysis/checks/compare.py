@@ -28,16 +28,22 @@ counts are the smallest set of changes that explains the difference, not a trace
 records; a record changed in two columns counts as one dropped and one added; columns present in
 only one release (and so renamed columns the alias map does not know) are left out of the match;
 records without a fiscal year (event date missing) are not compared.
+
+Everything runs in DuckDB: both releases' tables are attached to the current release's connection
+(`Release.attach`) and only counts, and the values of coded columns, come back to Python, so
+comparing two releases of ten million records holds neither in memory.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import reduce
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from analysis import words
 from analysis.errors import ReleaseError
@@ -46,7 +52,7 @@ from analysis.figures import alt
 from analysis.figures.style import MUTED, add_source, label_axes, mark_partial_bars, new_figure, series_colours
 from analysis.paths import processed_dir
 from analysis.reading.manifest import MANIFEST_NAME, identifier_columns
-from analysis.release import Release, partial_years
+from analysis.release import Release, _identifier, partial_years
 from analysis.vocab.columns import IDENTIFIER_COLUMNS, is_identifier, normalize_header
 from analysis.vocab.geography import short_aor
 
@@ -203,31 +209,67 @@ class ReleaseComparison:
         return not self.tables_added and not self.tables_dropped and all(t.unchanged for t in self.tables.values())
 
 
-# ---------------------------------------------------------------- loading
+# ---------------------------------------------------------------- reading, in DuckDB
+
+# Both releases are compared on the current release's DuckDB connection: its tables as
+# `current_release.<table>`, the previous release's as `previous_release.<table>` (Release.attach).
+CURRENT, PREVIOUS = "current_release", "previous_release"
 
 
 def is_ingested(release_id: str) -> bool:
     return (processed_dir(release_id) / MANIFEST_NAME).is_file()
 
 
-def _read(release: Release, table: str, columns: list[str], years: list[int] | None = None) -> pa.Table:
-    data = release.arrow(table, columns)
-    if years is not None:
-        data = data.filter(pc.is_in(data.column("fiscal_year"), pa.array(years, data.column("fiscal_year").type)))
-    return data
+def _source(schema: str, table: str, years: list[int] | None = None) -> str:
+    """A table of one release as a SQL relation, limited to `years` when given."""
+    scan = f"{_identifier(schema)}.{_identifier(table)}"
+    if years is None:
+        return scan
+    return f"(select * from {scan} where fiscal_year in ({', '.join(str(int(fy)) for fy in years)}))"
 
 
-def _as_text(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    return values if pa.types.is_string(values.type) else pc.cast(values, pa.string())
+def _text(column: str) -> str:
+    """A column's values as text: how values of differently typed columns are compared."""
+    return f"cast({_identifier(column)} as varchar)"
 
 
-def _as_categories(data: pa.Table, columns: list[str]) -> pd.DataFrame:
-    """Columns as pandas categoricals of their text: cheap to hash, equal text hashes equally."""
-    out = {}
-    for name in columns:
-        text = _as_text(data.column(name)).combine_chunks()
-        out[name] = text.dictionary_encode().to_pandas()
-    return pd.DataFrame(out)
+def _one_row(db: duckdb.DuckDBPyConnection, query: str) -> tuple:
+    return db.execute(query).fetchone() or ()
+
+
+def _distinct_counts(db: duckdb.DuckDBPyConnection, source: str, columns: list[str]) -> dict[str, int]:
+    """Distinct values of each column (missing values not counted), in one scan."""
+    if not columns:
+        return {}
+    counts = _one_row(db, f"select {', '.join(f'count(distinct {_text(c)})' for c in columns)} from {source}")
+    return dict(zip(columns, (int(n) for n in counts), strict=True))
+
+
+def _shared_values(db: duckdb.DuckDBPyConnection, old: tuple[str, str], new: tuple[str, str]) -> int:
+    """How many distinct values (as text) two columns, (source, column) each, have in common."""
+    def values(source: str, column: str) -> str:
+        return f"(select distinct {_text(column)} as value from {source})"
+
+    return int(_one_row(db, f"select count(*) from {values(*old)} join {values(*new)} using (value)")[0])
+
+
+def _value_counts(db: duckdb.DuckDBPyConnection, source: str, columns: list[str]) -> dict[str, dict[str, int]]:
+    """Records per value of each column (missing values left out), one grouping set per column: one scan."""
+    found: dict[str, dict[str, int]] = {c: {} for c in columns}
+    if not columns:
+        return found
+    names = [f"v{i}" for i in range(len(columns))]
+    projected = ", ".join(f"{_text(c)} as {n}" for c, n in zip(columns, names, strict=True))
+    which = " ".join(f"when grouping({n}) = 0 then {i}" for i, n in enumerate(names))
+    value = " ".join(f"when grouping({n}) = 0 then {n}" for n in names)
+    rows = db.execute(f"""
+        select * from (
+            select case {which} end as position, case {value} end as value, count(*) as records
+            from (select {projected} from {source}) group by grouping sets ({', '.join(f'({n})' for n in names)})
+        ) where value is not null""").fetchall()
+    for position, text, records in rows:
+        found[columns[position]][text] = int(records)
+    return found
 
 
 # ---------------------------------------------------------------- comparison
@@ -239,8 +281,13 @@ def compare_releases(current: str, previous: str) -> ReleaseComparison:
         if not is_ingested(release_id):
             raise ReleaseError(f"release {release_id!r} is not ingested; run `analysis ingest {release_id}` first")
     new, old = Release(current), Release(previous)
+    new.attach(CURRENT)
+    new.attach(PREVIOUS, old)
     shared = sorted(set(new.tables()) & set(old.tables()))
-    tables = {name: compare_table(name, new, old) for name in shared}
+    try:
+        tables = {name: compare_table(name, new, old) for name in shared}
+    finally:
+        new.close()
     return ReleaseComparison(
         current=current,
         previous=previous,
@@ -257,7 +304,9 @@ def coverage(manifest: dict) -> dict[str, list[int]]:
 
 
 def compare_table(name: str, current: Release, previous: Release) -> TableComparison:
-    new, old = current.manifest, previous.manifest
+    """One table of both releases (attached to `current`'s DuckDB by `compare_releases`); only
+    counts and the values of coded columns leave DuckDB."""
+    new, old, db = current.manifest, previous.manifest, current.db
     new_info, old_info = new["tables"][name], old["tables"][name]
     comparison = TableComparison(name, years_table(old, new, name))
     new_columns, old_columns = new_info["columns"], old_info["columns"]
@@ -266,35 +315,42 @@ def compare_table(name: str, current: Release, previous: Release) -> TableCompar
     comparison.columns_dropped = [c for c in old_columns if c not in new_columns]
     comparison.renamed = renames(old_columns, new_columns, new.get("sheets", []), name)
     if comparison.columns_added and comparison.columns_dropped:
-        old_values = _distinct_values(previous, name, comparison.columns_dropped)
-        new_values = _distinct_values(current, name, comparison.columns_added)
-        comparison.possible_renames = possible_renames(old_values, new_values)
+        comparison.possible_renames = possible_renames(value_overlaps(
+            db, (_source(PREVIOUS, name), comparison.columns_dropped), (_source(CURRENT, name), comparison.columns_added)))
     years = comparison.shared_years
     if not years:
         return comparison
-    old_data = _read(previous, name, [*shared, "fiscal_year"], years)
-    new_data = _read(current, name, [*shared, "fiscal_year"], years)
+    old_data, new_data = _source(PREVIOUS, name, years), _source(CURRENT, name, years)
+    old_types, new_types = previous.schema(name), current.schema(name)
     hidden = NEVER_SHOWN | identifier_columns(new_info) | identifier_columns(old_info)
-    coded = [c for c in shared if c not in hidden and _is_coded(old_data.column(c)) and _is_coded(new_data.column(c))]
-    comparison.categories = category_changes(_as_categories(old_data, coded), _as_categories(new_data, coded))
+    coded = coded_columns(db, (old_data, new_data), [c for c in shared if c not in hidden
+                                                     and pa.types.is_string(old_types.field(c).type)
+                                                     and pa.types.is_string(new_types.field(c).type)])
+    comparison.categories = category_changes(_value_counts(db, old_data, coded), _value_counts(db, new_data, coded))
     comparison.geography = next((g for g in ("state", "aor") if g in shared), None)
     if comparison.geography:
-        comparison.revisions = revisions_by_area(
-            _area_frame(old_data, comparison.geography), _area_frame(new_data, comparison.geography)
-        )
-    matched = [c for c in shared if not is_identifier(c) or same_numbering(old_data.column(c), new_data.column(c))]
-    key = ["fiscal_year", *matched]
-    comparison.records = record_changes(_as_categories(old_data, key), _as_categories(new_data, key), matched, coded)
+        comparison.revisions = revisions_by_area(_area_counts(db, old_data, comparison.geography),
+                                                 _area_counts(db, new_data, comparison.geography))
+    matched = [c for c in shared if not is_identifier(c) or same_numbering(db, (old_data, new_data), c)]
+    as_text = [c for c in matched if old_types.field(c).type != new_types.field(c).type]
+    comparison.records = record_changes(db, old_data, new_data, matched, coded, as_text=as_text)
     return comparison
 
 
-def same_numbering(old: pa.ChunkedArray, new: pa.ChunkedArray) -> bool:
+def coded_columns(db: duckdb.DuckDBPyConnection, sources: tuple[str, str], columns: list[str]) -> list[str]:
+    """The text columns with at most CODED_MAX_DISTINCT distinct values in each release."""
+    old, new = (_distinct_counts(db, source, columns) for source in sources)
+    return [c for c in columns if old[c] <= CODED_MAX_DISTINCT and new[c] <= CODED_MAX_DISTINCT]
+
+
+def same_numbering(db: duckdb.DuckDBPyConnection, sources: tuple[str, str], column: str) -> bool:
     """Whether two releases' identifiers come from one numbering (most values of the smaller set in the
     other, as when a production is sent again). Anonymized identifiers are assigned afresh in each
     production (and qualified by production in a combined release): then they are no basis to match
     records on."""
-    before, after = (set(pc.unique(_as_text(v)).drop_null().to_pylist()) for v in (old, new))
-    return bool(before and after) and len(before & after) >= SAME_NUMBERING_SHARE * min(len(before), len(after))
+    old, new = sources
+    before, after = (_distinct_counts(db, source, [column])[column] for source in sources)
+    return bool(before and after) and _shared_values(db, (old, column), (new, column)) >= SAME_NUMBERING_SHARE * min(before, after)
 
 
 def years_table(old: dict, new: dict, table: str) -> pd.DataFrame:
@@ -343,21 +399,27 @@ def _spelling_years(sheets: list[dict], table: str, spellings: list[str]) -> tup
     return tuple(sorted({int(s["fiscal_year"]) for s in using}))
 
 
-def _distinct_values(release: Release, table: str, columns: list[str]) -> dict[str, set[str]]:
-    data = _read(release, table, columns)
-    return {c: set(pc.unique(_as_text(data.column(c))).drop_null().to_pylist()) for c in columns}
+def value_overlaps(db: duckdb.DuckDBPyConnection, dropped: tuple[str, list[str]],
+                   added: tuple[str, list[str]]) -> dict[tuple[str, str], float]:
+    """Jaccard index of the distinct values (as text) of each dropped and each added column, (source,
+    columns) each; pairs where either column has no value are left out."""
+    (old, old_columns), (new, new_columns) = dropped, added
+    before, after = _distinct_counts(db, old, old_columns), _distinct_counts(db, new, new_columns)
+    overlaps = {}
+    for gone in old_columns:
+        for came in new_columns:
+            if before[gone] and after[came]:
+                shared = _shared_values(db, (old, gone), (new, came))
+                overlaps[(gone, came)] = shared / (before[gone] + after[came] - shared)
+    return overlaps
 
 
-def possible_renames(old_values: dict[str, set[str]], new_values: dict[str, set[str]],
+def possible_renames(overlaps: dict[tuple[str, str], float],
                      threshold: float = POSSIBLE_RENAME_OVERLAP) -> list[PossibleRename]:
-    """Dropped and added columns whose distinct values largely overlap, best match first, each used once."""
-    pairs = []
-    for dropped, before in old_values.items():
-        for added, after in new_values.items():
-            if before and after:
-                overlap = len(before & after) / len(before | after)
-                if overlap >= threshold:
-                    pairs.append(PossibleRename(dropped, added, overlap))
+    """Dropped and added columns whose distinct values largely overlap (`value_overlaps`), best match
+    first, each used once."""
+    pairs = [PossibleRename(dropped, added, overlap) for (dropped, added), overlap in overlaps.items()
+             if overlap >= threshold]
     chosen: list[PossibleRename] = []
     for pair in sorted(pairs, key=lambda p: (-p.overlap, p.dropped, p.added)):
         if all(pair.dropped != c.dropped and pair.added != c.added for c in chosen):
@@ -365,36 +427,35 @@ def possible_renames(old_values: dict[str, set[str]], new_values: dict[str, set[
     return chosen
 
 
-def _is_coded(values: pa.ChunkedArray) -> bool:
-    return pa.types.is_string(values.type) and pc.count_distinct(values).as_py() <= CODED_MAX_DISTINCT
-
-
-def category_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """Values of each column that appear in only one of the two frames, with their record counts."""
+def category_changes(old: dict[str, dict[str, int]], new: dict[str, dict[str, int]]) -> pd.DataFrame:
+    """Values of each column (records per value, `_value_counts`) that appear in only one of the two releases."""
     rows = []
-    for column in old.columns:
-        before = old[column].value_counts(dropna=True)
-        after = new[column].value_counts(dropna=True)
-        before, after = before[before > 0], after[after > 0]
-        for value in sorted(set(after.index) - set(before.index)):
-            rows.append({"column": column, "value": value, "change": "appeared", "previous": 0, "current": int(after[value])})
-        for value in sorted(set(before.index) - set(after.index)):
-            rows.append({"column": column, "value": value, "change": "vanished", "previous": int(before[value]), "current": 0})
+    for column, before in old.items():
+        after = new[column]
+        for value in sorted(set(after) - set(before)):
+            rows.append({"column": column, "value": value, "change": "appeared", "previous": 0, "current": after[value]})
+        for value in sorted(set(before) - set(after)):
+            rows.append({"column": column, "value": value, "change": "vanished", "previous": before[value], "current": 0})
     return pd.DataFrame(rows, columns=["column", "value", "change", "previous", "current"])
 
 
-def _area_frame(data: pa.Table, geography: str) -> pd.DataFrame:
-    frame = data.select(["fiscal_year", geography]).to_pandas()
-    area = frame[geography].astype("string")
+def _area_counts(db: duckdb.DuckDBPyConnection, source: str, geography: str) -> pd.DataFrame:
+    """Records per fiscal year and area (areas of responsibility by their short name, missing ones
+    as NOT_RECORDED): fiscal_year, area, records."""
+    counts = db.execute(f"select fiscal_year, {_text(geography)} as area, count(*) as records from {source} "
+                        "group by all").df()
+    area = counts["area"].astype("string")
     if geography == "aor":
         area = area.map(lambda v: short_aor(v) if isinstance(v, str) else v).astype("string")
-    return pd.DataFrame({"fiscal_year": frame["fiscal_year"].astype(int), "area": area.fillna(NOT_RECORDED)})
+    return pd.DataFrame({"fiscal_year": counts["fiscal_year"].astype(int), "area": area.fillna(NOT_RECORDED),
+                         "records": counts["records"].astype(int)})
 
 
 def revisions_by_area(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """Records per (fiscal_year, area) that differ between the releases, largest revisions first."""
-    before = old.groupby(["fiscal_year", "area"]).size().rename("previous")
-    after = new.groupby(["fiscal_year", "area"]).size().rename("current")
+    """Records per (fiscal_year, area) that differ between the releases, largest revisions first;
+    `old` and `new` hold fiscal_year, area and records."""
+    before = old.groupby(["fiscal_year", "area"])["records"].sum().rename("previous")
+    after = new.groupby(["fiscal_year", "area"])["records"].sum().rename("current")
     both = pd.concat([before, after], axis=1).fillna(0).astype(int).reset_index()
     both["difference"] = both["current"] - both["previous"]
     both = both[both["difference"] != 0]
@@ -405,94 +466,139 @@ def revisions_by_area(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- record matching
 
 
-def _row_hashes(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
-    return pd.util.hash_pandas_object(frame[columns], index=False)
+class _Scratch:
+    """Temporary DuckDB tables of one record matching, dropped at the end."""
+
+    def __init__(self, db: duckdb.DuckDBPyConnection) -> None:
+        self.db, self.made = db, set[str]()
+
+    def __enter__(self) -> _Scratch:
+        return self
+
+    def make(self, name: str, query: str) -> str:
+        self.db.execute(f"create or replace temp table {name} as {query}")
+        self.made.add(name)
+        return name
+
+    def rows(self, name: str) -> int:
+        return int(_one_row(self.db, f"select count(*) from {name}")[0])
+
+    def __exit__(self, *exc: object) -> None:
+        for name in self.made:
+            self.db.execute(f"drop table if exists {name}")
 
 
-def _pairs(old_keys: pd.Series, new_keys: pd.Series, old_order: pd.Series | None = None,
-           new_order: pd.Series | None = None) -> pd.DataFrame:
-    """Rows of equal keys paired one to one (the k-th of a key in one with the k-th in the other, in
-    `order` where given, smallest first): labels `old` and `new`, one row per pair."""
-    def numbered(keys: pd.Series, order: pd.Series | None) -> pd.DataFrame:
-        frame = pd.DataFrame({"key": keys.to_numpy(), "row": keys.index,
-                              "order": 0 if order is None else order.reindex(keys.index).to_numpy()})
-        frame = frame.sort_values(["key", "order"], kind="stable")
-        frame["n"] = frame.groupby("key").cumcount()
-        return frame[["key", "n", "row"]]
-
-    return numbered(old_keys, old_order).merge(numbered(new_keys, new_order), on=["key", "n"],
-                                               suffixes=("_old", "_new")).rename(
-        columns={"row_old": "old", "row_new": "new"})[["old", "new"]]
+def _column_hash(position: int, value: str) -> str:
+    """The hash of a value in the column at `position`. DuckDB's `hash(a, b)` is `hash(a) * c XOR
+    hash(b)`, so a XOR of such hashes would lose the positions (a record whose two date columns
+    swap values would match the original): the value's hash, salted by position, is hashed again."""
+    return f"hash(xor(hash({value}), hash({position})))"
 
 
-def _rarity(values: pd.Series) -> pd.Series:
-    """Minus how often each row's value occurs: pairing the commonest values first keeps a recode's
-    records together when a dropped record looks like one of them in every other column."""
-    return -values.map(values.value_counts(dropna=False)).fillna(0).astype(int)
+def _xor(parts: list[str]) -> str:
+    return reduce(lambda left, right: f"xor({left}, {right})", parts)
 
 
-def _unmatched(old_keys: pd.Series, new_keys: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Masks of the rows left over after pairing equal keys as multisets."""
-    def leftover(keys: pd.Series, other: pd.Series) -> pd.Series:
-        available = keys.map(other.value_counts()).fillna(0)
-        return keys.groupby(keys).cumcount() >= available
+def record_changes(db: duckdb.DuckDBPyConnection, old: str, new: str, columns: list[str],
+                   coded: list[str] | None = None, *, as_text: Iterable[str] = ()) -> RecordChanges:
+    """Pair records of two releases by content (see the module docstring), in DuckDB. `old` and
+    `new` are relations holding `file_row_number`, `fiscal_year` and `columns`, restricted to the
+    fiscal years both releases cover; `as_text` columns (typed differently in the two) are compared
+    as text. Changed records of the `coded` columns (default: all) are also counted by value pair,
+    as recodes.
 
-    return leftover(old_keys, new_keys), leftover(new_keys, old_keys)
-
-
-def record_changes(old: pd.DataFrame, new: pd.DataFrame, columns: list[str], coded: list[str] | None = None) -> RecordChanges:
-    """Pair records of two releases by content (see the module docstring); `old` and `new` hold
-    `fiscal_year` and `columns`, restricted to the fiscal years both releases cover. Changed records
-    of the `coded` columns (default: all) are also counted by value pair, as recodes."""
-    key = ["fiscal_year", *columns]
+    A record's key is the XOR of one hash per column (of its position and value), so the key of
+    "every column but one" is the record's key XOR that column's hash, and equal keys are equal
+    content (up to 64-bit hash collisions, as any hash join). Pairing follows the file order:
+    among equal keys the k-th record of one release pairs with the k-th of the other, the records
+    left over being the last ones."""
     coded = list(columns) if coded is None else coded
-    old_left, new_left = _unmatched(_row_hashes(old, key), _row_hashes(new, key))
-    changed_rows: list[pd.Series] = []
-    changed_by_column: dict[str, int] = {}
-    recodes: list[Recode] = []
-    if len(columns) > 1:
-        for column in columns:
-            if not old_left.any() or not new_left.any():
+    text = set(as_text)
+    values = {c: _text(c) if c in text else _identifier(c) for c in columns}
+    column_hashes = [_column_hash(0, "fiscal_year::integer")] + [_column_hash(i, values[c]) for i, c in enumerate(columns, 1)]
+    with _Scratch(db) as scratch:
+        keyed = {side: scratch.make(f"_match_{side}", f"select file_row_number as rn, fiscal_year::integer as fy, "
+                                                      f"{_xor(column_hashes)} as h from {source}")
+                 for side, source in (("old", old), ("new", new))}
+        left = {side: scratch.make(f"_left_{side}", _leftover(keyed[side], keyed[other]))
+                for side, other in (("old", "new"), ("new", "old"))}
+        changed_by_column: dict[str, int] = {}
+        changed_years: Counter[int] = Counter()
+        recodes: list[Recode] = []
+        one_column_apart = list(enumerate(columns, 1)) if len(columns) > 1 else []
+        for position, column in one_column_apart:
+            if not scratch.rows(left["old"]) or not scratch.rows(left["new"]):
                 break
-            rest = [c for c in key if c != column]
-            old_sub, new_sub = old[old_left], new[new_left]
-            pairs = _pairs(_row_hashes(old_sub, rest), _row_hashes(new_sub, rest),
-                           _rarity(old_sub[column]), _rarity(new_sub[column]))
-            if len(pairs):
-                changed_by_column[column] = len(pairs)
-                changed_rows.append(old.loc[pairs["old"], "fiscal_year"])
-                old_left.loc[pairs["old"]] = False
-                new_left.loc[pairs["new"]] = False
-                if column in coded:
-                    recodes += value_pairs(column, old.loc[pairs["old"]], new.loc[pairs["new"]])
-    years = sorted(set(old["fiscal_year"].astype(int)) | set(new["fiscal_year"].astype(int)))
-    fy_old, fy_new = old["fiscal_year"].astype(int), new["fiscal_year"].astype(int)
-    changed_years = pd.concat(changed_rows).astype(int) if changed_rows else pd.Series([], dtype=int)
-    rows = []
-    for fy in years:
-        changed = int((changed_years == fy).sum())
-        dropped = int((old_left & (fy_old == fy)).sum())
-        added = int((new_left & (fy_new == fy)).sum())
-        previous = int((fy_old == fy).sum())
-        rows.append({"fiscal_year": fy, "previous": previous, "current": int((fy_new == fy).sum()),
-                     "unchanged": previous - changed - dropped, "changed": changed, "dropped": dropped, "added": added})
-    by_year = pd.DataFrame(rows, columns=["fiscal_year", "previous", "current", "unchanged", "changed", "dropped", "added"])
+            steps = {side: scratch.make(f"_step_{side}", f"""
+                select l.rn, l.fy, v.value, xor(l.h, {_column_hash(position, 'v.value')}) as rest
+                from {left[side]} l join (select file_row_number as rn, {values[column]} as value from {source}) v
+                using (rn)""") for side, source in (("old", old), ("new", new))}
+            pairs = scratch.make("_pairs", _pairs(steps["old"], steps["new"]))
+            found = scratch.rows(pairs)
+            if not found:
+                continue
+            changed_by_column[column] = found
+            changed_years.update(dict(db.execute(f"select fy, count(*) from {pairs} group by fy").fetchall()))
+            for side in ("old", "new"):
+                db.execute(f"delete from {left[side]} where rn in (select {side}_rn from {pairs})")
+            if column in coded:
+                recodes += value_pairs(db, column, pairs)
+        by_year = _by_year(db, keyed, left, changed_years)
     return RecordChanges(list(columns), by_year, changed_by_column, recodes)
 
 
-def value_pairs(column: str, old: pd.DataFrame, new: pd.DataFrame) -> list[Recode]:
-    """Paired records' (previous value, current value) of one column with their counts, largest first."""
-    def text(values: pd.Series) -> list[str | None]:
-        return [None if pd.isna(v) else str(v) for v in values]
+def _leftover(mine: str, theirs: str) -> str:
+    """The records of `mine` left over after pairing equal keys with `theirs` as multisets: of each
+    key, the last records (in file order) beyond the number `theirs` has."""
+    return f"""
+        with own as (select h, count(*) as n from {mine} group by h),
+             other as (select h, count(*) as n from {theirs} group by h),
+             surplus as (select h, own.n - coalesce(other.n, 0) as extra from own left join other using (h)
+                         where own.n > coalesce(other.n, 0))
+        select rn, fy, h from (
+            select r.rn, r.fy, r.h, s.extra, row_number() over (partition by r.h order by r.rn desc) as back
+            from {mine} r join surplus s using (h)
+        ) where back <= extra"""
 
-    counts: Counter[tuple[str | None, str | None]] = Counter()
-    years: dict[tuple[str | None, str | None], set[int]] = {}
-    for before, after, fy in zip(text(old[column]), text(new[column]), old["fiscal_year"].astype(int), strict=True):
-        counts[(before, after)] += 1
-        years.setdefault((before, after), set()).add(int(fy))
-    found = [Recode(column, before, after, n, tuple(sorted(years[(before, after)])))
-             for (before, after), n in counts.items()]
+
+def _pairs(old: str, new: str) -> str:
+    """Records of equal `rest` paired one to one: within a key, the commonest values of the column
+    first (records of a recode stay together when a dropped record looks like one of them in every
+    other column), then in file order. Commonness is counted over each release's leftover records."""
+    def numbered(mine: str, theirs: str) -> str:
+        return f"""(
+            select m.rn, m.fy, m.value, m.rest,
+                   row_number() over (partition by m.rest order by c.rarity, m.rn) as k
+            from {mine} m join (select value, -count(*) as rarity from {mine} group by value) c
+                 on m.value is not distinct from c.value
+            where m.rest in (select rest from {theirs}))"""
+
+    return f"""
+        select o.rn as old_rn, n.rn as new_rn, o.fy, o.value as previous, n.value as current
+        from {numbered(old, new)} o join {numbered(new, old)} n using (rest, k)"""
+
+
+def value_pairs(db: duckdb.DuckDBPyConnection, column: str, pairs: str) -> list[Recode]:
+    """Paired records' (previous value, current value) of one column with their counts, largest first."""
+    rows = db.execute(f"select previous, current, count(*), list(distinct fy) from {pairs} group by all").fetchall()
+    found = [Recode(column, None if before is None else str(before), None if after is None else str(after),
+                    int(records), tuple(sorted(int(fy) for fy in years))) for before, after, records, years in rows]
     return sorted(found, key=lambda r: (-r.records, str(r.previous), str(r.current)))
+
+
+def _by_year(db: duckdb.DuckDBPyConnection, keyed: dict[str, str], left: dict[str, str],
+             changed: Counter[int]) -> pd.DataFrame:
+    def per_year(name: str) -> dict[int, int]:
+        return {int(fy): int(n) for fy, n in db.execute(f"select fy, count(*) from {name} group by fy").fetchall()}
+
+    previous, current = per_year(keyed["old"]), per_year(keyed["new"])
+    dropped, added = per_year(left["old"]), per_year(left["new"])
+    rows = []
+    for fy in sorted(set(previous) | set(current)):
+        before, change, gone = previous.get(fy, 0), changed.get(fy, 0), dropped.get(fy, 0)
+        rows.append({"fiscal_year": fy, "previous": before, "current": current.get(fy, 0),
+                     "unchanged": before - change - gone, "changed": change, "dropped": gone, "added": added.get(fy, 0)})
+    return pd.DataFrame(rows, columns=["fiscal_year", "previous", "current", "unchanged", "changed", "dropped", "added"])
 
 
 # ---------------------------------------------------------------- words

@@ -44,6 +44,7 @@ from analysis.figures.style import (
     thousands,
     title_pad,
 )
+from analysis.metrics.distribution import Distribution
 from analysis.release import NO_PARTIAL_YEARS, PartialYears
 from analysis.vocab.fiscal import fiscal_year_bounds
 from analysis.vocab.geography import STATES
@@ -310,38 +311,55 @@ def ranked_bars(labels: Sequence[str], values: Sequence[float], *, title: str, s
     return _finish(fig, ax, title, subtitle, source, note)
 
 
-def box_by_group(groups: Mapping[str, Sequence[float] | np.ndarray], *, title: str, subtitle: str, x_label: str, source: str,
-                 min_cell: int = 1, note: str | None = None, label_width: int = 32) -> Figure:
+def _box_stats(days: Distribution) -> dict[str, float]:
+    """What matplotlib's boxplot(whis=(5, 95)) draws for these values: quartiles and median, and
+    whiskers at the most extreme values within the 5th and 95th percentiles (at the box where
+    none lies between it and that percentile); NaN for no values, as matplotlib gives."""
+    if not len(days):
+        return dict.fromkeys(("q1", "med", "q3", "whislo", "whishi"), float("nan"))
+    q1, median, q3, low, high = (float(v) for v in days.percentile([25, 50, 75, 5, 95]))
+    lowest, highest = days.lowest_at_least(low), days.highest_at_most(high)
+    return {"q1": q1, "med": median, "q3": q3,
+            "whislo": q1 if lowest is None or lowest > q1 else lowest,
+            "whishi": q3 if highest is None or highest < q3 else highest}
+
+
+def box_by_group(groups: Mapping[str, Distribution | Sequence[float] | np.ndarray], *, title: str, subtitle: str,
+                 x_label: str, source: str, min_cell: int = 1, note: str | None = None, label_width: int = 32) -> Figure:
     """One horizontal box per group (first group at the top): box = quartiles, line = median,
-    whiskers = 5th and 95th percentiles, outliers not drawn; n and median written beside each box."""
+    whiskers = 5th and 95th percentiles, outliers not drawn; n and median written beside each box.
+    A group is its values, or their `Distribution` (counted values: drawn from its statistics,
+    the same figure as from the values repeated)."""
     names = list(groups)
     height = max(2.6, 1.2 + 0.5 * len(names))
     fig, ax = _figure(title, height=height, subtitle=subtitle)
-    data = [np.asarray(groups[name], dtype=float) for name in names]
+    data = [group if isinstance(group, Distribution) else Distribution.of(group) for group in groups.values()]
     positions = np.arange(len(names))[::-1]
-    ax.boxplot(data, positions=positions, orientation="horizontal", whis=(5, 95), showfliers=False, widths=0.55,
-               patch_artist=True, boxprops={"facecolor": PALETTE[4], "edgecolor": OUTLINE},
-               medianprops={"color": PALETTE[3], "linewidth": 1.8})
+    # what ax.boxplot(..., patch_artist=True) hands bxp, from statistics instead of values
+    ax.bxp([_box_stats(days) for days in data], positions=positions, orientation="horizontal", showfliers=False,
+           widths=0.55, patch_artist=True, boxprops={"facecolor": PALETTE[4], "edgecolor": OUTLINE, "linestyle": "solid"},
+           medianprops={"color": PALETTE[3], "linewidth": 1.8}, whiskerprops={}, capprops={}, flierprops={},
+           meanprops={})
     ax.set_yticks(positions)
     ax.set_yticklabels([_wrap(name, label_width) for name in names], fontsize=7.5)
-    for y, values in zip(positions, data, strict=True):
-        if len(values):
-            right = float(values[values <= np.percentile(values, 95)].max())  # where matplotlib draws the whisker
-            ax.annotate(f"n = {words.count(len(values), min_cell)}, median {np.median(values):,.0f}", (right, y),
+    for y, days in zip(positions, data, strict=True):
+        if len(days):
+            right = days.highest_at_most(float(days.percentile(95)))  # where the whisker ends, or the box does
+            ax.annotate(f"n = {words.count(len(days), min_cell)}, median {float(days.percentile(50)):,.0f}", (right, y),
                         xytext=(4, 0), textcoords="offset points", va="center", fontsize=7)
 
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
     ax.set_xlabel(x_label)
     ax.xaxis.set_major_formatter(FuncFormatter(thousands))
-    widest = max((float(np.percentile(v, 95)) for v in data if len(v)), default=1.0)
+    widest = max((float(days.percentile(95)) for days in data if len(days)), default=1.0)
     ax.set_xlim(0, max(widest, 1.0) * 1.35)
     parts: list[alt.Part] = [f"Box plots of {alt.noun(x_label)} by group"]
-    for name, values in zip(names, data, strict=True):
-        if len(values):
-            q1, median, q3 = np.percentile(values, [25, 50, 75])
+    for name, days in zip(names, data, strict=True):
+        if len(days):
+            q1, median, q3 = days.percentile([25, 50, 75])
             parts += ["; " if len(parts) > 1 else ": ", f"{alt.one_line(name)}: median {median:,.0f}, middle half "
-                      f"{q1:,.0f} to {q3:,.0f} (n = ", len(values), ")"]
+                      f"{q1:,.0f} to {q3:,.0f} (n = ", len(days), ")"]
     alt.attach(fig, title, *parts, ".")
     return _finish(fig, ax, title, subtitle, source, note)
 

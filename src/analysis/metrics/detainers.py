@@ -1,9 +1,11 @@
 """Counts and shares over detainer records: how many were issued, when, where, to whom, and
 what became of them (lift reasons, declines, days to lift).
 
-Every function takes a DataFrame of processed records (canonical column names) and returns a
-small aggregate DataFrame; none returns a row-level record. Rankings break ties by name,
-ascending, so two runs give the same order. Definitions (outcome buckets, declined, an
+Every function takes a DataFrame of processed records (canonical column names), or the same
+records counted by DuckDB (`Release.counts`, `days_to_lift_counts`: one row per combination of
+values, `records` saying how many; see `counted`), and returns a small aggregate DataFrame; none
+returns a row-level record. Rankings break ties by name, ascending, so two runs give the same
+order. Definitions (outcome buckets, declined, an
 encounter that ended in a detainer) come from `definitions.py`; conviction categories from
 `convictions.py`.
 
@@ -23,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import words
+from analysis.metrics.distribution import Distribution
 from analysis.release import Release
 from analysis.vocab import convictions
 from analysis.vocab.definitions import BUCKETS, CRIMINALITY_LABELS, ends_in_detainer, is_declined, lift_bucket
@@ -223,12 +226,26 @@ def aor_counts(frame: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
     return ranked_counts(named, "aor", top)
 
 
+def usual_states(frame: pd.DataFrame) -> pd.Series:
+    """Each facility's state, both as `_labelled` shows them: the state of most of its records; a
+    tie goes to a recorded state before `Not recorded`, then to the first code alphabetically, so
+    it depends on the records alone, never on their order. `frame`: records, or counts by
+    facility and state (see `counted`)."""
+    frame = counted(frame)
+    pairs = pd.DataFrame({"facility": _labelled(frame["facility"]).to_numpy(),
+                          "state": _labelled(frame["state"]).to_numpy(), "records": frame["records"].to_numpy()})
+    summed = pairs.groupby(["facility", "state"])["records"].sum().reset_index()
+    summed["unrecorded"] = summed["state"] == NOT_RECORDED
+    ranked = summed.sort_values(["facility", "records", "unrecorded", "state"], ascending=[True, False, True, True],
+                                kind="stable")
+    return ranked.drop_duplicates("facility").set_index("facility")["state"]
+
+
 def facility_counts(frame: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
-    """Records per facility with the facility's state (its most frequent one), largest first."""
+    """Records per facility with the facility's state (see `usual_states`), largest first.
+    `frame`: records, or counts by facility and state (see `counted`)."""
     ranked = ranked_counts(frame, "facility", top)
-    where = frame.assign(facility=_labelled(frame["facility"]), state=_labelled(frame["state"]))
-    usual_state = where.groupby("facility")["state"].agg(lambda s: s.value_counts().index[0])
-    ranked.insert(1, "state", ranked["facility"].map(usual_state))
+    ranked.insert(1, "state", ranked["facility"].map(usual_states(frame)))
     return ranked
 
 
@@ -342,11 +359,10 @@ def state_decline_shares(frame: pd.DataFrame, definition: str) -> pd.DataFrame:
 
 
 def facility_declines(frame: pd.DataFrame, definition: str) -> pd.DataFrame:
-    """Facilities ranked by declines, with their state, detainers and decline rate."""
+    """Facilities ranked by declines, with their state (see `usual_states`), detainers and decline
+    rate. `frame`: records, or counts by facility, state and lift reason (see `counted`)."""
     out = _declines_by(frame, "facility", definition)
-    where = pd.DataFrame({"facility": _labelled(frame["facility"]), "state": _labelled(frame["state"])})
-    usual_state = where.groupby("facility")["state"].agg(lambda s: s.value_counts().index[0])
-    out.insert(1, "state", out["facility"].map(usual_state))
+    out.insert(1, "state", out["facility"].map(usual_states(frame)))
     return out
 
 
@@ -391,34 +407,48 @@ def days_to_lift(frame: pd.DataFrame) -> pd.Series:
     return (lifted - prepared).dt.days.astype(float)
 
 
+def days_to_lift_counts(release: Release) -> pd.DataFrame:
+    """Detainers (within the release's scope) per lift reason and `days` from prepare date to
+    lift date, counted in DuckDB: the frame `days_to_lift_by_bucket` and `days_to_lift_groups`
+    take instead of records. `days` is what `days_to_lift` gives: lift date minus prepare date
+    in days (both are dates in every processed table), NA where either is missing."""
+    days = f"{LIFT_DATE} - {PREPARE_DATE}"
+    return release.relation("detainers").aggregate(f"{LIFT_REASON}, {days} as days, count(*) as records",
+                                                   f"{LIFT_REASON}, {days}").df()
+
+
+def _days_by_bucket(frame: pd.DataFrame) -> dict[str, tuple[Distribution, int]]:
+    """Per outcome bucket present (in the order of definitions.BUCKETS): the days to lift of the
+    detainers with both dates and a lift date not before the prepare date, and how many have a
+    lift date before it. `frame`: records, or `days_to_lift_counts`."""
+    frame = counted(frame)
+    days = frame["days"].astype(float) if "days" in frame else days_to_lift(frame)
+    table = pd.DataFrame({"bucket": lift_bucket(frame[LIFT_REASON]).astype(str).to_numpy(), "days": days.to_numpy(),
+                          "records": frame["records"].to_numpy()})
+    found = {}
+    for bucket in [b for b in BUCKETS if b in set(table["bucket"])]:
+        dated = table[(table["bucket"] == bucket) & table["days"].notna()]
+        valid = dated[dated["days"] >= 0]
+        negative = int(dated.loc[dated["days"] < 0, "records"].sum())
+        found[bucket] = Distribution.of(valid["days"].to_numpy(), valid["records"].to_numpy()), negative
+    return found
+
+
 def days_to_lift_by_bucket(frame: pd.DataFrame) -> pd.DataFrame:
     """Per outcome bucket: detainers with both dates, median and quartiles of days to lift, and
-    how many had a lift date before the prepare date (left out of the statistics)."""
-    days = days_to_lift(frame)
-    table = pd.DataFrame({"bucket": lift_bucket(frame[LIFT_REASON]).astype(str), "days": days})
+    how many had a lift date before the prepare date (left out of the statistics). `frame`:
+    records, or `days_to_lift_counts`."""
     rows = []
-    for bucket in [b for b in BUCKETS if b in set(table["bucket"])]:
-        values = table.loc[table["bucket"] == bucket, "days"].dropna()
-        valid = values[values >= 0]
-        rows.append({
-            "bucket": bucket, "label": BUCKETS[bucket], "lifted": int(len(valid)),
-            "q1": float(np.percentile(valid, 25)) if len(valid) else float("nan"),
-            "median": float(valid.median()) if len(valid) else float("nan"),
-            "q3": float(np.percentile(valid, 75)) if len(valid) else float("nan"),
-            "negative": int((values < 0).sum()),
-        })
+    for bucket, (days, negative) in _days_by_bucket(frame).items():
+        q1, median, q3 = (float(v) for v in days.percentile([25, 50, 75])) if len(days) else (float("nan"),) * 3
+        rows.append({"bucket": bucket, "label": BUCKETS[bucket], "lifted": len(days), "q1": q1, "median": median,
+                     "q3": q3, "negative": negative})
     out = pd.DataFrame(rows, columns=["bucket", "label", "lifted", "q1", "median", "q3", "negative"])
     return out[out["lifted"] + out["negative"] > 0].reset_index(drop=True)
 
 
-def days_to_lift_groups(frame: pd.DataFrame, min_records: int = 1) -> dict[str, np.ndarray]:
-    """Valid days to lift per bucket label (buckets with at least `min_records` values), for a figure."""
-    days = days_to_lift(frame)
-    table = pd.DataFrame({"bucket": lift_bucket(frame[LIFT_REASON]).astype(str), "days": days}).dropna()
-    table = table[table["days"] >= 0]
-    groups = {}
-    for bucket, label in BUCKETS.items():
-        values = table.loc[table["bucket"] == bucket, "days"].to_numpy()
-        if len(values) >= max(min_records, 1):
-            groups[label] = values
-    return groups
+def days_to_lift_groups(frame: pd.DataFrame, min_records: int = 1) -> dict[str, Distribution]:
+    """Valid days to lift per bucket label (buckets with at least `min_records` values), for a
+    figure. `frame`: records, or `days_to_lift_counts`."""
+    return {BUCKETS[bucket]: days for bucket, (days, _) in _days_by_bucket(frame).items()
+            if len(days) >= max(min_records, 1)}

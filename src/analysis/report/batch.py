@@ -8,8 +8,8 @@ geography's failure is one row of the index and the others go on.
 
 Sizing: each task runs its report's notebooks one after the other in one kernel (see
 `report.kernel`), so a worker with one thread keeps about one core busy. The local cluster has
-one single-threaded worker per core (one in all for a release above `LARGE_RELEASE_ROWS`
-records, whose kernels each hold the tables in memory).
+one single-threaded worker per core, at every release size (a kernel holds DuckDB's small
+results, not the tables).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from analysis.paths import ReleaseLocation, display_path, project_root, reports_
 from analysis.progress import Progress
 from analysis.reading.ingest import ingest
 from analysis.reading.manifest import MANIFEST_NAME
-from analysis.report.build import LARGE_RELEASE_ROWS, ReportPaths, build_report, plan_report
+from analysis.report.build import ReportPaths, build_report, plan_report
 from analysis.report.geographies import Geography, Listing, list_geographies, summarize
 from analysis.report.index import Row, write_batch_record, write_release_index
 from analysis.report.parameters import ReportParameters
@@ -93,9 +93,8 @@ def build_each(location: ReleaseLocation, base: ReportParameters, kind: str, *, 
             stale.append(geography)
     if stale:
         progress.say(f"{len(listing.geographies) - len(stale)} up to date; {len(stale)} to build")
-        records = sum(info["rows"] for info in manifest["tables"].values())
         outcomes.update(run_on_dask(stale, base, listing, batch_dir, force=force, scheduler=scheduler,
-                                    workers=workers or default_workers(records), quiet=progress.quiet))
+                                    workers=workers or default_workers(), quiet=progress.quiet))
     ordered = [outcomes[g.code] for g in listing.geographies]
     write_batch_record(batch_dir, kind=kind, noun=listing.kind.noun, plural=listing.kind.plural, table=listing.table,
                        min_records=min_records, min_cell=base.min_cell, left_out=listing.left_out,
@@ -104,8 +103,8 @@ def build_each(location: ReleaseLocation, base: ReportParameters, kind: str, *, 
     return BatchResult(batch_dir, index_html, index_csv, ordered)
 
 
-def default_workers(records: int) -> int:
-    return 1 if records > LARGE_RELEASE_ROWS else max(1, os.cpu_count() or 1)
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
 
 
 def current_summary(manifest: dict, params: ReportParameters, folder: Path) -> dict | None:

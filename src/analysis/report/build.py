@@ -56,10 +56,9 @@ KERNEL_DISPLAY_NAME = "Python (ICE detainers)"
 SKIP_EXCEPTION = "SectionSkipped"
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"  # the banner cells papermill adds around a failure
 CACHE_DIR = ".cache"
-MAX_PARALLEL = 4  # each notebook has its own kernel process; more than the cores only adds contention
-# Above this many records a kernel's tables take gigabytes: run one notebook at a time so two
-# kernels never hold a large release at once (memory, not cores, is then the limit).
-LARGE_RELEASE_ROWS = 3_000_000
+# Each notebook has its own kernel process; more than the cores only adds contention. Kernels
+# hold only DuckDB's small results (each DuckDB capped in `release`), so this holds at every size.
+MAX_PARALLEL = 4
 
 
 @dataclass
@@ -422,8 +421,7 @@ def build_report(location: ReleaseLocation, params: ReportParameters, *, force: 
     shutil.rmtree(build, ignore_errors=True)
     (build / "notebooks").mkdir(parents=True)
     try:
-        records = sum(info["rows"] for info in manifest["tables"].values())
-        parallel = 1 if records > LARGE_RELEASE_ROWS or one_kernel else MAX_PARALLEL
+        parallel = 1 if one_kernel else MAX_PARALLEL
         executed = run_notebooks(plan.sources, plan.keys, params, build, paths, force=force, progress=progress,
                                  label=label, parallel=parallel, one_kernel=one_kernel)
         assembly = Assembly(build, suffix)

@@ -6,26 +6,25 @@ for dates and numbers, the range.
 It describes the whole release as processed (the report's geography and years do not apply).
 Identifier columns (by name, `vocab.columns.is_identifier`, or by shape as ingest found them), and text columns in which nearly every record
 has a value of its own, show only how many distinct values they hold, never a value. Counts below
-`min_cell` read `<min_cell`. Columns are read from the parquet files one at a time, so memory
-stays bounded at any size.
+`min_cell` read `<min_cell`. It is computed in DuckDB through the `Release` (its `<table>_all`
+views), two scans a table, so memory stays bounded at any size and only counts leave DuckDB.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from analysis import words
+from analysis.release import Release, _identifier
 from analysis.vocab.columns import is_identifier
 
 TOP_VALUES = 20
 VALUE_WIDTH = 60  # characters of a value shown; longer values end in `…`
 NEARLY_UNIQUE = 0.9  # a text column with at least this many distinct values per record is not listed
+RANGE_KINDS = ("date", "whole number", "number")
 COLUMNS = ("Table", "Column", "Raw headers", "Type", "Missing", "Redacted", "Values")
 
 
@@ -40,7 +39,7 @@ class ColumnEntry:
     records: int
     missing: int
     redacted: int
-    distinct: int = 0
+    distinct: int = 0  # distinct values of a listed column or an identifier (not counted for ranges)
     top: list[tuple[str, int]] = field(default_factory=list)  # the most frequent values, with counts
     others: int = 0  # records holding any other value
     low: str | None = None  # range of dates and numbers
@@ -62,42 +61,107 @@ def kind_of(data_type: pa.DataType) -> str:
     return str(data_type)
 
 
-def release_codebook(folder: Path, manifest: dict) -> list[ColumnEntry]:
-    """Every column of every table of the processed release in `folder`, in the manifest's order."""
+def release_codebook(release: Release) -> list[ColumnEntry]:
+    """Every column of every table of `release` (the whole release, whatever its scope), in the
+    manifest's order."""
     entries = []
-    for table, info in sorted(manifest["tables"].items()):
-        schema = pq.read_schema(folder / f"{table}.parquet")
-        for column, stats in info["columns"].items():
-            entry = ColumnEntry(table=table, column=column, raw_headers=list(stats.get("source_names", [])),
-                                kind=kind_of(schema.field(column).type), records=info["rows"],
-                                missing=stats["nulls"], redacted=stats["redacted"])
-            describe_values(entry, pq.read_table(folder / f"{table}.parquet", columns=[column]).column(0),
-                            identifier=is_identifier(column) or bool(stats.get("identifier")))
-            entries.append(entry)
+    for table, info in sorted(release.manifest["tables"].items()):
+        schema = release.schema(table)
+        table_entries = [ColumnEntry(table=table, column=column, raw_headers=list(stats.get("source_names", [])),
+                                     kind=kind_of(schema.field(column).type), records=info["rows"],
+                                     missing=stats["nulls"], redacted=stats["redacted"])
+                         for column, stats in info["columns"].items()]
+        identifiers = {column for column, stats in info["columns"].items()
+                       if is_identifier(column) or stats.get("identifier")}
+        describe_table(release, table, table_entries, identifiers, schema)
+        entries += table_entries
     return entries
 
 
-def describe_values(entry: ColumnEntry, values: pa.ChunkedArray, *, identifier: bool | None = None) -> None:
-    """Fill in the distinct values (or the range) of one column's values. `identifier`: by name
-    (the default) or as ingest found it (by shape, `manifest.identifier_columns`)."""
-    entry.distinct = pc.count_distinct(values).as_py()
-    if is_identifier(entry.column) if identifier is None else identifier:  # even a range would show two
-        entry.withheld = "identifier"
-        return
-    if entry.kind in ("date", "whole number", "number"):
-        bounds = pc.min_max(values)
-        if bounds["min"].is_valid:
-            entry.low, entry.high = (_as_text(bounds[end].as_py()) for end in ("min", "max"))
-        return
+def describe_table(release: Release, table: str, entries: list[ColumnEntry], identifiers: set[str],
+                   schema: pa.Schema) -> None:
+    """Fill in every entry's distinct values (or range) in two scans of the table in DuckDB: one for
+    the counts and ranges of identifiers, dates and numbers, one for the values of the rest."""
+    ranged = [e for e in entries if e.column in identifiers or e.kind in RANGE_KINDS]
+    listed = [e for e in entries if e not in ranged]
+    if ranged:
+        _fill_ranges(release, table, ranged, identifiers)
+    if listed:
+        ranked = _ranked_values(release, table, [_as_text_sql(e.column, schema.field(e.column).type) for e in listed])
+        for position, entry in enumerate(listed):
+            describe_values(entry, ranked.get(position, ([], 0, 0)))
+
+
+def _fill_ranges(release: Release, table: str, entries: list[ColumnEntry], identifiers: set[str]) -> None:
+    """Identifiers: how many distinct values (even a range would show two of them); dates and
+    numbers: their range (their number of distinct values is not shown, so not counted)."""
+    parts = []
+    for entry in entries:
+        name = _identifier(entry.column)
+        parts += [f"count(distinct {name})"] if entry.column in identifiers else [f"min({name})", f"max({name})"]
+    found = iter(release.db.execute(f"select {', '.join(parts)} from {_identifier(table + '_all')}").fetchone() or ())
+    for entry in entries:
+        if entry.column in identifiers:
+            entry.distinct, entry.withheld = int(next(found)), "identifier"
+            continue
+        low, high = next(found), next(found)
+        if low is not None:
+            entry.low, entry.high = _as_text(low), _as_text(high)
+
+
+def _as_text_sql(column: str, data_type: pa.DataType) -> str:
+    """A column's values as the text the codebook shows (Python's `str` of the value)."""
+    name = _identifier(column)
+    if kind_of(data_type) == "text":
+        return name
+    if pa.types.is_boolean(data_type):
+        return f"case when {name} then 'True' when not {name} then 'False' end"
+    return f"cast({name} as varchar)"
+
+
+def _ranked_values(release: Release, table: str, values: list[str]) -> dict[int, tuple[list[tuple[str, int]], int, int]]:
+    """Per position of `values` (SQL expressions): its TOP_VALUES most frequent values with their
+    records (most records first, then by value), the records of all other values, and the number of
+    distinct values, missing values left out. One scan: a grouping set per expression."""
+    names = [f"v{i}" for i in range(len(values))]
+    projected = ", ".join(f"{value} as {name}" for value, name in zip(values, names, strict=True))
+    which = " ".join(f"when grouping({name}) = 0 then {i}" for i, name in enumerate(names))
+    value = " ".join(f"when grouping({name}) = 0 then {name}" for name in names)
+    sets = ", ".join(f"({name})" for name in names)
+    rows = release.db.execute(f"""
+        with grouped as (
+            select case {which} end as position, case {value} end as value, count(*) as records
+            from (select {projected} from {_identifier(table + '_all')})
+            group by grouping sets ({sets})
+        ), ranked as (
+            select position, value, records,
+                   row_number() over (partition by position order by records desc, value) as place
+            from grouped where value is not null
+        )
+        select position, least(place, {TOP_VALUES + 1}) as place, any_value(value) as value,
+               sum(records)::bigint as records, count(*) as distinct_values
+        from ranked group by all order by position, place
+    """).fetchall()
+    found: dict[int, tuple[list[tuple[str, int]], int, int]] = {}
+    for position, place, text, records, count in rows:
+        top, others, distinct = found.get(position, ([], 0, 0))
+        if place <= TOP_VALUES:
+            top.append((text, int(records)))
+        else:
+            others = int(records)
+        found[position] = (top, others, distinct + int(count))
+    return found
+
+
+def describe_values(entry: ColumnEntry, ranked: tuple[list[tuple[str, int]], int, int]) -> None:
+    """Fill in a listed column's distinct values from `ranked` (its top values with counts, the
+    records of the others, the number of distinct values), unless nearly every record has its own."""
+    top, others, entry.distinct = ranked
     present = entry.records - entry.missing
     if entry.distinct > TOP_VALUES and entry.distinct >= NEARLY_UNIQUE * present:
         entry.withheld = "nearly every record has its own value"
         return
-    counts = pc.value_counts(values).to_pylist()
-    ranked = sorted(((str(c["values"]), int(c["counts"])) for c in counts if c["values"] is not None),
-                    key=lambda item: (-item[1], item[0]))
-    entry.top = ranked[:TOP_VALUES]
-    entry.others = sum(count for _value, count in ranked[TOP_VALUES:])
+    entry.top, entry.others = list(top), others
 
 
 def _as_text(value: object) -> str:

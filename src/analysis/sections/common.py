@@ -24,6 +24,15 @@ def stop_if_empty(ctx: ReportContext, frame: pd.DataFrame, what: str) -> None:
         ctx.skip(no_records_sentence(ctx.params.scope, what))
 
 
+def lacks(ctx: ReportContext, table: str, columns: Iterable[str], consequence: str) -> bool:
+    """Whether `table` lacks one of `columns`; if so, says so and its `consequence` (`declines by
+    facility are not shown`) in one sentence, and the rest of the section goes on."""
+    missing = ctx.data.missing(table, list(columns))
+    if missing:
+        ctx.say(f"{missing}, so {consequence}.")
+    return missing is not None
+
+
 def span(years: Iterable[int], partial: Container[int]) -> str:
     """The fiscal years a section covers: `FY2021 to FY2025 (partial)`."""
     return words.fy_span(words.fy_labels(years, partial))

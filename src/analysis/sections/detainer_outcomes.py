@@ -10,19 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable, Container, Sequence
 from functools import cached_property
 
-import numpy as np
 import pandas as pd
 
 from analysis import words
 from analysis.figures import charts
 from analysis.metrics import detainers as dm
 from analysis.report.context import ReportContext
-from analysis.sections.common import span, stop_if_empty
+from analysis.sections.common import lacks, span, stop_if_empty
 from analysis.vocab import convictions
 from analysis.vocab.definitions import BUCKETS, DECLINED_DESCRIPTIONS
 
 BOOKED, DECLINED = BUCKETS["booked"], BUCKETS["declined"]
 TOP_FACILITIES = 15
+CHARGE_COLUMNS = ("msc_charge", "msc_charge_code")
 
 
 # ---------------------------------------------------------------- rules
@@ -162,12 +162,15 @@ class DetainerOutcomes:
         self.where = words.in_geography(ctx.params.state, ctx.params.aor, ctx.params.facility)
         self.min_cell = ctx.params.min_cell
 
+    def counted(self, by: Sequence[str]) -> pd.DataFrame:
+        """Detainers within the scope per lift reason and combination of `by` values, counted in DuckDB."""
+        return self.ctx.data.counts("detainers", [dm.LIFT_REASON, *by])
+
     @cached_property
-    def records(self) -> pd.DataFrame:
-        """The columns of the detainers within the scope that the parts not yet counted in DuckDB
-        read (facilities, convictions, days to lift): records, not every column."""
-        wanted = [dm.LIFT_REASON, "facility", "state", "msc_charge", "msc_charge_code", dm.PREPARE_DATE, dm.LIFT_DATE]
-        return self.ctx.load("detainers", [c for c in wanted if self.ctx.has("detainers", [c])])
+    def facilities(self) -> pd.DataFrame:
+        """Per facility: its state, detainers, declines and decline rate (counted by facility, state
+        and lift reason)."""
+        return dm.facility_declines(self.counted(["facility", "state"]), self.definition)
 
     def n(self, value: float) -> str:
         return self.ctx.count(value)
@@ -175,9 +178,6 @@ class DetainerOutcomes:
     def declines(self, definition: str) -> int:
         """Detainers declined under `definition`, from the counts."""
         return int(self.counts["records"][dm.declined_mask(self.counts, definition)].sum())
-
-    def declined(self, definition: str | None = None) -> np.ndarray:
-        return dm.declined_mask(self.records, definition or self.definition)
 
     def _ranked_declines(self, labels: list[str], declined: list[int], *, name: str, title: str, subtitle: str,
                          caption: str, muted: Sequence[str] = ()) -> None:
@@ -290,7 +290,8 @@ class DetainerOutcomes:
 
     def facilities_with_most_declines(self) -> None:
         definition = self.definition
-        self.facilities = dm.facility_declines(self.records, definition)
+        if lacks(self.ctx, "detainers", ["facility"], "declines and decline rates by facility are not shown"):
+            return
         declining = self.facilities[self.facilities.declined > 0]
         if declining.empty:
             self.ctx.say(f"No facility recorded a declined detainer under the {definition} definition.")
@@ -312,6 +313,8 @@ class DetainerOutcomes:
 
     def facility_decline_rates(self) -> None:
         definition, least = self.definition, dm.MIN_FACILITY_DETAINERS
+        if not self.ctx.has("detainers", ["facility"]):
+            return  # said by facilities_with_most_declines
         by_rate = dm.facilities_by_decline_rate(self.facilities, least)
         eligible = len(by_rate)
         by_rate = by_rate[by_rate.declined > 0].head(TOP_FACILITIES)
@@ -358,9 +361,13 @@ class DetainerOutcomes:
                      "the detainer was prepared.")
 
     def convictions_of_declined(self) -> None:
-        definition, records = self.definition, self.records
+        definition = self.definition
+        if lacks(self.ctx, "detainers", ["msc_charge"], "the most serious convictions of declined detainers are not shown"):
+            return
+        # one row per distinct lift reason, charge and code: the mapping runs once for each
+        charges = self.counted([c for c in CHARGE_COLUMNS if self.ctx.has("detainers", [c])])
         rules = convictions.load_rules()
-        msc = dm.convictions_of_declined(records, definition, rules)
+        msc = dm.convictions_of_declined(charges, definition, rules)
         with_conviction = msc[msc.category != convictions.NONE_RECORDED]
         none_recorded = int(msc.loc[msc.category == convictions.NONE_RECORDED, "declined"].sum())
         if len(with_conviction):
@@ -378,7 +385,8 @@ class DetainerOutcomes:
                             caption=f"Most serious conviction category of declined detainers ({definition} "
                                     f"definition), {self.span}",
                             counts=["Declined detainers"], align_right=["Share"])
-        unmapped = convictions.unmapped_charges(records["msc_charge"], records.get("msc_charge_code"), rules)
+        unmapped = convictions.unmapped_charges(charges["msc_charge"], charges.get("msc_charge_code"), rules,
+                                                records=charges["records"])
         if len(unmapped):
             self.ctx.say(f"{len(unmapped)} distinct {words.plural(len(unmapped), 'charge')} (text and code) in these "
                          "detainer records match no rule of the mapping; they are shown as *Other / not mapped*.")
@@ -386,8 +394,11 @@ class DetainerOutcomes:
             self.ctx.say("Every most-serious-conviction charge in these detainer records matches a rule of the mapping.")
 
     def days_to_lift(self) -> None:
-        timing = hide_small_timing(dm.days_to_lift_by_bucket(self.records), self.min_cell)
-        groups = dm.days_to_lift_groups(self.records, min_records=self.min_cell)
+        if lacks(self.ctx, "detainers", [dm.PREPARE_DATE, dm.LIFT_DATE], "days from detainer to lift are not shown"):
+            return
+        days = dm.days_to_lift_counts(self.ctx.data)
+        timing = hide_small_timing(dm.days_to_lift_by_bucket(days), self.min_cell)
+        groups = dm.days_to_lift_groups(days, min_records=self.min_cell)
         if not groups:
             self.ctx.say("No detainer in these records has both a prepare date and a lift date.")
         else:

@@ -15,7 +15,7 @@ from analysis.figures import charts
 from analysis.metrics import detainers as dm
 from analysis.release import Scope
 from analysis.report.context import ReportContext
-from analysis.sections.common import stop_if_empty
+from analysis.sections.common import lacks, stop_if_empty
 from analysis.vocab.definitions import DETAINER_DISPOSITION
 
 STEADY = 0.05  # a change of the monthly average within 5% either way "held steady"
@@ -280,7 +280,9 @@ class DetainersIssued:
                                 counts=[self.Noun], align_right=["Share"])
 
     def top_facilities(self) -> None:
-        facilities = dm.facility_counts(self.measure.load(self.ctx.data, ["facility", "state"]))
+        if lacks(self.ctx, self.measure.table, ["facility"], f"{self.noun} by facility are not shown"):
+            return
+        facilities = dm.facility_counts(self.measure.counts(self.ctx.data, ["facility", "state"]))
         top = facilities.head(TOP_FACILITIES)
         labels = [f"{f} ({s})" for f, s in zip(top.facility, top.state, strict=True)]
         fig = charts.ranked_bars(

@@ -124,13 +124,17 @@ def categorise(charges: pd.Series, codes: pd.Series | None = None, rules: Rules 
     return pd.Series([lookup[key] for key in keys], index=charges.index, dtype="string", name="conviction_category")
 
 
-def unmapped_charges(charges: pd.Series, codes: pd.Series | None = None, rules: Rules | None = None) -> pd.DataFrame:
+def unmapped_charges(charges: pd.Series, codes: pd.Series | None = None, rules: Rules | None = None,
+                     records: pd.Series | None = None) -> pd.DataFrame:
     """Charge texts and codes that no rule matches, with how many records carry each: what to
-    review when a new release brings new charge spellings."""
+    review when a new release brings new charge spellings. `records`: how many records each row
+    stands for (a frame of counts, one row per distinct charge and code); one each without it."""
     rules = rules or load_rules()
     categories = categorise(charges, codes, rules)
-    mask = categories == NOT_MAPPED
+    mask = (categories == NOT_MAPPED).to_numpy()
+    weights = pd.Series(1, index=charges.index, dtype="int64") if records is None else records
     frame = pd.DataFrame({"charge": [_text(v) or "" for v in charges[mask].tolist()],
-                          "code": [normalise_code(v) or "" for v in codes[mask].tolist()] if codes is not None else ""})
-    counts = frame.groupby(["charge", "code"]).size().rename("records").reset_index()
+                          "code": [normalise_code(v) or "" for v in codes[mask].tolist()] if codes is not None else "",
+                          "records": weights[mask].to_numpy(dtype="int64")})
+    counts = frame.groupby(["charge", "code"])["records"].sum().rename("records").reset_index()
     return counts.sort_values(["records", "charge", "code"], ascending=[False, True, True]).reset_index(drop=True)
