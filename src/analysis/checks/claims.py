@@ -718,26 +718,30 @@ def _category_condition(data: ReleaseData, table: str, columns: tuple[str, str],
 
 
 def value_rule(name: str, value: list[str] | str) -> Rule:
-    """Which values of the filtered column pass a text-valued filter; a missing lift reason (a detainer
-    still open) passes `lift_reason_bucket: still_open`, any other missing value passes nothing."""
-    test = value_test(name, value)
-    missing = name == "lift_reason_bucket" and "still_open" in value
-    return lambda combinations: [missing if v is None else test(v) for (v,) in combinations]
+    """Which values of the filtered column pass a text-valued filter (`value`: the accepted values, or
+    the definition's name for `declined`). Lift reasons go through the rules of vocab.definitions, all
+    distinct values at once: a missing one is a detainer still open, which passes
+    `lift_reason_bucket: still_open` and nothing else. A missing value passes no other filter."""
+    def rule(combinations: list[Row]) -> list[bool]:
+        values = pd.Series([v for (v,) in combinations], dtype=object)
+        if name == "lift_reason_bucket":
+            return lift_bucket(values).isin(value).tolist()
+        if name == "declined":
+            return is_declined(values, str(value)).tolist()
+        test = value_test(name, value)
+        return [v is not None and test(v) for v in values]
+
+    return rule
 
 
 def value_test(name: str, value: list[str] | str) -> Callable[[object], bool]:
-    """The test a (non-missing) value of the filtered column must pass, for the text-valued filters
-    (`value` is a list of accepted values, or the definition's name for `declined`)."""
+    """The test a (non-missing) value of a column must pass for the filters on state, area of
+    responsibility, processing disposition and apprehension method."""
     if name == "state":
         return lambda v: str(v).strip().upper() in value
     if name == "aor":
         areas = {a.lower() for a in value}
         return lambda v: short_aor(str(v)).lower() in areas
-    if name == "lift_reason_bucket":
-        return lambda v: lift_bucket(pd.Series([v]))[0] in value
-    if name == "declined":
-        definition = str(value)
-        return lambda v: bool(is_declined(pd.Series([v]), definition)[0])
     wanted = {_folded(v) for v in value}
     return lambda v: _folded(v) in wanted
 
