@@ -36,7 +36,7 @@ def release(rows: list[tuple], **scope) -> Release:
 
 
 def follow_ups(rows: list[tuple], definition: str = "strict", **scope) -> pd.DataFrame:
-    return repeat.follow_up_counts(release(rows, **scope), definition)
+    return repeat.follow_ups(release(rows, **scope), definition).counts
 
 
 # A: declined 1 Jan, declined again 11 Jan (10 days), booked 1 Mar (59 days after 1 Jan).
@@ -54,9 +54,21 @@ ROWS = [
 def test_dropped_records_count_exact_duplicates_and_unlinkable_rows():
     rows = [*ROWS, ("A", "2021-01-11", DECLINED, 1), (None, "2021-01-05", DECLINED), ("  ", "2021-01-06", BOOKED),
             ("", "2021-01-07", BOOKED), ("E", None, DECLINED), (None, None, DECLINED)]
-    assert repeat.dropped_records(release(rows)) == {"exact_duplicates": 1, "without_identifier": 4, "without_date": 1,
-                                                      "usable": len(ROWS)}
-    assert repeat.observed_until(release(rows)) == pd.Timestamp("2021-07-01")
+    linked = repeat.follow_ups(release(rows), "strict")
+    assert linked.dropped == {"exact_duplicates": 1, "without_identifier": 4, "without_date": 1, "usable": len(ROWS)}
+    assert linked.observed_until == pd.Timestamp("2021-07-01")
+
+
+def test_duplicates_of_unlinkable_records_are_counted_once_among_them():
+    rows = [("A", "2021-01-01", DECLINED, 1), (None, "2021-01-05", DECLINED, 2), (None, "2021-01-05", DECLINED, 2),
+            ("B", None, BOOKED, 3), ("B", None, BOOKED, 3), ("B", None, BOOKED, 3)]
+    linked = repeat.follow_ups(release(rows), "strict")
+    assert linked.dropped == {"exact_duplicates": 3, "without_identifier": 1, "without_date": 1, "usable": 1}
+
+
+def test_nobody_to_follow():
+    linked = repeat.follow_ups(release([(None, "2021-01-05", DECLINED), ("B", None, BOOKED)]), "strict")
+    assert linked.dropped["usable"] == 0 and linked.observed_until is None and linked.counts.empty
 
 
 def test_records_without_an_identifier_are_nobody_and_without_a_date_never_an_index():
@@ -140,7 +152,7 @@ def test_days_distribution_bins():
 
 
 def test_cumulative_shares_count_only_people_followed_long_enough():
-    counts = repeat.follow_up_counts(release(ROWS), "strict", horizons=(30, 180, 365))
+    counts = repeat.follow_ups(release(ROWS), "strict", horizons=(30, 180, 365)).counts
     shares = repeat.cumulative_shares(counts, horizons=(30, 180, 365))
     declined = shares[shares["group"] == "declined"].set_index("days")
     # the records end on 1 Jul: A (1 Jan) can be followed 180 days, D (1 Jun) exactly 30; nobody 365.
@@ -157,7 +169,7 @@ def test_only_records_within_the_scope_are_linked():
     rows = [("S1", "2021-01-01", DECLINED), ("S1", "2021-02-01", BOOKED), ("H1", "2021-01-01", DECLINED)]
     table = repeat.summary(follow_ups(rows, aor="Seattle")).set_index("group")
     assert table.loc["declined", ["people", "with_later"]].tolist() == [1, 1]
-    assert repeat.dropped_records(release(rows, aor="Houston"))["usable"] == 1
+    assert repeat.follow_ups(release(rows, aor="Houston"), "strict").dropped["usable"] == 1
 
 
 def test_hide_small_shares():

@@ -62,90 +62,132 @@ def group_reasons(distinct: pd.Series, definition: str) -> dict[str, GroupReason
     return chosen
 
 
-# Records usable for linking, once each: an identifier (not blank) and a prepare date.
-_UNIQUE = """select {distinct}{person} as person, {day} as day, cast({reason} as varchar) as reason{row_hash} from detainers"""
+# Exact duplicates (records with the same `row_hash`, a digest of every column) are found once,
+# into a small table that never leaves DuckDB; a query counts each record once by giving every
+# record a weight of 1 and each duplicated one a row of weight -(copies - 1).
+_DUPLICATES = """
+create or replace temp table repeat_duplicates as
+select any_value({person}) as person, any_value({day}) as day, count(*) - 1 as extra
+from detainers group by row_hash having count(*) > 1
+"""
+_NO_DUPLICATES = f"create or replace temp table repeat_duplicates as select {PERSON} as person, {DATE} as day, " \
+                 "0::bigint as extra from detainers limit 0"
+_WEIGHTED = """
+select {person} as person, {day} as day, cast({reason} as varchar) as reason, 1::bigint as weight from detainers
+union all
+select person, day, null, -extra from repeat_duplicates
+"""
 _LINKABLE = "not (person is null or regexp_full_match(cast(person as varchar), '\\s*'))"
 
 _DROPPED = """
-with unique_records as ({unique}),
-flagged as (select {linkable} as linked, day is not null as dated from unique_records)
-select (select count(*) from detainers) - count(*) as exact_duplicates,
-       count(*) filter (where not linked) as without_identifier,
-       count(*) filter (where linked and not dated) as without_date,
-       count(*) filter (where linked and dated) as usable
+with records as not materialized ({weighted}),
+flagged as (select {linkable} as linked, day is not null as dated, weight, day from records)
+select coalesce((select sum(extra) from repeat_duplicates), 0) as exact_duplicates,
+       coalesce(sum(weight) filter (where not linked), 0) as without_identifier,
+       coalesce(sum(weight) filter (where linked and not dated), 0) as without_date,
+       coalesce(sum(weight) filter (where linked and dated), 0) as usable,
+       max(day) filter (where linked) as last_day
 from flagged
 """
 
 _FOLLOW_UPS = """
-with unique_records as ({unique}),
-usable as (
-    select person, day,
-           coalesce(list_contains($declined::varchar[], reason), false) or (reason is null and $declined_missing) as declined,
-           coalesce(list_contains($honoured::varchar[], reason), false) or (reason is null and $honoured_missing) as honoured
-    from unique_records where {linkable} and day is not null
+with records as not materialized ({weighted}),
+usable as not materialized (
+    select person, day, weight,
+           coalesce(list_contains($declined::varchar[], reason), false) or (reason is null and weight > 0 and $declined_missing) as declined,
+           coalesce(list_contains($honoured::varchar[], reason), false) or (reason is null and weight > 0 and $honoured_missing) as honoured
+    from records where {linkable} and day is not null
 ),
 people as (
-    select person, min(day) filter (where declined) as declined_day, min(day) filter (where honoured) as honoured_day
+    select person, min(day) filter (where declined) as declined_day, min(day) filter (where honoured) as honoured_day,
+           max(day) as last_day
     from usable group by person having bool_or(declined) or bool_or(honoured)
 ),
+-- only people with a record after an index event need their records again
 followed as (
-    select count(*) filter (where u.day > p.declined_day) as declined_later,
+    select sum(u.weight) filter (where u.day > p.declined_day) as declined_later,
            min(u.day) filter (where u.day > p.declined_day) as declined_next,
-           count(*) filter (where u.day > p.honoured_day) as honoured_later,
+           sum(u.weight) filter (where u.day > p.honoured_day) as honoured_later,
            min(u.day) filter (where u.day > p.honoured_day) as honoured_next,
            any_value(p.declined_day) as declined_day, any_value(p.honoured_day) as honoured_day
-    from people p join usable u using (person) group by p.person
+    from people p join usable u using (person) where p.last_day > least(p.declined_day, p.honoured_day)
+    group by p.person
+    union all
+    select 0, null, 0, null, declined_day, honoured_day from people
+    where not last_day > least(declined_day, honoured_day)
 ),
 events as (
-    select 'declined' as "group", declined_day as index_day, declined_later as later, declined_next as next_day
+    select 'declined' as "group", declined_day as index_day, coalesce(declined_later, 0) as later,
+           declined_next as next_day
     from followed where declined_day is not null
     union all
-    select 'honoured', honoured_day, honoured_later, honoured_next from followed where honoured_day is not null
-),
-span as (select max(day) as last_day from usable)
+    select 'honoured', honoured_day, coalesce(honoured_later, 0), honoured_next from followed where honoured_day is not null
+)
 select "group",
-       coalesce(list_max(list_filter($horizons::integer[], lambda h: h <= date_diff('day', index_day, last_day))), 0) as followed_for,
+       coalesce(list_max(list_filter($horizons::integer[], lambda h: h <= date_diff('day', index_day, $last_day))), 0)
+           as followed_for,
        date_diff('day', index_day, next_day) as days_to_next,
        count(*) as people, sum(later)::bigint as later_detainers
-from events, span
+from events
 group by all order by all
 """
 
 
-def _unique(release: Release) -> str:
-    """Each record once: records with the same `row_hash` are one (without the column, none is
-    taken for a duplicate)."""
-    has_hash = release.has("detainers", ["row_hash"])
-    return _UNIQUE.format(distinct="distinct " if has_hash else "", person=PERSON, day=DATE, reason=REASON,
-                          row_hash=", row_hash" if has_hash else "")
+@dataclass(frozen=True)
+class FollowUps:
+    """What `follow_ups` found: people counted (see `follow_up_counts`), the records left out
+    (`exact_duplicates`, `without_identifier`, `without_date`) and kept (`usable`), and the last
+    prepare date of the usable records (None without any)."""
+
+    counts: pd.DataFrame
+    dropped: dict[str, int]
+    observed_until: pd.Timestamp | None
 
 
-def dropped_records(release: Release) -> dict[str, int]:
+def _find_duplicates(release: Release) -> None:
+    """The exact duplicates among the detainer records within the scope, in DuckDB (without a
+    `row_hash` column, none is taken for a duplicate)."""
+    has_hash = "row_hash" in release.schema("detainers").names  # stored beside the columns, not in the manifest
+    template = _DUPLICATES if has_hash else _NO_DUPLICATES
+    release.db.execute(template.format(person=PERSON, day=DATE))
+
+
+def _weighted() -> str:
+    return _WEIGHTED.format(person=PERSON, day=DATE, reason=REASON)
+
+
+def dropped_records(release: Release) -> tuple[dict[str, int], pd.Timestamp | None]:
     """How many detainer records (within the scope) were exact duplicates, had no identifier
-    (missing or blank), or had an identifier but no prepare date; and how many are usable."""
-    counts = release.sql(_DROPPED.format(unique=_unique(release), linkable=_LINKABLE)).iloc[0]
-    return {name: int(counts[name]) for name in ("exact_duplicates", "without_identifier", "without_date", "usable")}
+    (missing or blank), or had an identifier but no prepare date; how many are usable; and the
+    last prepare date among the records with an identifier."""
+    row = release.sql(_DROPPED.format(weighted=_weighted(), linkable=_LINKABLE)).iloc[0]
+    dropped = {name: int(row[name]) for name in ("exact_duplicates", "without_identifier", "without_date", "usable")}
+    return dropped, None if pd.isna(row["last_day"]) else pd.Timestamp(row["last_day"])
 
 
-def observed_until(release: Release) -> pd.Timestamp:
-    """The last prepare date among the usable records."""
-    query = f"with unique_records as ({_unique(release)}) select max(day) as last_day from unique_records where {_LINKABLE}"
-    return pd.Timestamp(release.sql(query)["last_day"].iloc[0])
-
-
-def follow_up_counts(release: Release, definition: str, horizons: tuple[int, ...] = HORIZONS_DAYS) -> pd.DataFrame:
-    """People per group (`declined`, `honoured`), per how long they can be followed
-    (`followed_for`: the longest of `horizons` whose days all lie within the records, 0 for
-    none) and days until their next detainer (`days_to_next`, missing for none), with the later
-    detainers they received in all (`later_detainers`)."""
+def follow_up_counts(release: Release, definition: str, last_day: pd.Timestamp,
+                     horizons: tuple[int, ...] = HORIZONS_DAYS) -> pd.DataFrame:
+    """People per group (`declined`, `honoured`), per how long they can be followed until
+    `last_day` (`followed_for`: the longest of `horizons` whose days all lie within the
+    records, 0 for none) and days until their next detainer (`days_to_next`, missing for
+    none), with the later detainers they received in all (`later_detainers`)."""
     distinct = release.sql(f"select distinct cast({REASON} as varchar) as reason from detainers")["reason"]
     chosen = group_reasons(distinct, definition)
-    params = {"horizons": list(horizons), "declined": chosen["declined"].reasons,
+    params = {"horizons": list(horizons), "last_day": last_day.date(), "declined": chosen["declined"].reasons,
               "declined_missing": chosen["declined"].missing, "honoured": chosen["honoured"].reasons,
               "honoured_missing": chosen["honoured"].missing}
-    counts = release.sql(_FOLLOW_UPS.format(unique=_unique(release), linkable=_LINKABLE), params)
+    counts = release.sql(_FOLLOW_UPS.format(weighted=_weighted(), linkable=_LINKABLE), params)
     counts["days_to_next"] = counts["days_to_next"].astype("float64")
     return counts
+
+
+def follow_ups(release: Release, definition: str, horizons: tuple[int, ...] = HORIZONS_DAYS) -> FollowUps:
+    """The detainer records within the scope linked by identifier (see the module's docstring)."""
+    _find_duplicates(release)
+    dropped, last_day = dropped_records(release)
+    empty = pd.DataFrame(columns=["group", "followed_for", "days_to_next", "people", "later_detainers"])
+    counts = empty if last_day is None or not dropped["usable"] else follow_up_counts(release, definition, last_day, horizons)
+    return FollowUps(counts, dropped, last_day)
 
 
 def _of(counts: pd.DataFrame, group: str) -> pd.DataFrame:

@@ -147,12 +147,12 @@ class RepeatDetainers:
         self.min_cell = ctx.params.min_cell
         ctx.require("detainers", [repeat.PERSON, repeat.DATE, "detainer_lift_reason"],
                     why="the repeat-detainer analysis")
-        self.dropped = repeat.dropped_records(ctx.data)
-        if not self.dropped["usable"]:
+        linked = repeat.follow_ups(ctx.data, ctx.params.declined_definition)
+        self.dropped, self.groups = linked.dropped, linked.counts
+        if not self.dropped["usable"] or linked.observed_until is None:
             ctx.skip("No detainer record in the selected geography and years carries both an identifier and a "
                      "prepare date, so the repeat-detainer analysis is skipped.")
-        self.groups = repeat.follow_up_counts(ctx.data, ctx.params.declined_definition)
-        self.observed_until = repeat.observed_until(ctx.data)
+        self.observed_until = linked.observed_until
 
     def how_people_are_followed(self) -> None:
         self.ctx.say(method(self.ctx.params.declined_definition))
