@@ -43,3 +43,18 @@ class FakeContext(ReportContext):
 
     def say(self, text: str) -> None:
         self.said.append(text)
+
+
+def detainers_release(frame: pd.DataFrame, first: str, last: str, *, partial: bool = False) -> Release:
+    """`fake_release` of one detainers table holding `frame` (with `fiscal_year`), its manifest holding
+    what claims read besides the columns: records and coverage per fiscal year (each year whole, or
+    ending on 31 March if `partial`), and the period from `first` to `last`."""
+    release = fake_release({"detainers": list(frame.columns)}, {"detainers": frame})
+    years = frame["fiscal_year"].value_counts()
+    release.manifest["tables"]["detainers"].update({
+        "rows_by_fiscal_year": {str(y): int(n) for y, n in years.items()},
+        "fiscal_year_coverage": {str(y): {"first": f"{y - 1}-10-01", "last": f"{y}-03-31" if partial else f"{y}-09-30"}
+                                 for y in years.index},
+        "period": {"first": first, "last": last},
+    })
+    return release

@@ -17,6 +17,7 @@ from analysis.checks.claims import (
     DIFFERS,
     REPRODUCED,
     ClaimError,
+    ReleaseData,
     check_claims,
     claims_dir,
     evaluate,
@@ -26,6 +27,7 @@ from analysis.checks.claims import (
     results_frame,
     verdict_text,
 )
+from tests.fakes import detainers_release
 
 REAL = "ice-lesa-2019-ICFO-53623-fy2016-2017"
 SOURCE = {"publisher": "Test", "date": "2020-01-01", "title": "A report", "url": "https://example.org"}
@@ -101,8 +103,6 @@ def test_sample_declined_counts_match_the_generator(sample_project: Path) -> Non
 
 
 def test_partial_fiscal_year_cannot_be_checked(sample_project: Path) -> None:
-    from analysis.checks.claims import ReleaseData
-
     partial = claim(measure={"table": "detainers", "filters": {"fiscal_year": 2025}}, published=10)
     result = evaluate(partial, ReleaseData("sample"))
     assert result.verdict == CANNOT
@@ -112,27 +112,13 @@ def test_partial_fiscal_year_cannot_be_checked(sample_project: Path) -> None:
 # ---------------------------------------------------------------- hand-built records
 
 
-class FakeRelease:
-    """What evaluation reads from a release: a manifest and the columns of a table."""
-
-    def __init__(self, frame: pd.DataFrame, *, partial: bool = False) -> None:
-        self.records = frame
-        columns = {c: {"type": "string"} for c in frame.columns if c != "fiscal_year"}
-        years = frame["fiscal_year"].value_counts()
-        self.manifest = {"tables": {"detainers": {
-            "columns": columns,
-            "rows_by_fiscal_year": {str(y): int(n) for y, n in years.items()},
-            "fiscal_year_coverage": {str(y): {"first": f"{y - 1}-10-01", "last": f"{y}-03-31" if partial else f"{y}-09-30"}
-                                     for y in years.index},
-            "period": {"first": "2022-10-01", "last": "2024-09-30"},
-        }}}
-
-    def frame(self, table: str, columns: list[str]) -> pd.DataFrame:
-        return self.records[columns]
+def processed(frame: pd.DataFrame, *, partial: bool = False) -> ReleaseData:
+    """`frame` as the detainers table of a processed release (parquet read by DuckDB, as in a report)."""
+    return ReleaseData(detainers_release(frame, "2022-10-01", "2024-09-30", partial=partial))
 
 
 @pytest.fixture
-def records() -> FakeRelease:
+def frame() -> pd.DataFrame:
     rows = [  # state, aor, lift reason, prepare date
         ("CA", "San Francisco Area of Responsibility", "Detainer Declined by LEA", "2023-01-05"),
         ("CA", "Los Angeles Area of Responsibility", "Detainer Declined by LEA", "2023-01-20"),
@@ -145,7 +131,12 @@ def records() -> FakeRelease:
     frame = pd.DataFrame(rows, columns=["state", "aor", "detainer_lift_reason", "detainer_prepare_date"])
     frame["detainer_prepare_date"] = pd.to_datetime(frame["detainer_prepare_date"])
     frame["fiscal_year"] = [2023] * 5 + [2024] * 2
-    return FakeRelease(frame)
+    return frame
+
+
+@pytest.fixture
+def records(frame: pd.DataFrame) -> ReleaseData:
+    return processed(frame)
 
 
 def detainers(filters: dict, **measure) -> dict:
@@ -161,19 +152,19 @@ def detainers(filters: dict, **measure) -> dict:
     ({"fiscal_year": [2023, 2024], "lift_reason_bucket": ["still_open", "booked"]}, 2),
     ({"date_range": ["2023-01-20", "2023-02-11"]}, 3),
 ])
-def test_filters_count_the_records_they_describe(records: FakeRelease, filters: dict, expected: int) -> None:
+def test_filters_count_the_records_they_describe(records: ReleaseData, filters: dict, expected: int) -> None:
     result = evaluate(claim(measure=detainers(filters), published=expected), records)
     assert (result.verdict, result.value) == (REPRODUCED, expected)
 
 
-def test_differs_says_by_how_much_and_which_way(records: FakeRelease) -> None:
+def test_differs_says_by_how_much_and_which_way(records: ReleaseData) -> None:
     low = evaluate(claim(measure=detainers({"fiscal_year": 2023}), published=4), records)
     assert (low.verdict, verdict_text(low)) == (DIFFERS, "differs: 1 more (+25.0%) than published")
     high = evaluate(claim(measure=detainers({"fiscal_year": 2023}), published=10, comparison="at_least"), records)
     assert verdict_text(high) == "differs: 5 fewer (-50.0%) than the published minimum"
 
 
-def test_share_and_per_month(records: FakeRelease) -> None:
+def test_share_and_per_month(records: ReleaseData) -> None:
     share = claim(measure=detainers({"fiscal_year": [2023, 2024], "declined": "strict"}, statistic="share",
                                     numerator={"state": "CA"}), published=0.6, comparison="approximately", tolerance=0.1)
     result = evaluate(share, records)
@@ -185,18 +176,18 @@ def test_share_and_per_month(records: FakeRelease) -> None:
     assert verdict_text(result) == "differs: 1 a month more (+100.0%), outside the stated tolerance of ±10%"
 
 
-def test_missing_years_and_columns_cannot_be_checked(records: FakeRelease) -> None:
+def test_missing_years_and_columns_cannot_be_checked(frame: pd.DataFrame, records: ReleaseData) -> None:
     later = evaluate(claim(measure=detainers({"fiscal_year": 2025}), published=1), records)
     assert (later.verdict, later.reason) == (CANNOT, "the detainers table covers FY2023–FY2024, not FY2025")
     outside = evaluate(claim(measure=detainers({"date_range": ["2024-07-01", "2024-12-31"]}), published=1), records)
     assert outside.reason == "the detainers table covers 2022-10-01 to 2024-09-30, not 2024-07-01 to 2024-12-31"
     no_column = evaluate(claim(measure=detainers({"fiscal_year": 2023, "method": "Located"}), published=1), records)
     assert no_column.reason == "the detainers table of this release has no apprehension_method column"
-    partial = evaluate(claim(measure=detainers({"fiscal_year": 2023}), published=5), FakeRelease(records.records, partial=True))
+    partial = evaluate(claim(measure=detainers({"fiscal_year": 2023}), published=5), processed(frame, partial=True))
     assert partial.verdict == CANNOT and "only partly covered" in partial.reason
 
 
-def test_related_measure_is_reported_as_a_different_measure(records: FakeRelease) -> None:
+def test_related_measure_is_reported_as_a_different_measure(records: ReleaseData) -> None:
     related = {"table": "detainers", "filters": {"fiscal_year": 2023, "state": "TX"},
                "label": "Texas detainers", "note": "Texas is not the country."}
     result = evaluate(claim(measure={"table": "encounters", "filters": {"fiscal_year": 2023}}, published=10,
@@ -205,13 +196,13 @@ def test_related_measure_is_reported_as_a_different_measure(records: FakeRelease
     assert verdict_text(result) == "different measure: 8 fewer (-80.0%) than published (this release has no encounters table)"
 
 
-def test_not_computable_claims_cannot_be_checked(records: FakeRelease) -> None:
+def test_not_computable_claims_cannot_be_checked(records: ReleaseData) -> None:
     result = evaluate(claim(measure="not computable", reason="re-arrests are not recorded", published=1867), records)
     assert result.verdict == CANNOT
     assert verdict_text(result) == "cannot be checked: not computable from record-level data; re-arrests are not recorded"
 
 
-def test_small_computed_counts_are_suppressed_in_tables(records: FakeRelease) -> None:
+def test_small_computed_counts_are_suppressed_in_tables(records: ReleaseData) -> None:
     result = evaluate(claim(measure=detainers({"fiscal_year": 2024}), published=2), records)
     shown = results_frame([result], min_cell=5).iloc[0]
     assert (shown["Published"], shown["This release"]) == ("2", "<5")

@@ -17,6 +17,7 @@ from analysis.checks.claims import (
     REPRODUCED,
     Claim,
     ClaimError,
+    ReleaseData,
     check_claims,
     evaluate,
     has_spellings,
@@ -30,6 +31,7 @@ from analysis.checks.claims import (
 )
 from analysis.vocab.convictions import ReferenceFileError
 from analysis.vocab.facilities import fold, load_facilities
+from tests.fakes import detainers_release
 
 SOURCE = {"publisher": "Test", "date": "2020-01-01", "title": "A report", "url": "https://example.org"}
 DECLINED, NOTICE, EARLY, BOOKED = ("Detainer Declined by LEA", "Insufficient Notice to ICE", "Early Release",
@@ -98,21 +100,9 @@ EXPECTED = {
 NEWLY_COMPUTABLE = sorted(EXPECTED)
 
 
-class Release:
-    """A release as evaluation reads it: a manifest and the columns of its detainers table."""
-
-    def __init__(self, frame: pd.DataFrame, first: str, last: str) -> None:
-        self.records = frame
-        years = frame["fiscal_year"].value_counts()
-        self.manifest = {"tables": {"detainers": {
-            "columns": {c: {"type": "string"} for c in frame.columns if c != "fiscal_year"},
-            "rows_by_fiscal_year": {str(y): int(n) for y, n in years.items()},
-            "fiscal_year_coverage": {str(y): {"first": f"{y - 1}-10-01", "last": f"{y}-09-30"} for y in years.index},
-            "period": {"first": first, "last": last},
-        }}}
-
-    def frame(self, table: str, columns: list[str]) -> pd.DataFrame:
-        return self.records[columns]
+def processed(frame: pd.DataFrame, first: str, last: str) -> ReleaseData:
+    """`frame` as the detainers table of a processed release (parquet read by DuckDB, as in a report)."""
+    return ReleaseData(detainers_release(frame, first, last))
 
 
 def fiscal_year(day: dt.date) -> int:
@@ -133,8 +123,8 @@ def detainer_frame(rows: list[tuple], *, pending: bool = False) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def release() -> Release:
-    return Release(detainer_frame(ROWS), "2013-10-01", "2025-09-30")
+def release() -> ReleaseData:
+    return processed(detainer_frame(ROWS), "2013-10-01", "2025-09-30")
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +150,7 @@ def test_at_most_twelve_claims_are_not_computable_and_each_for_a_missing_field(s
 
 
 @pytest.mark.parametrize("claim_id", NEWLY_COMPUTABLE)
-def test_newly_computable_claim_reproduces_the_known_answer(release: Release, shipped: dict[str, Claim],
+def test_newly_computable_claim_reproduces_the_known_answer(release: ReleaseData, shipped: dict[str, Claim],
                                                             claim_id: str) -> None:
     claim = replace(shipped[claim_id], published=EXPECTED[claim_id])
     result = evaluate(claim, release)
@@ -169,7 +159,7 @@ def test_newly_computable_claim_reproduces_the_known_answer(release: Release, sh
 
 
 @pytest.mark.parametrize("claim_id", NEWLY_COMPUTABLE)
-def test_newly_computable_claim_differs_from_another_answer(release: Release, shipped: dict[str, Claim],
+def test_newly_computable_claim_differs_from_another_answer(release: ReleaseData, shipped: dict[str, Claim],
                                                             claim_id: str) -> None:
     claim = replace(shipped[claim_id], published=differing(shipped[claim_id], EXPECTED[claim_id]))
     result = evaluate(claim, release)
@@ -180,14 +170,14 @@ def test_newly_computable_claim_differs_from_another_answer(release: Release, sh
 @pytest.mark.parametrize("claim_id", NEWLY_COMPUTABLE)
 def test_newly_computable_claim_cannot_be_checked_outside_the_release_period(shipped: dict[str, Claim],
                                                                              claim_id: str) -> None:
-    later = Release(detainer_frame([(f"2020-0{m}-01", *ROWS[0][1:]) for m in range(1, 9)]), "2019-10-01", "2020-09-30")
+    later = processed(detainer_frame([(f"2020-0{m}-01", *ROWS[0][1:]) for m in range(1, 9)]), "2019-10-01", "2020-09-30")
     result = evaluate(shipped[claim_id], later)
     assert (result.verdict, result.value) == (CANNOT, None)
     assert result.reason.startswith("the detainers table covers 2019-10-01 to 2020-09-30, not ")
 
 
 def test_pending_charges_are_read_where_the_release_has_them(shipped: dict[str, Claim]) -> None:
-    with_pending = Release(detainer_frame(ROWS, pending=True), "2013-10-01", "2025-09-30")
+    with_pending = processed(detainer_frame(ROWS, pending=True), "2013-10-01", "2025-09-30")
     released = evaluate(shipped["cis-2022-2025-homicide-released"], with_pending)
     assert released.value == EXPECTED["cis-2022-2025-homicide-released"] + 1  # A5: homicide charge pending
     assert "and from pending charges (pending_charge, pending_charge_code)" in verdict_text(released)
@@ -196,14 +186,14 @@ def test_pending_charges_are_read_where_the_release_has_them(shipped: dict[str, 
     assert santa_clara.value == EXPECTED["cis-2022-2025-homicide-santa-clara"] + 1
 
 
-def test_a_release_without_pending_charges_says_it_undercounts(release: Release, shipped: dict[str, Claim]) -> None:
+def test_a_release_without_pending_charges_says_it_undercounts(release: ReleaseData, shipped: dict[str, Claim]) -> None:
     text = verdict_text(evaluate(shipped["cis-2022-2025-homicide-released"], release))
     assert "read from the most serious conviction (msc_charge, msc_charge_code)" in text
     assert "this release has no pending-charge field" in text and "an undercount" in text
 
 
 def test_facility_claims_list_every_spelling_matched_and_the_patterns_that_matched_nothing(
-        release: Release, shipped: dict[str, Claim]) -> None:
+        release: ReleaseData, shipped: dict[str, Claim]) -> None:
     main_jail = evaluate(shipped["cis-2022-2025-santa-clara-main-jail"], release)
     [match] = main_jail.matches
     # records counted (released) under each spelling; the booked A3 is not counted but its spelling is listed
@@ -219,13 +209,13 @@ def test_facility_claims_list_every_spelling_matched_and_the_patterns_that_match
     assert has_spellings(frame) and "COOK COUNTY JAIL (1)" in frame["Matched spellings"].iloc[1]
 
 
-def test_matched_spelling_counts_are_suppressed_below_min_cell(release: Release, shipped: dict[str, Claim]) -> None:
+def test_matched_spelling_counts_are_suppressed_below_min_cell(release: ReleaseData, shipped: dict[str, Claim]) -> None:
     result = evaluate(shipped["cis-2022-2025-santa-clara-main-jail"], release)
     assert "SANTA CLARA COUNTY MAIN JAIL (<3)" in results_frame([result], min_cell=3)["Matched spellings"].iloc[0]
 
 
 def test_a_release_without_the_named_facility_cannot_check_it(shipped: dict[str, Claim]) -> None:
-    elsewhere = Release(detainer_frame([row for row in ROWS if row[3] not in ("IL", "CA")]), "2013-10-01", "2025-09-30")
+    elsewhere = processed(detainer_frame([row for row in ROWS if row[3] not in ("IL", "CA")]), "2013-10-01", "2025-09-30")
     result = evaluate(shipped["cis-2022-2025-homicide-stateville"], elsewhere)
     assert (result.verdict, result.value) == (CANNOT, None)
     assert verdict_text(result) == ("cannot be checked: no facility in this release matches "
@@ -233,7 +223,7 @@ def test_a_release_without_the_named_facility_cannot_check_it(shipped: dict[str,
     assert results_frame([result])["Matched spellings"].iloc[0] == "–"
 
 
-def test_proxies_and_left_out_records_are_said_in_the_verdict(release: Release, shipped: dict[str, Claim]) -> None:
+def test_proxies_and_left_out_records_are_said_in_the_verdict(release: ReleaseData, shipped: dict[str, Claim]) -> None:
     agencies = verdict_text(evaluate(shipped["trac-2017-2018-refusing-agencies"], release))
     assert "ICE records the facility (jail or prison) a detainer was sent to, not the agency" in agencies
     jurisdictions = evaluate(shipped["cis-2014-jurisdictions"], release)
@@ -245,7 +235,7 @@ def test_proxies_and_left_out_records_are_said_in_the_verdict(release: Release, 
     assert "1 of the 2 records counted have no anonymized identifier and are left out" in verdict_text(stateville)
 
 
-def test_definitions_name_units_facilities_and_charges(release: Release, shipped: dict[str, Claim]) -> None:
+def test_definitions_name_units_facilities_and_charges(release: ReleaseData, shipped: dict[str, Claim]) -> None:
     result = evaluate(shipped["cis-2022-2025-homicide-santa-clara"], release)
     assert result.definition == (
         "distinct people (anonymized identifier; it links records within this release only) among detainers records "
@@ -261,7 +251,7 @@ def test_definitions_name_units_facilities_and_charges(release: Release, shipped
     assert "data/reference/facilities.csv" in paragraph
 
 
-def test_identifiers_never_reach_the_results(release: Release, shipped: dict[str, Claim]) -> None:
+def test_identifiers_never_reach_the_results(release: ReleaseData, shipped: dict[str, Claim]) -> None:
     results = [evaluate(shipped[claim_id], release) for claim_id in NEWLY_COMPUTABLE]
     text = results_frame(results).to_csv() + "".join(verdict_text(r) for r in results)
     people = {row[-1] for row in ROWS if row[-1]}
@@ -288,7 +278,7 @@ def test_a_week_counts_issued_by_prepare_date_and_declined_by_lift_date(shipped:
     frame = pd.DataFrame({"detainer_prepare_date": pd.to_datetime([r[0] for r in WEEK_ROWS]),
                           "detainer_lift_date": pd.to_datetime([r[1] for r in WEEK_ROWS]),
                           "detainer_lift_reason": [r[2] for r in WEEK_ROWS], "fiscal_year": 2017})
-    week = Release(frame, "2017-01-20", "2017-03-01")
+    week = processed(frame, "2017-01-20", "2017-03-01")
     result = evaluate(replace(shipped[claim_id], published=expected), week)
     assert (result.verdict, result.value) == (REPRODUCED, expected)
     column = "detainer_lift_date" if claim_id.endswith("declined") else "detainer_prepare_date"
@@ -339,7 +329,7 @@ def test_new_vocabulary_mistakes_are_refused(measure: dict, message: str) -> Non
         claim(measure=full)
 
 
-def test_distinct_counts_compare_exactly_and_shares_of_units_need_a_tolerance(release: Release) -> None:
+def test_distinct_counts_compare_exactly_and_shares_of_units_need_a_tolerance(release: ReleaseData) -> None:
     people = claim(measure={"table": "detainers", "filters": {"fiscal_year": 2014}, "statistic": "distinct",
                             "unit": "people"}, published=4)
     assert evaluate(people, release).verdict == REPRODUCED  # F1 to F4
@@ -350,7 +340,7 @@ def test_distinct_counts_compare_exactly_and_shares_of_units_need_a_tolerance(re
 
 def test_a_release_without_charge_columns_cannot_check_a_charge_claim(shipped: dict[str, Claim]) -> None:
     frame = detainer_frame(ROWS).drop(columns=["msc_charge", "msc_charge_code"])
-    result = evaluate(shipped["cis-2022-2025-homicide-released"], Release(frame, "2013-10-01", "2025-09-30"))
+    result = evaluate(shipped["cis-2022-2025-homicide-released"], processed(frame, "2013-10-01", "2025-09-30"))
     assert result.reason == "the detainers table of this release has no msc_charge or msc_charge_code column"
 
 
@@ -523,6 +513,75 @@ def test_the_claims_section_shows_the_spellings_each_named_facility_matched(proj
 
 def test_identifiers_redacted_in_every_record_give_no_count_of_people(shipped: dict[str, Claim]) -> None:
     frame = detainer_frame(ROWS).assign(anonymized_identifier=None)
-    result = evaluate(shipped["cis-2014-people-released"], Release(frame, "2013-10-01", "2025-09-30"))
+    result = evaluate(shipped["cis-2014-people-released"], processed(frame, "2013-10-01", "2025-09-30"))
     assert (result.verdict, result.value) == (CANNOT, None)
     assert result.reason == "the 4 records counted have no anonymized identifier"
+
+
+# ---------------------------------------------------------------- counted by DuckDB, rules applied to distinct values
+
+# one person's identifier as a release may spell it: the rule strips what str.strip() strips, so the
+# no-break space and the ideographic space count as padding like an ordinary space; case is kept
+SPELLED = [("A1", DECLINED), (" A1", DECLINED), ("A1\u00a0", NOTICE), ("\u3000A1\n", BOOKED),
+           ("a1", DECLINED), ("B2", DECLINED), ("B2 ", BOOKED),
+           ("", DECLINED), ("   ", DECLINED), (None, DECLINED), ("\u2003", NOTICE)]  # no identifier
+
+
+def spelled_release() -> ReleaseData:
+    frame = pd.DataFrame({"detainer_prepare_date": pd.Timestamp("2023-01-05"), "fiscal_year": 2023,
+                          "anonymized_identifier": [person for person, _ in SPELLED],
+                          "detainer_lift_reason": [reason for _, reason in SPELLED]})
+    return processed(frame, "2022-10-01", "2023-09-30")
+
+
+def test_people_are_counted_once_however_their_identifier_is_padded() -> None:
+    people = claim(measure={"table": "detainers", "filters": {"fiscal_year": 2023}, "statistic": "distinct",
+                            "unit": "people"}, published=3)
+    result = evaluate(people, spelled_release())
+    assert (result.verdict, result.value) == (REPRODUCED, 3)  # A1, a1, B2
+    assert "4 of the 11 records counted have no anonymized identifier and are left out" in verdict_text(result)
+    declined = claim(measure={"table": "detainers", "filters": {"fiscal_year": 2023, "declined": "strict"},
+                              "statistic": "distinct", "unit": "people"}, published=3)
+    assert "3 of the 7 records counted have no anonymized identifier" in verdict_text(evaluate(declined, spelled_release()))
+
+
+def test_a_share_of_people_counts_each_person_once_in_part_and_whole() -> None:
+    booked = claim(measure={"table": "detainers", "filters": {"fiscal_year": 2023}, "statistic": "share",
+                            "unit": "people", "numerator": {"lift_reason_bucket": "booked"}},
+                   published=0.67, comparison="approximately", tolerance=0.01)
+    result = evaluate(booked, spelled_release())
+    assert result.value == pytest.approx(2 / 3)  # A1 (booked as '\u3000A1\n') and B2 ('B2 ') of A1, a1, B2
+    assert result.verdict == REPRODUCED
+
+
+def test_whitespace_is_what_str_strip_removes() -> None:
+    import sys
+
+    from analysis.checks.claims import WHITESPACE
+
+    assert set(WHITESPACE) == {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
+
+
+def test_claims_are_counted_without_loading_a_column(shipped: dict[str, Claim]) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a claim loaded whole columns")
+
+    source = detainers_release(detainer_frame(ROWS, pending=True), "2013-10-01", "2025-09-30")
+    source.load = source.arrow = refuse  # type: ignore[method-assign]
+    data = ReleaseData(source)
+    for claim_id in NEWLY_COMPUTABLE:
+        expected = EXPECTED[claim_id] + (claim_id in ("cis-2022-2025-homicide-released",
+                                                      "cis-2022-2025-homicide-santa-clara"))  # A5's pending charge
+        assert evaluate(shipped[claim_id], data).value == pytest.approx(expected), claim_id
+
+
+def test_claims_read_the_whole_release_whatever_the_scope_of_the_report(shipped: dict[str, Claim]) -> None:
+    from analysis.release import Scope
+
+    report = detainers_release(detainer_frame(ROWS), "2013-10-01", "2025-09-30")
+    report.scope = Scope(state="TX", fy_start=2014, fy_end=2014)  # a report on Texas, FY2014: no record of ROWS
+    assert report.sql("select count(*) as n from detainers")["n"].item() == 0
+    results = check_claims(report, [replace(shipped[i], published=EXPECTED[i]) for i in NEWLY_COMPUTABLE])
+    assert [r.value for r in results] == pytest.approx([EXPECTED[i] for i in NEWLY_COMPUTABLE])
+    # the report's connection stays open, without the tables of accepted values the claims made
+    assert report.sql("select count(*) as n from duckdb_views() where view_name like 'claim_values%'")["n"].item() == 0

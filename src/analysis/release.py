@@ -50,6 +50,11 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def sql_name(name: str) -> str:
+    """A table or column name as a SQL identifier (quoted, its quotes doubled), for queries of `Release.sql`."""
+    return _identifier(name)
+
+
 class PartialYears(frozenset[int]):
     """The fiscal years a table's records cover only in part (they start or stop more than a
     week inside the year). `fy in partial` accepts an int, a numpy integer or a string."""

@@ -81,13 +81,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import yaml
 
 from analysis import words
 from analysis.errors import AnalysisError
 from analysis.escaping import md_text
 from analysis.paths import display_path, project_root
-from analysis.release import Release, partial_years
+from analysis.release import Release, partial_years, sql_name
 from analysis.safe_yaml import YamlRefused, load_yaml
 from analysis.vocab import convictions
 from analysis.vocab.definitions import BUCKETS, DECLINED_DEFINITIONS, DECLINED_DESCRIPTIONS, is_declined, lift_bucket
@@ -554,26 +555,73 @@ class ClaimResult:
         return None if self.value is None else self.value - self.claim.published
 
 
+# Every character str.strip() removes (those str.isspace() accepts): an anonymized identifier is
+# compared without them at either end, and one made of nothing else is no identifier.
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+              "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+Row = tuple  # one distinct combination of column values, None where a value is missing
+Rule = Callable[[list[Row]], list[bool]]  # which of the distinct combinations pass, in order
+
+
 class ReleaseData:
-    """A release's manifest and, loaded on demand, the columns of its tables that claims need."""
+    """A release as claims read it: its manifest, and its records counted by DuckDB over the views of
+    the whole release (`<table>_all`), since claims state their own period and place and a report's
+    geography and years never limit them. The rules written in Python (lift-reason buckets, declined
+    definitions, charge categories, facility spellings, units) are applied once to each distinct value
+    of the columns they read; the values that pass go back to DuckDB as a small table. No column is
+    loaded whole."""
 
-    def __init__(self, release_id: str) -> None:
-        self.release = release_id
-        self.source = Release(release_id)
+    def __init__(self, release: str | Release) -> None:
+        self._owned = not isinstance(release, Release)
+        self.source = Release(release) if isinstance(release, str) else release
+        self.release = self.source.id
         self.manifest = self.source.manifest
-        self._columns: dict[tuple[str, str], pd.Series] = {}
+        self._distinct: dict[tuple[str, tuple[str, ...]], pa.Table] = {}
+        self._registered: list[str] = []
 
-    def frame(self, table: str, columns: list[str]) -> pd.DataFrame:
-        """The columns of a table; text columns come as categoricals (filters then work per distinct value)."""
-        missing = [c for c in columns if (table, c) not in self._columns]
-        if missing:
-            types = self.manifest["tables"][table]["columns"]
-            text = [c for c in missing if types.get(c, {}).get("type") == "string"]
-            data = self.source.arrow(table, missing, dictionary=text)
-            loaded = data.to_pandas(date_as_object=False)
-            for column in missing:
-                self._columns[(table, column)] = loaded[column]
-        return pd.DataFrame({c: self._columns[(table, c)] for c in columns})
+    def view(self, table: str) -> str:
+        """The table's view of the whole release, for a query that calls each record `r`."""
+        return f"{sql_name(f'{table}_all')} r"
+
+    def rows(self, query: str, params: list | None = None) -> list[Row]:
+        return self.source.db.execute(query, params or []).fetchall()
+
+    def distinct(self, table: str, columns: tuple[str, ...]) -> pa.Table:
+        """Each combination of `columns` the table holds (missing values included), read once."""
+        key = (table, columns)
+        if key not in self._distinct:
+            names = ", ".join(f"r.{sql_name(c)}" for c in columns)
+            self._distinct[key] = self.source.db.sql(f"select distinct {names} from {self.view(table)}").to_arrow_table()
+        return self._distinct[key]
+
+    def combinations(self, table: str, columns: tuple[str, ...]) -> list[Row]:
+        """`distinct` as Python values, one tuple per combination."""
+        values = self.distinct(table, columns)
+        return list(zip(*(column.to_pylist() for column in values.columns), strict=True))
+
+    def passing(self, table: str, columns: tuple[str, ...], rule: Rule) -> str:
+        """A SQL condition on a record `r` of `table`: its values of `columns` are a combination that
+        `rule` accepts. The accepted combinations are a table of the connection: release text stays data."""
+        values = self.distinct(table, columns)
+        accepted = values.filter(pa.array([bool(ok) for ok in rule(self.combinations(table, columns))], pa.bool_()))
+        if accepted.num_rows in (0, values.num_rows):
+            return "true" if accepted.num_rows else "false"
+        name = f"claim_values_{len(self._registered) + 1}"
+        self.source.db.register(name, accepted)
+        self._registered.append(name)
+        # a struct compares its missing fields as equal (a NULL in a plain IN never matches), and an
+        # uncorrelated IN stays one hash join also under OR and inside an aggregate's FILTER
+        fields = [f"'c{position}': {{}}.{sql_name(column)}" for position, column in enumerate(columns)]
+        record, value = ("{" + ", ".join(f.format(alias) for f in fields) + "}" for alias in ("r", "v"))
+        return f"{record} in (select {value} from {name} v)"
+
+    def close(self) -> None:
+        """Drop the tables of accepted values; close the connection if it was opened here."""
+        for name in self._registered:
+            self.source.db.unregister(name)
+        self._registered.clear()
+        if self._owned:
+            self.source.close()
 
 
 def unavailable(measure: Measure, data: ReleaseData) -> str | None:
@@ -607,68 +655,74 @@ def unavailable(measure: Measure, data: ReleaseData) -> str | None:
     return None
 
 
-def _per_value(values: pd.Series, test: Callable[[object], bool], missing: bool = False) -> pd.Series:
-    """`test` applied once per distinct value; missing values pass if `missing`."""
-    codes = values.astype("category")
-    passing = [position for position, value in enumerate(codes.cat.categories) if test(value)]
-    if missing:
-        passing.append(-1)
-    return pd.Series(codes.cat.codes.isin(passing).to_numpy(), index=values.index)
-
-
 def _folded(value: object) -> str:
     return " ".join(str(value).split()).lower()
 
 
-def filter_mask(frame: pd.DataFrame, filters: dict) -> pd.Series:
-    """Rows of `frame` that pass every filter (see the module docstring)."""
-    mask = pd.Series(True, index=frame.index)
+def _date_literal(day: dt.date) -> str:
+    return f"date '{day.isoformat()}'"
+
+
+def filter_condition(measure: Measure, filters: dict, data: ReleaseData) -> str:
+    """The records of the measure's table that pass every filter (see the module docstring), as a SQL
+    condition on a record `r`."""
+    table = measure.table
+    parts = []
     for name, value in filters.items():
         if name == "fiscal_year":
-            mask &= frame["fiscal_year"].isin(value)
+            parts.append(f"r.fiscal_year in ({', '.join(str(int(year)) for year in value)})")
         elif name == "date_range":
-            dates = pd.to_datetime(frame[value["column"]])
-            mask &= dates.between(pd.Timestamp(value["from"]), pd.Timestamp(value["to"])).fillna(False)
+            parts.append(f"r.{sql_name(value['column'])} between {_date_literal(value['from'])} "
+                         f"and {_date_literal(value['to'])}")
         elif name == "facility":
-            mask &= facility_mask(frame, value)
-        elif name != "charge":
-            missing = name == "lift_reason_bucket" and "still_open" in value  # no lift reason: still open
-            mask &= _per_value(frame[FILTER_COLUMNS[name]], value_test(name, value), missing)
-    if "charge" in filters:  # last: charges are categorised only for the records the other filters keep
-        kept = mask.to_numpy().nonzero()[0]
-        passing = mask.to_numpy().copy()
-        passing[kept] = charge_mask(frame.iloc[kept], filters["charge"]).to_numpy()
-        mask = pd.Series(passing, index=frame.index)
-    return mask.astype(bool)
+            parts.append(data.passing(table, ("facility", "state"), at_facility(value)))
+        elif name == "charge":
+            parts.append(charge_condition(data, table, value))
+        else:
+            parts.append(data.passing(table, (FILTER_COLUMNS[name],), value_rule(name, value)))
+    return " and ".join(f"({part})" for part in parts) or "true"
 
 
 def _state_is(state: str) -> Callable[[object], bool]:
     return lambda value: str(value).strip().upper() == state
 
 
-def facility_mask(frame: pd.DataFrame, facilities: tuple[Facility, ...]) -> pd.Series:
+def at_facility(facilities: tuple[Facility, ...]) -> Rule:
     """Records at any of `facilities`: a spelling its patterns match, in its state."""
-    mask = pd.Series(False, index=frame.index)
-    for facility in facilities:
-        mask |= _per_value(frame["facility"], facility.matches) & _per_value(frame["state"], _state_is(facility.state))
-    return mask
+    def accepts(spelling: object, state: object) -> bool:
+        return spelling is not None and state is not None and any(
+            facility.matches(spelling) and _state_is(facility.state)(state) for facility in facilities)
+
+    return lambda combinations: [accepts(*combination) for combination in combinations]
 
 
-def charge_mask(frame: pd.DataFrame, charge: ChargeFilter) -> pd.Series:
+def charge_condition(data: ReleaseData, table: str, charge: ChargeFilter) -> str:
     """Records whose most serious conviction, or (with `pending`) pending charge, is in the categories."""
-    mask = _category_in(frame, CONVICTION_COLUMNS, charge)
+    conditions = [_category_condition(data, table, CONVICTION_COLUMNS, charge)]
     if charge.pending:
-        mask |= _category_in(frame, PENDING_COLUMNS, charge)
-    return mask
+        conditions.append(_category_condition(data, table, PENDING_COLUMNS, charge))
+    return " or ".join(f"({condition})" for condition in conditions if condition != "false") or "false"
 
 
-def _category_in(frame: pd.DataFrame, columns: tuple[str, str], charge: ChargeFilter) -> pd.Series:
-    text, code = (frame[c] if c in frame.columns else None for c in columns)
-    if text is None and code is None:
-        return pd.Series(False, index=frame.index)
-    if text is None:
-        text = pd.Series(None, index=frame.index, dtype=object)
-    return convictions.categorise(text, code, charge.rules).isin(charge.categories).fillna(False).astype(bool)
+def _category_condition(data: ReleaseData, table: str, columns: tuple[str, str], charge: ChargeFilter) -> str:
+    present = tuple(c for c in columns if c in data.manifest["tables"][table]["columns"])
+    if not present:
+        return "false"
+
+    def in_categories(combinations: list[Row]) -> list[bool]:
+        found = [dict(zip(present, combination, strict=True)) for combination in combinations]
+        text, code = (pd.Series([values.get(c) for values in found], dtype=object) for c in columns)
+        return convictions.categorise(text, code, charge.rules).isin(charge.categories).tolist()
+
+    return data.passing(table, present, in_categories)
+
+
+def value_rule(name: str, value: list[str] | str) -> Rule:
+    """Which values of the filtered column pass a text-valued filter; a missing lift reason (a detainer
+    still open) passes `lift_reason_bucket: still_open`, any other missing value passes nothing."""
+    test = value_test(name, value)
+    missing = name == "lift_reason_bucket" and "still_open" in value
+    return lambda combinations: [missing if v is None else test(v) for (v,) in combinations]
 
 
 def value_test(name: str, value: list[str] | str) -> Callable[[object], bool]:
@@ -700,38 +754,27 @@ def compute(measure: Measure, data: ReleaseData) -> float | None:
 def compute_measure(measure: Measure, data: ReleaseData) -> Computed:
     """The measure's value in the release, with what it rests on (fields, proxies, facility spellings)."""
     present = data.manifest["tables"][measure.table]["columns"]
-    frame = data.frame(measure.table, measure.columns() + measure.charge_columns(present))
-    mask = filter_mask(frame, measure.filters)
-    counted = mask & filter_mask(frame, measure.numerator) if measure.numerator else mask
+    where = filter_condition(measure, measure.filters, data)
+    counted = filter_condition(measure, measure.numerator, data)
     notes = charge_notes(measure, present)
     matches = []
     if facilities := measure.facilities():
-        scope = counted if "facility" in measure.numerator else mask
-        matches = facility_matches(frame, facilities, scope)
+        scope = f"({where}) and ({counted})" if "facility" in measure.numerator else where
+        matches = facility_matches(data, measure.table, facilities, scope)
         if not any(m.spellings for m in matches):
             names = _list([f.name for f in facilities])
             return Computed(None, matches=matches, why=f"{NO_FACILITY} {names} (data/reference/facilities.csv)")
     if measure.unit is not None:
-        return distinct_value(frame, measure, mask, counted, Computed(None, notes, matches))
-    count = int(mask.sum())
+        return distinct_value(data, measure, where, counted, Computed(None, notes, matches))
+    [(count, part)] = data.rows(f"select count(*), count(*) filter (where {counted}) "
+                                f"from {data.view(measure.table)} where {where}")
     if measure.statistic == "share":
-        return Computed(int(counted.sum()) / count if count else None, notes, matches)
+        return Computed(part / count if count else None, notes, matches)
     if measure.statistic == "per_month":
         dates = measure.date_filter()
         assert dates is not None
         return Computed(count / months_in(dates[1], dates[2]), notes, matches)
     return Computed(count, notes, matches)
-
-
-def _mapped(values: pd.Series, key: Callable[[object], object]) -> pd.Series:
-    """`key` applied once per distinct value; missing values map to None."""
-    codes = values.astype("category")
-    lookup = [key(v) for v in codes.cat.categories] + [None]
-    return pd.Series([lookup[c] for c in codes.cat.codes.tolist()], index=values.index, dtype=object)
-
-
-def _identifier(value: object) -> str | None:
-    return str(value).strip() or None
 
 
 def _state_of(value: object) -> str:
@@ -743,35 +786,60 @@ def _one_of_the_50(value: object) -> str | None:
     return code if code in STATES and code != "DC" else None
 
 
-def unit_keys(frame: pd.DataFrame, measure: Measure) -> pd.Series:
-    """Each record's unit (None where it has none): what a distinct count counts."""
-    if measure.unit == "people":
-        return _mapped(frame["anonymized_identifier"], _identifier)
+def unit_key(measure: Measure, values: Row) -> object | None:
+    """The unit of a record with these values of the unit's columns (None where it has none): a state
+    among the 50, or a place (facility or city, folded) with its state. People are counted in DuckDB."""
     if measure.unit == "states":
-        return _mapped(frame["state"], _one_of_the_50)
-    place = measure.unit_columns()[0]  # facility or city, each with its state
-    names = _mapped(frame[place], lambda v: fold(v) or None)
-    states = _mapped(frame["state"], _state_of)
-    return pd.Series([None if n is None else (n, s) for n, s in zip(names, states, strict=True)],
-                     index=frame.index, dtype=object)
+        return None if values[0] is None else _one_of_the_50(values[0])
+    place, state = values
+    name = None if place is None else fold(place) or None
+    return None if name is None else (name, None if state is None else _state_of(state))
 
 
-def distinct_value(frame: pd.DataFrame, measure: Measure, mask: pd.Series, counted: pd.Series,
-                   computed: Computed) -> Computed:
+def people_counts(data: ReleaseData, measure: Measure, where: str, counted: str) -> tuple[int, int, int, int]:
+    """Distinct people among the records that pass `where`, and among those that also pass `counted`;
+    the records, and those without an identifier. A person is an anonymized identifier without
+    WHITESPACE at either end: a release holds millions of them, so DuckDB counts them."""
+    person = f"nullif(trim(cast(r.{sql_name('anonymized_identifier')} as varchar), ?), '')"
+    [found] = data.rows(
+        "select count(distinct person), count(distinct person) filter (where counted), count(*), "
+        f"count(*) filter (where person is null) from (select {person} as person, ({counted}) as counted "
+        f"from {data.view(measure.table)} where {where})", [WHITESPACE])
+    return found
+
+
+def unit_counts(data: ReleaseData, measure: Measure, where: str, counted: str) -> tuple[int, int, int, int]:
+    """Like `people_counts`, for states, facilities and jurisdictions: the records are counted by DuckDB
+    per distinct combination of the unit's columns, and `unit_key` is applied to each combination."""
+    names = ", ".join(f"r.{sql_name(c)}" for c in measure.unit_columns())
+    groups = data.rows(f"select {names}, count(*), count(*) filter (where {counted}) "
+                       f"from {data.view(measure.table)} where {where} group by {names}")
+    whole, part, records, lacking = set(), set(), 0, 0
+    for *values, in_whole, in_part in groups:
+        key = unit_key(measure, tuple(values))
+        records += in_whole
+        if key is None:
+            lacking += in_whole
+            continue
+        whole.add(key)
+        if in_part:
+            part.add(key)
+    return len(whole), len(part), records, lacking
+
+
+def distinct_value(data: ReleaseData, measure: Measure, where: str, counted: str, computed: Computed) -> Computed:
     """Distinct units of the records counted; for a share, of the numerator's among the filters'."""
-    keys = unit_keys(frame[mask], measure)
-    whole = set(keys.dropna())
-    lacking = int(keys.isna().sum())
-    if keys.size and lacking == keys.size:  # e.g. identifiers redacted in every record: no count, not a zero
+    counts = people_counts if measure.unit == "people" else unit_counts
+    whole, part, records, lacking = counts(data, measure, where, counted)
+    if records and lacking == records:  # e.g. identifiers redacted in every record: no count, not a zero
         return replace(computed, why=f"the {lacking:,} records counted have no {unit_lack(measure)}")
     notes = computed.notes + unit_notes(measure)
     if lacking:
-        notes.append(f"{lacking:,} of the {len(keys):,} records counted have no {unit_lack(measure)} "
+        notes.append(f"{lacking:,} of the {records:,} records counted have no {unit_lack(measure)} "
                      "and are left out")
     if measure.statistic != "share":
-        return replace(computed, value=len(whole), notes=notes)
-    part = set(keys[counted[mask]].dropna())
-    return replace(computed, value=len(part) / len(whole) if whole else None, notes=notes)
+        return replace(computed, value=whole, notes=notes)
+    return replace(computed, value=part / whole if whole else None, notes=notes)
 
 
 def unit_words(measure: Measure) -> str:
@@ -812,23 +880,27 @@ def charge_notes(measure: Measure, present: set[str] | dict) -> list[str]:
     return notes
 
 
-def facility_matches(frame: pd.DataFrame, facilities: tuple[Facility, ...], scope: pd.Series) -> list[FacilityMatch]:
-    """For each named facility: every spelling of the release it matched (in its state), with the records of
-    `scope` under that spelling, and the patterns that matched nothing."""
-    pairs = (pd.DataFrame({"facility": frame["facility"].astype(object), "state": frame["state"].astype(object),
-                           "scope": scope.to_numpy()})
-             .dropna(subset=["facility"]).groupby(["facility", "state"], dropna=False)["scope"].sum().reset_index())
+def facility_matches(data: ReleaseData, table: str, facilities: tuple[Facility, ...], scope: str) -> list[FacilityMatch]:
+    """For each named facility: every spelling of the release it matched (in its state), with the records
+    passing `scope` under that spelling, and the patterns that matched nothing."""
+    places = [(spelling, state) for spelling, state in data.combinations(table, ("facility", "state"))
+              if spelling is not None]
+    hits = {facility.name: {(spelling, state): {p.pattern for p in facility.patterns if p.fullmatch(fold(spelling))}
+                            for spelling, state in places if _state_is(facility.state)(state)}
+            for facility in facilities}
+    matched = {place for found in hits.values() for place, patterns in found.items() if patterns}
+    within = data.passing(table, ("facility", "state"), lambda combinations: [c in matched for c in combinations])
+    place = ", ".join(f"r.{sql_name(c)}" for c in ("facility", "state"))
+    records = {(spelling, state): n for spelling, state, n in data.rows(
+        f"select {place}, count(*) from {data.view(table)} where ({scope}) and ({within}) group by {place}")}
     found = []
     for facility in facilities:
         spellings: dict[str, int] = {}
         used: set[str] = set()
-        for spelling, state, records in pairs.itertuples(index=False, name=None):
-            if not _state_is(facility.state)(state):
-                continue
-            hits = {p.pattern for p in facility.patterns if p.fullmatch(fold(spelling))}
-            if hits:
-                used |= hits
-                spellings[str(spelling)] = spellings.get(str(spelling), 0) + int(records)
+        for (spelling, state), patterns in hits[facility.name].items():
+            if patterns:
+                used |= patterns
+                spellings[str(spelling)] = spellings.get(str(spelling), 0) + records.get((spelling, state), 0)
         ordered = tuple(sorted(spellings.items(), key=lambda item: (-item[1], item[0])))
         unmatched = tuple(p.pattern for p in facility.patterns if p.pattern not in used)
         found.append(FacilityMatch(facility.name, ordered, unmatched))
@@ -863,9 +935,14 @@ def evaluate(claim: Claim, data: ReleaseData) -> ClaimResult:
     return ClaimResult(claim, CANNOT, definition=definition, reason=why)
 
 
-def check_claims(release_id: str, claims: list[Claim] | None = None) -> list[ClaimResult]:
-    data = ReleaseData(release_id)
-    return [evaluate(claim, data) for claim in (load_claims() if claims is None else claims)]
+def check_claims(release: str | Release, claims: list[Claim] | None = None) -> list[ClaimResult]:
+    """Every claim (default: `load_claims()`) checked against the whole release. `release` is an id, or
+    an open Release (a report's: its connection is used, and its scope does not limit the claims)."""
+    data = ReleaseData(release)
+    try:
+        return [evaluate(claim, data) for claim in (load_claims() if claims is None else claims)]
+    finally:
+        data.close()
 
 
 # ---------------------------------------------------------------- words

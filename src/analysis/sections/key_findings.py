@@ -138,7 +138,7 @@ def removal_findings(ctx: ReportContext) -> list[Finding]:
 def claims_finding(ctx: ReportContext) -> list[Finding]:
     from analysis.checks.claims import check_claims
 
-    results = check_claims(ctx.release)
+    results = check_claims(ctx.data)
     tally = Counter(result.verdict for result in results)
     parts = ", ".join(f"{count} {verdict}" for verdict, count in tally.most_common())
     synthetic = " These are invented records: no published figure is expected to agree." if ctx.synthetic else ""
