@@ -11,8 +11,8 @@ from analysis.metrics import enforcement as em
 from analysis.release import PartialYears
 from analysis.report.parameters import ReportParameters
 from analysis.sections import enforcement as section
-from tests.fakes import fake_release
-from tests.test_enforcement_metrics import ARRESTS
+from tests.fakes import FakeContext, fake_release
+from tests.test_enforcement_metrics import ARRESTS, LA, LOCAL, SEA
 
 RELEASE = {"arrests": ["aor"], "encounters": ["aor", "processing_disposition"]}
 
@@ -132,3 +132,54 @@ def test_removals_basis_names_the_date_that_stands_in_for_the_removal_date():
     assert section.removals_basis("departed_date", False) == (
         "counted by the fiscal year of their departed date (the release has no removal date); the table records no "
         "area of responsibility.")
+
+
+def _section_tables(frames: dict[str, pd.DataFrame], **params) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """Every table and sentence notebook 05 shows over `frames` (counted in DuckDB from parquet)."""
+    tables = {name: list(frame.columns) for name, frame in frames.items()}
+    ctx = FakeContext(tables, frames, **params)
+    shown: dict[str, pd.DataFrame] = {}
+    ctx.show_table = lambda frame, *, name, **_: shown.__setitem__(name, frame)  # type: ignore[method-assign]
+    ctx.show_figure = lambda fig, **_: None  # type: ignore[method-assign]
+    context = section.EnforcementContext(ctx)
+    for part in ("arrests_introduction", "arrests_by_method", "local_jails_and_287g", "arrests_by_aor", "encounters",
+                 "cooperation_introduction", "cooperation_by_aor"):
+        getattr(context, part)()
+    return shown, ctx.said
+
+
+DATED_ARRESTS = ARRESTS.assign(apprehension_date=pd.to_datetime(ARRESTS["apprehension_date"]),
+                               apprehension_method=ARRESTS["apprehension_method"].where(ARRESTS.index != 3, " Located "))
+ENCOUNTERS = pd.DataFrame({
+    "fiscal_year": [2016, 2016, 2016, 2017, 2017, 2017, 2017],
+    "aor": [SEA, SEA, LA, LA, LA, "HQ Area of Responsibility", None],
+    "processing_disposition": ["Detainer", " DETAINER", "Notice to Appear", "Detainer", "Notice to Appear",
+                               "Detainer", None],
+})
+
+
+def test_the_section_counts_in_duckdb_what_the_rules_count_on_records():
+    shown, said = _section_tables({"arrests": DATED_ARRESTS, "encounters": ENCOUNTERS})
+    methods = shown["arrests-by-method"].set_index("Apprehension method")
+    assert methods.loc[LOCAL].tolist() == [2, 3, 5] and methods.loc["Located"].tolist() == [1, 0, 1]
+    assert methods.loc[em.NOT_RECORDED].tolist() == [0, 1, 1] and methods["Total"].sum() == len(ARRESTS)
+    jail = shown["arrests-local-jail-287g"].set_index("Fiscal year")
+    assert jail[["Arrests", "In local jails", "Through 287(g)"]].to_numpy().tolist() == [[4, 2, 1], [4, 3, 0]]
+    by_aor = shown["arrests-by-aor"].set_index("Area of responsibility")
+    assert by_aor.loc["Seattle", ["Arrests", "In local jails"]].tolist() == [3, 3]
+    assert by_aor.loc["Los Angeles", ["Arrests", "Through 287(g)"]].tolist() == [3, 1]
+    assert "ICE ERO recorded **8 administrative arrests**" in said[0] and "(3 different labels appear here)" in said[0]
+    assert "**7 encounters**" in said[1] and "(2 in FY2016, 2 in FY2017)" in said[1]
+    dispositions = shown["encounters-by-disposition"].set_index("Processing disposition")
+    assert dispositions.loc["Detainer"].tolist() == [1, 2, 3] and dispositions.loc["DETAINER"].tolist() == [1, 0, 1]
+    cooperation = shown["local-jail-arrests-vs-detainers"].set_index("Area of responsibility")
+    assert cooperation.loc["Seattle"].tolist() == [3, 2, "1.50"] and cooperation.loc["Los Angeles"].tolist() == [0, 1, "0.00"]
+    unplaced = next(text for text in said if text.startswith("Each area of responsibility's arrests in local jails"))
+    assert "HQ" not in cooperation.index and "2 local-jail arrests and 1 encounters ending in a detainer recorded without" in unplaced
+
+
+def test_the_section_counts_only_the_scope_in_duckdb():
+    shown, said = _section_tables({"arrests": DATED_ARRESTS, "encounters": ENCOUNTERS}, aor="Seattle", fy_start=2017)
+    assert "ICE ERO recorded **1 administrative arrests**" in said[0]
+    assert shown["arrests-by-aor"]["Arrests"].tolist() == [1]
+    assert "*The encounters table has no record in the Seattle area of responsibility in these years" in said[1]

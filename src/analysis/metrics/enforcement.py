@@ -13,6 +13,7 @@ from collections.abc import Container
 import pandas as pd
 
 from analysis import words
+from analysis.metrics.detainers import counted
 from analysis.vocab.geography import short_aor
 
 LOCAL_JAIL = "CAP Local Incarceration"
@@ -23,30 +24,54 @@ OTHER = "All other"
 NON_GEOGRAPHIC_AORS = frozenset({"HQ"})
 
 
-def top_with_other(values: pd.Series, top: int) -> pd.Series:
-    """Each value, or `All other` if it is not among the `top` most frequent; missing values
-    become `Not recorded` (and never count as a top value)."""
+def _tally(labels: pd.Series, records: pd.Series | None = None) -> pd.Series:
+    """Records per label (missing labels left out), largest first, ties by label: `records`
+    says how many records each value stands for (one each by default)."""
+    weights = pd.Series(1, index=labels.index, dtype="int64") if records is None else records
+    summed = weights.groupby(labels.to_numpy()).sum().astype("int64")
+    ranked = sorted(summed.items(), key=lambda kv: (-kv[1], kv[0]))
+    return pd.Series({name: n for name, n in ranked}, dtype="int64")
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Values as text without surrounding spaces, blank as missing."""
     stripped = values.astype("string").str.strip()
-    labels = stripped.mask(stripped == "")
-    counts = labels.value_counts()
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    kept = {name for name, _ in ranked[:top]}
+    return stripped.mask(stripped == "")
+
+
+def top_with_other(values: pd.Series, top: int, records: pd.Series | None = None) -> pd.Series:
+    """Each value, or `All other` if it is not among the `top` most frequent; missing values
+    become `Not recorded` (and never count as a top value). `records`: how many records each
+    value stands for (see `metrics.detainers.counted`)."""
+    labels = _text(values)
+    kept = set(_tally(labels, records).index[:top])
     return labels.map(lambda v: NOT_RECORDED if pd.isna(v) else (v if v in kept else OTHER)).astype(object)
 
 
-def ordered_categories(categories: pd.Series) -> list[str]:
+def ordered_categories(categories: pd.Series, records: pd.Series | None = None) -> list[str]:
     """Categories by descending count (ties by name), `All other` and `Not recorded` last."""
-    counts = categories.value_counts()
-    named = sorted((c for c in counts.index if c not in (OTHER, NOT_RECORDED)), key=lambda c: (-counts[c], c))
+    counts = _tally(categories, records)
+    named = [c for c in counts.index if c not in (OTHER, NOT_RECORDED)]
     return named + [c for c in (OTHER, NOT_RECORDED) if c in counts.index]
 
 
-def counts_by_year(frame: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
-    """Records per fiscal year (rows) and category of `column` (top categories + other)."""
-    categories = top_with_other(frame[column], top)
-    table = pd.crosstab(frame["fiscal_year"], categories)
-    table = table.reindex(columns=ordered_categories(categories), fill_value=0)
+def _crosstab(rows: pd.Series, categories: pd.Series, records: pd.Series) -> pd.DataFrame:
+    """Records per value of `rows` (missing left out, sorted) and category (ordered as
+    `ordered_categories` orders those counted)."""
+    placed = rows.notna().to_numpy()
+    table = records[placed].groupby([rows[placed].to_numpy(), categories[placed].to_numpy()]).sum().unstack(fill_value=0)
+    table = table.reindex(columns=ordered_categories(categories[placed], records[placed]), fill_value=0)
     table.columns.name = None
+    return table.astype("int64")
+
+
+def counts_by_year(frame: pd.DataFrame, column: str, top: int) -> pd.DataFrame:
+    """Records per fiscal year (rows) and category of `column` (top categories + other).
+    `frame`: records, or counts (see `metrics.detainers.counted`)."""
+    frame = counted(frame)
+    categories = top_with_other(frame[column], top, frame["records"])
+    table = _crosstab(frame["fiscal_year"], categories, frame["records"])
+    table.index = pd.Index(table.index.astype(int), name="fiscal_year")
     return table.reset_index()
 
 
@@ -78,22 +103,23 @@ def jail_categories(arrests: pd.DataFrame) -> pd.Series:
 
 
 def _by_method(arrests: pd.DataFrame, key: pd.Series, name: str) -> pd.DataFrame:
-    """Per value of `key`: arrests, local-jail arrests and 287(g) arrests."""
-    flags = pd.DataFrame({name: key, "local_jail": is_method(arrests, LOCAL_JAIL).astype(int),
-                          "program_287g": is_method(arrests, PROGRAM_287G).astype(int)})
-    return flags.groupby(name).agg(arrests=("local_jail", "size"), local_jail=("local_jail", "sum"),
-                                   program_287g=("program_287g", "sum")).reset_index()
+    """Per value of `key`: arrests, local-jail arrests and 287(g) arrests. `arrests`: counted."""
+    records = arrests["records"].to_numpy()
+    flags = pd.DataFrame({name: key, "arrests": records,
+                          "local_jail": records * is_method(arrests, LOCAL_JAIL).to_numpy(),
+                          "program_287g": records * is_method(arrests, PROGRAM_287G).to_numpy()})
+    return flags.groupby(name)[["arrests", "local_jail", "program_287g"]].sum().astype("int64").reset_index()
 
 
 def records_by_year(frame: pd.DataFrame) -> pd.DataFrame:
-    """Records per fiscal year."""
-    counts = frame.groupby("fiscal_year").size().rename("records")
-    return counts.reset_index()
+    """Records per fiscal year (records without one left out). `frame`: records, or counts
+    with `fiscal_year` among their columns (see `metrics.detainers.counted`)."""
+    return year_counts(counted(frame))
 
 
 def year_counts(counts: pd.DataFrame) -> pd.DataFrame:
     """Records per fiscal year from a `Release.counts` frame that has `fiscal_year` among its
-    columns (records without a fiscal year left out, as `records_by_year` does)."""
+    columns (records without a fiscal year left out)."""
     placed = counts.dropna(subset=["fiscal_year"])
     summed = placed.groupby("fiscal_year")["records"].sum()
     return pd.DataFrame({"fiscal_year": summed.index.astype(int), "records": summed.to_numpy().astype("int64")})
@@ -101,8 +127,10 @@ def year_counts(counts: pd.DataFrame) -> pd.DataFrame:
 
 def method_shares_by_year(arrests: pd.DataFrame) -> pd.DataFrame:
     """Per fiscal year: arrests, those in local jails (CAP Local Incarceration) and through
-    287(g), and their shares of all arrests."""
+    287(g), and their shares of all arrests. `arrests`: records, or counts."""
+    arrests = counted(arrests)
     table = _by_method(arrests, arrests["fiscal_year"], "fiscal_year")
+    table["fiscal_year"] = table["fiscal_year"].astype(int)
     table["local_jail_share"] = table["local_jail"] / table["arrests"]
     table["program_287g_share"] = table["program_287g"] / table["arrests"]
     return table
@@ -110,13 +138,11 @@ def method_shares_by_year(arrests: pd.DataFrame) -> pd.DataFrame:
 
 def monthly_counts(frame: pd.DataFrame, date_column: str, categories: pd.Series) -> pd.DataFrame:
     """Records per calendar month (rows, first day of the month) and category (columns);
-    records without a date are left out."""
-    dates = pd.to_datetime(frame[date_column])
-    months = dates.dt.to_period("M").dt.to_timestamp()
-    table = pd.crosstab(months[dates.notna()], categories[dates.notna()])  # type: ignore[call-overload]  # stubs lack bool masks
-    table = table.reindex(columns=ordered_categories(categories[dates.notna()]), fill_value=0)
-    table.index.name = "month"
-    table.columns.name = None
+    records without a date are left out. `frame`: records, or counts (dates may be months)."""
+    frame = counted(frame)
+    months = pd.Series(pd.to_datetime(frame[date_column]).dt.to_period("M").dt.to_timestamp(), index=frame.index)
+    table = _crosstab(months, pd.Series(categories.to_numpy(), index=frame.index), frame["records"])
+    table.index = pd.DatetimeIndex(table.index, name="month")
     return table.reset_index()
 
 
@@ -127,27 +153,35 @@ def aor_labels(values: pd.Series) -> pd.Series:
 
 def arrests_by_aor(arrests: pd.DataFrame) -> pd.DataFrame:
     """Per AOR: arrests, local-jail arrests, 287(g) arrests, local-jail share; by arrests, descending."""
+    arrests = counted(arrests)
     table = _by_method(arrests, aor_labels(arrests["aor"]), "aor")
     table["local_jail_share"] = table["local_jail"] / table["arrests"]
     return table.sort_values(["arrests", "aor"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
 def unplaced(frame: pd.DataFrame) -> int:
-    """Records without an AOR, or under a unit that is not a place (HQ)."""
+    """Records without an AOR, or under a unit that is not a place (HQ). `frame`: records, or counts."""
+    frame = counted(frame)
     labels = aor_labels(frame["aor"])
-    return int(labels.isin([NOT_RECORDED, *NON_GEOGRAPHIC_AORS]).sum())
+    return int(frame["records"][labels.isin([NOT_RECORDED, *NON_GEOGRAPHIC_AORS]).to_numpy()].sum())
 
 
 def local_jail_arrests(arrests: pd.DataFrame) -> pd.DataFrame:
     return arrests[is_method(arrests, LOCAL_JAIL)]
 
 
+def _per_aor(frame: pd.DataFrame) -> pd.Series:
+    frame = counted(frame)
+    return _tally(aor_labels(frame["aor"]), frame["records"])
+
+
 def cooperation_by_aor(arrests: pd.DataFrame, detainers: pd.DataFrame) -> pd.DataFrame:
     """Per named AOR: local-jail arrests, detainers (any table with an `aor` column: detainer
     records, or encounters ending in a detainer), and local-jail arrests per detainer.
-    Records without an AOR, or under a unit that is not a place (HQ), are left out."""
-    jail_counts = aor_labels(local_jail_arrests(arrests)["aor"]).value_counts().rename("local_jail_arrests")
-    detainer_counts = aor_labels(detainers["aor"]).value_counts().rename("detainers")
+    Records without an AOR, or under a unit that is not a place (HQ), are left out. Each
+    frame: records, or counts. Ties are ordered by AOR name."""
+    jail_counts = _per_aor(local_jail_arrests(arrests)).rename("local_jail_arrests")
+    detainer_counts = _per_aor(detainers).rename("detainers")
     table = pd.concat([jail_counts, detainer_counts], axis=1).fillna(0).astype(int)
     table = table.drop(index=[NOT_RECORDED, *NON_GEOGRAPHIC_AORS], errors="ignore")
     table.index.name = "aor"

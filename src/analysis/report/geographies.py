@@ -91,21 +91,33 @@ def list_geographies(base: ReportParameters, kind_name: str, min_records: int = 
     table = source_table(ctx.manifest, kind)
     extra = ["facility", "state"] if kind.name == "facility" else []
     columns = [kind.column, *[c for c in extra if ctx.has(table, [c])]]
-    frame = ctx.load(table, columns)
+    frame = ctx.data.counts(table, columns)
     values = frame[kind.column].astype("string").str.strip()
-    present = values.notna() & (values != "")
-    labels = {column: _most_common(values[present], frame.loc[present, column]) for column in columns[1:]}
-    found = [_geography(kind, base, str(raw), int(count), labels) for raw, count in values[present].value_counts().items()]
+    present = (values.notna() & (values != "")).to_numpy()
+    records = frame["records"]
+    labels = {column: _most_common(values[present], frame.loc[present, column], records[present])
+              for column in columns[1:]}
+    found = [_geography(kind, base, str(raw), int(count), labels)
+             for raw, count in _tally(values[present], records[present])]
     merged = _merge_spellings(found)
     kept = [g for g in merged if g.records >= min_records]
     kept.sort(key=lambda g: (-g.records, g.name, g.code))
-    return Listing(kind, table, _with_folders(kept), len(merged) - len(kept), int((~present).sum()), min_records)
+    return Listing(kind, table, _with_folders(kept), len(merged) - len(kept), int(records[~present].sum()), min_records)
 
 
-def _most_common(keys: pd.Series, labels: pd.Series) -> dict[str, str]:
-    """For each key, its most frequent label (ties: the first in alphabetical order)."""
-    pairs = pd.DataFrame({"key": keys, "label": labels.astype("string").str.strip()}).dropna()
-    counted = pairs.value_counts().rename("n").reset_index()
+def _tally(values: pd.Series, records: pd.Series) -> list[tuple[str, int]]:
+    """Records per value, most first (ties: alphabetical, so the spelling kept when two merge
+    never depends on the order of the records)."""
+    summed = records.groupby(values.to_numpy()).sum()
+    return sorted(((str(v), int(n)) for v, n in summed.items()), key=lambda vn: (-vn[1], vn[0]))
+
+
+def _most_common(keys: pd.Series, labels: pd.Series, records: pd.Series) -> dict[str, str]:
+    """For each key, its most frequent label (ties: the first in alphabetical order); `records`:
+    how many records each pair stands for."""
+    pairs = pd.DataFrame({"key": keys.to_numpy(), "label": labels.astype("string").str.strip().to_numpy(),
+                          "n": records.to_numpy()}).dropna()
+    counted = pairs.groupby(["key", "label"])["n"].sum().reset_index()
     counted = counted.sort_values(["key", "n", "label"], ascending=[True, False, True]).drop_duplicates("key")
     return dict(zip(counted["key"], counted["label"], strict=True))
 
@@ -155,8 +167,9 @@ def summarize(params: ReportParameters, table: str) -> dict[str, int | None]:
 
     ctx = ReportContext(params)
     has_reasons = ctx.has(table, [LIFT_REASON])
-    frame = ctx.load(table, [LIFT_REASON] if has_reasons else [])
-    summary: dict[str, int | None] = {"records": len(frame)}
+    counts = ctx.data.counts(table, [LIFT_REASON] if has_reasons else [])
+    summary: dict[str, int | None] = {"records": int(counts["records"].sum())}
     for definition in DECLINED_DEFINITIONS:
-        summary[f"declined_{definition}"] = int(is_declined(frame[LIFT_REASON], definition).sum()) if has_reasons else None
+        declined = is_declined(counts[LIFT_REASON], definition).to_numpy() if has_reasons else None
+        summary[f"declined_{definition}"] = None if declined is None else int(counts["records"][declined].sum())
     return summary

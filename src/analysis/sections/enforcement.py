@@ -71,15 +71,18 @@ def jail_share_finding(shares: pd.DataFrame, partial: Container[int]) -> str:
             f"287(g) {shares['program_287g'].sum() / total:.0%}")
 
 
-def disposition_finding(dispositions: pd.Series) -> str:
-    """The most frequent disposition's share of encounters, and the share ending in a detainer."""
+def disposition_finding(dispositions: pd.Series, records: pd.Series | None = None) -> str:
+    """The most frequent disposition's share of encounters, and the share ending in a detainer.
+    `records`: how many encounters each value stands for (one each by default)."""
+    weights = pd.Series(1, index=dispositions.index, dtype="int64") if records is None else records
     stripped = dispositions.astype("string").str.strip()
     labels = stripped.mask(stripped == "")
-    counts = labels.value_counts()
+    total = int(weights.sum())
+    counts = weights.groupby(labels.to_numpy()).sum()
     top, top_count = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[0]
-    finding = f"{top_count / len(labels):.0%} of encounters ended in '{top}'"
+    finding = f"{top_count / total:.0%} of encounters ended in '{top}'"
     if not is_detainer_disposition(top):
-        finding += f", {int(ends_in_detainer(labels).sum()) / len(labels):.0%} in a detainer"
+        finding += f", {int(weights[ends_in_detainer(labels).to_numpy()].sum()) / total:.0%} in a detainer"
     return finding
 
 
@@ -205,10 +208,11 @@ class EnforcementContext:
         self.arrests_skipped = self._skipped("arrests", "the arrests part")
         if self.arrests_skipped:
             return
-        self.arrests = self.ctx.load("arrests", ["aor", "apprehension_date", "apprehension_method"])
+        self.arrests = self.ctx.data.counts("arrests", ["fiscal_year", "aor", "apprehension_date", "apprehension_method"],
+                                            months=["apprehension_date"])
         self.arrests_by_year = em.records_by_year(self.arrests)
         self.arrest_partial = self.ctx.data.partial_years("arrests").within(self.arrests_by_year["fiscal_year"])
-        self.ctx.say(arrests_introduction(self.ctx.count(len(self.arrests)), self.place,
+        self.ctx.say(arrests_introduction(self.ctx.count(int(self.arrests["records"].sum())), self.place,
                                           self._years(self.arrests_by_year),
                                           self.arrests["apprehension_method"].nunique()))
 
@@ -296,17 +300,21 @@ class EnforcementContext:
     def encounters(self) -> None:
         if self._skipped("encounters", "the encounters part"):
             return
-        encounters = self.ctx.load("encounters", ["aor", dm.DISPOSITION])
+        encounters = self.ctx.data.counts("encounters", ["fiscal_year", dm.DISPOSITION])
+        if not encounters["records"].sum():
+            self.ctx.say(f"*The encounters table has no record in {self.place} in these years, so the encounters part "
+                         "is not shown.*")
+            return
         ending = dm.ending_in_detainer(encounters)
         self.ctx.say(
-            f"ICE ERO recorded **{self.ctx.count(len(encounters))} encounters** in {self.place} "
+            f"ICE ERO recorded **{self.ctx.count(int(encounters['records'].sum()))} encounters** in {self.place} "
             f"({self._years(em.records_by_year(encounters))}). The processing disposition says how ICE dealt with the "
             f"person; 'Detainer' marks an encounter that ended in a detainer ({self._years(em.records_by_year(ending))})."
         )
         dispositions = em.category_table(encounters, dm.DISPOSITION, top=8)
         fig = categories.horizontal_bars(
             list(dispositions["category"]), {"Encounters": list(dispositions["Total"])},
-            title=disposition_finding(encounters[dm.DISPOSITION]),
+            title=disposition_finding(encounters[dm.DISPOSITION], encounters["records"]),
             subtitle="Encounters by processing disposition (eight most frequent; others grouped), all fiscal years "
                      "shown",
             x_label="Encounters", source=self.ctx.source("encounters"),
@@ -350,7 +358,7 @@ class EnforcementContext:
             self.ctx.say(f"*{self.comparison_skipped}*")
             return
         assert self.measure is not None  # a comparison is shown only with a measure
-        measured = self.measure.load(self.ctx.data, ["aor"])
+        measured = self.measure.counts(self.ctx.data, ["aor"])
         label = self.measure.plural
         unplaced_arrests, unplaced_measure = em.unplaced(em.local_jail_arrests(self.arrests)), em.unplaced(measured)
         self.cooperation = em.hide_small_ratios(em.cooperation_by_aor(self.arrests, measured), self.min_cell)

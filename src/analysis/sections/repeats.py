@@ -147,13 +147,12 @@ class RepeatDetainers:
         self.min_cell = ctx.params.min_cell
         ctx.require("detainers", [repeat.PERSON, repeat.DATE, "detainer_lift_reason"],
                     why="the repeat-detainer analysis")
-        detainers = ctx.load("detainers", [repeat.PERSON, repeat.DATE, "detainer_lift_reason", "row_hash"])
-        self.records, self.dropped = repeat.prepare_records(detainers)
-        if self.records.empty:
+        linked = repeat.follow_ups(ctx.data, ctx.params.declined_definition)
+        self.dropped, self.groups = linked.dropped, linked.counts
+        if not self.dropped["usable"] or linked.observed_until is None:
             ctx.skip("No detainer record in the selected geography and years carries both an identifier and a "
                      "prepare date, so the repeat-detainer analysis is skipped.")
-        self.groups = repeat.group_follow_ups(self.records, ctx.params.declined_definition)
-        self.observed_until = self.records[repeat.DATE].max()
+        self.observed_until = linked.observed_until
 
     def how_people_are_followed(self) -> None:
         self.ctx.say(method(self.ctx.params.declined_definition))
@@ -169,7 +168,7 @@ class RepeatDetainers:
                             align_right=["Share", "Days to next: 25th pct.", "median", "75th pct."])
 
     def within_days(self) -> None:
-        self.shares = repeat.hide_small_shares(repeat.cumulative_shares(self.groups, self.observed_until),
+        self.shares = repeat.hide_small_shares(repeat.cumulative_shares(self.groups),
                                                self.min_cell)
         finding = comparison_finding(self.shares)
         if finding is None:
