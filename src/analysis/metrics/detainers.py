@@ -101,11 +101,6 @@ class DetainerMeasure:
         needed = [*self.columns, *([self.date_column] if dated else []), *(self.outcomes if outcomes else ()), *columns]
         return release.has(self.table, needed) and (not scoped or release.can_scope(self.table))
 
-    def load(self, release: Release, columns: Sequence[str] | None = None) -> pd.DataFrame:
-        """The records (within the release's scope); `columns` None reads every column."""
-        frame = release.load(self.table, None if columns is None else [*columns, *self.columns])
-        return ending_in_detainer(frame) if self.from_encounters else frame
-
     def counts(self, release: Release, by: Sequence[str], *, months: Iterable[str] = ()) -> pd.DataFrame:
         """The records (within the release's scope) counted by DuckDB per combination of `by`
         values (see `Release.counts`); a measure's rules then run on this small frame."""

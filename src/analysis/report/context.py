@@ -70,7 +70,9 @@ class ReportContext:
         return self.data.can_scope(table)
 
     def load(self, table: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
-        """Records of `table` within the report's geography and fiscal years (see `Release.load`)."""
+        """Records of `table` within the report's geography and fiscal years (see `Release.load`),
+        whole columns in pandas: for a look at a small release. The report's measures never use it
+        (they count in DuckDB, `ctx.sql`), so they keep working at tens of millions of records."""
         return self.data.load(table, columns)
 
     def sql(self, query: str, params: list | dict | None = None) -> pd.DataFrame:
