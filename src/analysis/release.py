@@ -51,13 +51,9 @@ def _literal(value: str | int) -> str:
     return str(int(value)) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
 
 
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def sql_name(name: str) -> str:
     """A table or column name as a SQL identifier (quoted, its quotes doubled), for queries of `Release.sql`."""
-    return _identifier(name)
+    return '"' + name.replace('"', '""') + '"'
 
 
 class PartialYears(frozenset[int]):
@@ -301,10 +297,10 @@ class Release:
                                                 "temp_directory": spill})
         condition = self.scope.where()
         for table in self.tables():
-            whole = _identifier(f"{table}_all")
+            whole = sql_name(f"{table}_all")
             db.execute(f"create view {whole} as select * from read_parquet({_literal(str(self.path(table)))})")
             if self.can_scope(table):
-                db.execute(f"create view {_identifier(table)} as select * from {whole} where {condition}")
+                db.execute(f"create view {sql_name(table)} as select * from {whole} where {condition}")
         return db
 
     def attach(self, schema: str, other: Release | None = None) -> None:
@@ -312,9 +308,9 @@ class Release:
         default), whole release, each record with its position in its file (`file_row_number`):
         for queries that compare two releases record by record in one DuckDB."""
         source = other or self
-        self.db.execute(f"create schema if not exists {_identifier(schema)}")
+        self.db.execute(f"create schema if not exists {sql_name(schema)}")
         for table in source.tables():
-            self.db.execute(f"create or replace view {_identifier(schema)}.{_identifier(table)} as select * from "
+            self.db.execute(f"create or replace view {sql_name(schema)}.{sql_name(table)} as select * from "
                             f"read_parquet({_literal(str(source.path(table)))}, file_row_number = true)")
 
     def relation(self, table: str) -> duckdb.DuckDBPyRelation:
@@ -335,9 +331,9 @@ class Release:
         relation = self.relation(table)
         if not by:
             return relation.aggregate("count(*) as records").df()
-        keys = [f"date_trunc('month', {_identifier(c)})" if c in months else _identifier(c) for c in by]
-        named = ", ".join(f"{key} as {_identifier(c)}" for key, c in zip(keys, by, strict=True))
-        ordered = ", ".join(_identifier(c) for c in by)
+        keys = [f"date_trunc('month', {sql_name(c)})" if c in months else sql_name(c) for c in by]
+        named = ", ".join(f"{key} as {sql_name(c)}" for key, c in zip(keys, by, strict=True))
+        ordered = ", ".join(sql_name(c) for c in by)
         return relation.aggregate(f"{named}, count(*) as records", ", ".join(keys)).order(ordered).df()
 
     @contextmanager

@@ -52,7 +52,7 @@ from analysis.figures import alt
 from analysis.figures.style import MUTED, add_source, label_axes, mark_partial_bars, new_figure, series_colours
 from analysis.paths import processed_dir
 from analysis.reading.manifest import MANIFEST_NAME, identifier_columns
-from analysis.release import Release, _identifier, partial_years
+from analysis.release import Release, partial_years, sql_name
 from analysis.vocab.columns import IDENTIFIER_COLUMNS, is_identifier, normalize_header
 from analysis.vocab.geography import short_aor
 
@@ -222,7 +222,7 @@ def is_ingested(release_id: str) -> bool:
 
 def _source(schema: str, table: str, years: list[int] | None = None) -> str:
     """A table of one release as a SQL relation, limited to `years` when given."""
-    scan = f"{_identifier(schema)}.{_identifier(table)}"
+    scan = f"{sql_name(schema)}.{sql_name(table)}"
     if years is None:
         return scan
     return f"(select * from {scan} where fiscal_year in ({', '.join(str(int(fy)) for fy in years)}))"
@@ -230,7 +230,7 @@ def _source(schema: str, table: str, years: list[int] | None = None) -> str:
 
 def _text(column: str) -> str:
     """A column's values as text: how values of differently typed columns are compared."""
-    return f"cast({_identifier(column)} as varchar)"
+    return f"cast({sql_name(column)} as varchar)"
 
 
 def _one_row(db: duckdb.DuckDBPyConnection, query: str) -> tuple:
@@ -514,7 +514,7 @@ def record_changes(db: duckdb.DuckDBPyConnection, old: str, new: str, columns: l
     left over being the last ones."""
     coded = list(columns) if coded is None else coded
     text = set(as_text)
-    values = {c: _text(c) if c in text else _identifier(c) for c in columns}
+    values = {c: _text(c) if c in text else sql_name(c) for c in columns}
     column_hashes = [_column_hash(0, "fiscal_year::integer")] + [_column_hash(i, values[c]) for i, c in enumerate(columns, 1)]
     with _Scratch(db) as scratch:
         keyed = {side: scratch.make(f"_match_{side}", f"select file_row_number as rn, fiscal_year::integer as fy, "

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis import words
-from analysis.release import Release, _identifier
+from analysis.release import Release, sql_name
 from analysis.vocab.columns import is_identifier
 
 TOP_VALUES = 20
@@ -97,9 +97,9 @@ def _fill_ranges(release: Release, table: str, entries: list[ColumnEntry], ident
     numbers: their range (their number of distinct values is not shown, so not counted)."""
     parts = []
     for entry in entries:
-        name = _identifier(entry.column)
+        name = sql_name(entry.column)
         parts += [f"count(distinct {name})"] if entry.column in identifiers else [f"min({name})", f"max({name})"]
-    found = iter(release.db.execute(f"select {', '.join(parts)} from {_identifier(table + '_all')}").fetchone() or ())
+    found = iter(release.db.execute(f"select {', '.join(parts)} from {sql_name(table + '_all')}").fetchone() or ())
     for entry in entries:
         if entry.column in identifiers:
             entry.distinct, entry.withheld = int(next(found)), "identifier"
@@ -111,7 +111,7 @@ def _fill_ranges(release: Release, table: str, entries: list[ColumnEntry], ident
 
 def _as_text_sql(column: str, data_type: pa.DataType) -> str:
     """A column's values as the text the codebook shows (Python's `str` of the value)."""
-    name = _identifier(column)
+    name = sql_name(column)
     if kind_of(data_type) == "text":
         return name
     if pa.types.is_boolean(data_type):
@@ -131,7 +131,7 @@ def _ranked_values(release: Release, table: str, values: list[str]) -> dict[int,
     rows = release.db.execute(f"""
         with grouped as (
             select case {which} end as position, case {value} end as value, count(*) as records
-            from (select {projected} from {_identifier(table + '_all')})
+            from (select {projected} from {sql_name(table + '_all')})
             group by grouping sets ({sets})
         ), ranked as (
             select position, value, records,
