@@ -22,9 +22,12 @@ from analysis.reading.ahead import FilesAhead, ReadAhead
 from analysis.reading.coded import coded, decoded, first_seen, missing_rows, with_values
 from analysis.reading.hashing import hash_strings
 from analysis.reading.ingest import ingest
+from analysis.reading import parts as parts_module
 from analysis.reading.parts import STREAM_NAME, TableParts
+from analysis.reading.validation import new_tally, tally_of
 
 from .test_bad_input import ARREST_HEADER, ARREST_ROW, arrests_text
+from .test_tally import assert_same_counts
 
 # ---------------------------------------------------------------- the row hash's text hash
 
@@ -88,11 +91,18 @@ def _rows(parts: list[pa.Table], names: list[str]) -> list[dict]:
     return found
 
 
+def _add(parts: TableParts, batch: pa.Table, sheet: tuple[str, None]) -> None:
+    parts.add(batch, {}, "sheet title", tally_of("t", batch), sheet=sheet)
+
+
 def _written(tmp_path: Path, parts: TableParts) -> pa.Table:
+    """The table written, checked against the counts made while its batches were filed."""
     path = tmp_path / "table.parquet"
     parts.write(path)
     assert not (parts.folder / STREAM_NAME).exists()
-    return pq.read_table(path)
+    table = pq.read_table(path)
+    assert_same_counts(parts.tally_into(new_tally("t")), tally_of("t", table), table.column_names)
+    return table
 
 
 PROVENANCE = ["fiscal_year", "source_file", "source_sheet", "source_row", "row_hash"]
@@ -102,12 +112,14 @@ def test_batches_with_the_same_columns_stream_into_the_table(tmp_path: Path) -> 
     parts = TableParts(tmp_path / "parts")
     batches = [_part("a.csv", 1, state=["CA", None], city=["X", "Y"]), _part("b.csv", 1, city=["Z"], state=["WA"])]
     for batch in batches:
-        parts.add(batch, {}, "sheet title", sheet=(batch["source_file"][0].as_py(), None))
+        _add(parts, batch, (batch["source_file"][0].as_py(), None))
     assert (tmp_path / "parts" / STREAM_NAME).exists()  # written as they came
     table = _written(tmp_path, parts)
     assert table.column_names == ["state", "city", *PROVENANCE]
     assert table.schema.field("state").type == pa.string()
-    assert table.schema.field("source_file").type == pa.dictionary(pa.int32(), pa.string())
+    assert table.schema.field("source_file").type == pa.string()  # the file declares plain values
+    encodings = pq.ParquetFile(tmp_path / "table.parquet").metadata.row_group(0).column(0).encodings
+    assert "RLE_DICTIONARY" in encodings  # written coded, each distinct value once
     assert table.to_pylist() == _rows(batches, table.column_names)
 
 
@@ -116,18 +128,35 @@ def test_a_batch_with_a_new_column_is_held_back_and_the_table_rebuilt(tmp_path: 
     batches = [_part("a.csv", 1, state=["CA"]), _part("b.csv", 1, state=["WA"], gender=["Male"]),
                _part("c.csv", 1, state=["OR", "ID"])]
     for batch in batches:
-        parts.add(batch, {}, "sheet title", sheet=(batch["source_file"][0].as_py(), None))
+        _add(parts, batch, (batch["source_file"][0].as_py(), None))
     table = _written(tmp_path, parts)
     assert table.column_names == ["state", "gender", *PROVENANCE]
     assert table.to_pylist() == _rows(batches, table.column_names)
     assert table.column("gender").to_pylist() == [None, "Male", None, None]
 
 
+def test_batches_held_back_past_the_spill_limit_go_to_part_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parts_module, "SPILL_ROWS", 2)
+    parts = TableParts(tmp_path / "parts")
+    redacted = _part("b.csv", 1, state=["WA", "(b)(6)", "OR"], gender=["Male", None, "Male"])
+    state = coded(redacted.column("state"))
+    cleaned = with_values(state, pc.if_else(pc.equal(state.dictionary, "(b)(6)"), pa.scalar(None, pa.string()),
+                                            state.dictionary))  # a value cleaning set to missing
+    batches = [_part("a.csv", 1, state=["CA"]), redacted.set_column(0, "state", cleaned),
+               _part("c.csv", 1, state=["ID"], gender=["Female"])]
+    for batch in batches:
+        _add(parts, batch, (batch["source_file"][0].as_py(), None))
+    assert parts.spilled  # held back (a new column), then written to part files
+    table = _written(tmp_path, parts)
+    assert table.column("state").to_pylist() == ["CA", "WA", None, "OR", "ID"]
+    assert table.column("gender").to_pylist() == [None, "Male", None, "Male", "Female"]
+
+
 def test_a_streamed_sheet_taken_out_leaves_the_others_in_order(tmp_path: Path) -> None:
     parts = TableParts(tmp_path / "parts")
     first, second, third = (_part(f"{n}.csv", 1, state=[n.upper()] * 70_000) for n in "abc")
     for batch in (first, second, third):
-        parts.add(batch, {}, "sheet title", sheet=(batch["source_file"][0].as_py(), None))
+        _add(parts, batch, (batch["source_file"][0].as_py(), None))
     parts.remove_sheet(("b.csv", None))  # a duplicate of another sheet
     table = _written(tmp_path, parts)
     assert table.num_rows == 140_000
@@ -139,10 +168,10 @@ def test_a_sheet_read_again_keeps_only_its_second_reading(tmp_path: Path) -> Non
     before = _part("a.csv", 1, state=["C?"])
     again = _part("a.csv", 1, state=["CÀ"])
     other = _part("b.csv", 1, state=["WA"])
-    parts.add(other, {}, "sheet title", sheet=("b.csv", None))
-    parts.add(before, {}, "sheet title", sheet=("a.csv", None))
+    _add(parts, other, ("b.csv", None))
+    _add(parts, before, ("a.csv", None))
     parts.remove_sheet(("a.csv", None))  # its encoding turned out to be another: read again
-    parts.add(again, {}, "sheet title", sheet=("a.csv", None))
+    _add(parts, again, ("a.csv", None))
     table = _written(tmp_path, parts)
     assert table.to_pylist() == _rows([other, again], table.column_names)
 

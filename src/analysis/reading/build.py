@@ -39,7 +39,16 @@ from analysis.reading.parts import TableParts
 from analysis.reading.records import RowNumbers, where
 from analysis.reading.sheets import NoteSheet, RawSheet, Restart, SkippedSheet, open_sheets
 from analysis.reading.summary import comparison_warning, reconcile, summary_blocks
-from analysis.reading.validation import CATEGORIES, check_row_count, check_structure, check_values, table_warnings
+from analysis.reading.tally import TableTally
+from analysis.reading.validation import (
+    ValidationError,
+    check_provenance_values,
+    check_row_count,
+    check_structure,
+    new_tally,
+    tally_of,
+    tally_warnings,
+)
 from analysis.vocab.columns import PROVENANCE_COLUMNS, canonical_columns, is_date_column
 from analysis.vocab.kinds import KIND_BY_NAME, detect_kind, other_table_name, single_fiscal_year
 
@@ -187,19 +196,23 @@ def _finish_table(name: str, parts: TableParts, staging: Path, sheet_rows: int) 
     """Write one table's parquet file, validate it, and summarise it for the manifest."""
     path = staging / f"{name}.parquet"
     parts.write(path)
-    validation_warnings = validate_written(name, path, sheet_rows)
-    return validation_warnings, table_summary(name, path, parts)
+    tally = parts.tally_into(new_tally(name))
+    validation_warnings = validate_written(name, path, sheet_rows, tally)
+    return validation_warnings, table_summary(name, path, parts, tally)
 
 
-def validate_written(table_name: str, path: Path, sheet_rows: int) -> list[str]:
-    """Validate a written table: types from the schema alone, values a column (or two) at a time,
-    so memory holds about one column whatever the table's size."""
-    schema = pq.read_schema(path)
+def validate_written(table_name: str, path: Path, sheet_rows: int, tally: TableTally) -> list[str]:
+    """Validate a written table: its types from the file's schema, its values from the tally of
+    the records written to it (nothing read back, whatever the table's size)."""
+    metadata = pq.read_metadata(path)
+    schema = metadata.schema.to_arrow_schema()
     check_structure(table_name, schema.empty_table())
-    file = pq.ParquetFile(path, read_dictionary=[n for n in schema.names if n in CATEGORIES])
-    check_values(table_name, schema.names, lambda names: file.read(columns=names))
-    check_row_count(table_name, file.metadata.num_rows, sheet_rows)
-    return table_warnings(table_name, schema.names, lambda names: file.read(columns=names))
+    if tally.rows != metadata.num_rows:
+        raise ValidationError(f"table {table_name!r}: {metadata.num_rows:,} rows written but {tally.rows:,} counted "
+                              "while writing them; the table is not published")
+    check_provenance_values(table_name, schema.names, tally)
+    check_row_count(table_name, metadata.num_rows, sheet_rows)
+    return tally_warnings(table_name, schema.names, tally)
 
 
 def _sheet_label(sheet: str | None) -> str:
@@ -215,6 +228,7 @@ class PreparedBatch:
     stats: dict[str, ColumnStats]
     fy_source: str
     identity: SheetIdentity
+    tally: TableTally  # its counts for validation and the manifest (`tally.py`)
 
 
 def prepared_batches(sheet: RawSheet) -> Iterator[PreparedBatch | Restart]:
@@ -234,7 +248,7 @@ def prepared_batches(sheet: RawSheet) -> Iterator[PreparedBatch | Restart]:
         if identity is None:
             identity = _sheet_identity(sheet, columns)
         table, fy_source = _with_provenance(sheet, columns, row_numbers, identity, row_hashes(columns))
-        yield PreparedBatch(table, stats, fy_source, identity)
+        yield PreparedBatch(table, stats, fy_source, identity, tally_of(identity.table, table))
 
 
 def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Path,
@@ -263,7 +277,7 @@ def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Pat
         dates.add(identity, table, stats)
         parts = tables.setdefault(identity.table, TableParts(parts_folder / identity.table))
         parts.known_kind = identity.table in KIND_BY_NAME
-        parts.add(table, stats, fy_source, sheet=(sheet.name, sheet.sheet), dated_by=identity.dated_by)
+        parts.add(table, stats, fy_source, item.tally, sheet=(sheet.name, sheet.sheet), dated_by=identity.dated_by)
         records.add(table, identity.kind, identity.fiscal_year)
         by_year.update(_fiscal_year_counts(table.column("fiscal_year")))
         rows += table.num_rows

@@ -35,6 +35,17 @@ def with_values(column: pa.DictionaryArray, values: pa.Array) -> pa.DictionaryAr
     return pa.DictionaryArray.from_arrays(column.indices, values)
 
 
+def writable(column: pa.DictionaryArray) -> pa.DictionaryArray:
+    """The same values with no missing value among the distinct values, which parquet cannot
+    write: the codes of a value cleaning set to missing become missing codes."""
+    values = column.dictionary
+    if not values.null_count:
+        return column
+    valid = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), bool)
+    new_codes = pa.array(np.cumsum(valid, dtype=np.int32) - 1, mask=~valid)
+    return pa.DictionaryArray.from_arrays(pc.take(new_codes, column.indices), values.filter(pa.array(valid)))
+
+
 def decoded(column: pa.DictionaryArray) -> pa.Array:
     """The column as plain values, one per row."""
     return pc.take(column.dictionary, column.indices)

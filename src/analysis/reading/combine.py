@@ -49,6 +49,8 @@ from analysis.reading.cleaning import SET_MISSING_KEYS, ColumnStats
 from analysis.reading.files import list_data_files
 from analysis.reading.manifest import MANIFEST_NAME, read_manifest, sha256_of, table_summary
 from analysis.reading.parts import TableParts
+from analysis.reading.tally import TableTally
+from analysis.reading.validation import new_tally
 from analysis.vocab.columns import PRODUCTION_COLUMN, PROVENANCE_COLUMNS, canonical_name
 from analysis.vocab.fiscal import is_partial
 from analysis.words import fy_runs
@@ -276,10 +278,12 @@ def _unified_batch(batch: pa.Table, production: str, schema: pa.Schema) -> pa.Ta
 
 
 def write_combined_table(table: str, productions: list[Production], used: dict[int, Production], path: Path,
-                         progress: Progress, label: str) -> tuple[int, Counter]:
+                         progress: Progress, label: str) -> tuple[int, Counter, TableTally]:
     """Stream the chosen records of every production into one parquet file. Returns the rows
-    written and, per (production, file, sheet), the records used and the records held."""
+    written, per (production, file, sheet) the records used and the records held, and the
+    tally of the records written (`tally.py`)."""
     schema = combined_schema(table, productions)
+    tally = new_tally(table)
     written = 0
     per_sheet: Counter = Counter()
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
@@ -295,9 +299,11 @@ def write_combined_table(table: str, productions: list[Production], used: dict[i
                     _count_sheets(per_sheet, production.release_id, data, keep)
                     kept = data.filter(keep)
                     if kept.num_rows:
-                        writer.write_table(_unified_batch(kept, production.release_id, schema))
+                        unified = _unified_batch(kept, production.release_id, schema)
+                        writer.write_table(unified)
+                        tally.add(unified)
                         written += kept.num_rows
-    return written, per_sheet
+    return written, per_sheet, tally
 
 
 def _count_sheets(per_sheet: Counter, production: str, data: pa.Table, keep: pa.ChunkedArray) -> None:
@@ -423,14 +429,14 @@ def _combine_table(table: str, productions: list[Production], staging: Path, pro
     used = years_used(table, productions)
     overlaps, warnings = table_overlaps(table, productions, used)
     path = staging / f"{table}.parquet"
-    written, per_sheet = write_combined_table(table, productions, used, path, progress, label)
+    written, per_sheet, tally = write_combined_table(table, productions, used, path, progress, label)
     expected = sum(p.years(table)[fy] for fy, p in used.items())
     without_year = {p.release_id: p.manifest["tables"][table].get("rows_without_fiscal_year", 0)
                     for p in productions if table in p.manifest["tables"]}
     expected += sum(without_year.values())
-    warnings += validate_written(table, path, expected)
+    warnings += validate_written(table, path, expected, tally)
     parts, stats_warnings = combined_stats(table, productions, per_sheet)
-    summary = table_summary(table, path, parts)
+    summary = table_summary(table, path, parts, tally)
     warnings += stats_warnings + summary.pop("_warnings")
     if sum(1 for n in without_year.values() if n) > 1:
         warnings.append(f"table {table!r}: records without a fiscal year are kept from every production that has "

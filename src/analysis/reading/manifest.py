@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,9 +19,9 @@ if TYPE_CHECKING:
 
     from analysis.reading.cleaning import ColumnStats
     from analysis.reading.parts import TableParts
+    from analysis.reading.tally import Span, TableTally
 
 MANIFEST_NAME = "manifest.json"
-ID_SAMPLE_ROWS = 50_000  # values examined per text column for the shape of identifiers
 
 
 def sha256_of(path: Path) -> str:
@@ -44,49 +46,44 @@ def read_manifest(out_dir: Path) -> dict:
         raise ReleaseError(f"manifest is not valid JSON ({exc}); re-run ingest with --force", file=path) from None
 
 
-def _null_counts(file: pq.ParquetFile) -> dict[str, int]:
-    """Null count of every column from the row-group statistics: nothing read but the footer."""
-    counts: dict[str, int] = {}
-    metadata = file.metadata
-    for group in range(metadata.num_row_groups):
-        for index in range(metadata.num_columns):
-            column = metadata.row_group(group).column(index)
-            name = column.path_in_schema
-            stats = column.statistics
-            if stats is None or not stats.has_null_count:
-                counts[name] = -1  # unknown: counted from the data below
-            elif counts.get(name, 0) >= 0:
-                counts[name] = counts.get(name, 0) + stats.null_count
-    return counts
-
-
-def _fiscal_year_coverage(years_and_dates: pa.Table, date_column: str) -> dict[str, dict[str, str]]:
-    """First and last event date within each fiscal year: what tells a partial year."""
-    grouped = years_and_dates.group_by("fiscal_year").aggregate([(date_column, "min"), (date_column, "max")])
-    coverage = {}
-    for row in grouped.to_pylist():
-        first, last = row[f"{date_column}_min"], row[f"{date_column}_max"]
-        if row["fiscal_year"] is not None and first is not None:
-            coverage[str(row["fiscal_year"])] = {"first": first.isoformat(), "last": last.isoformat()}
-    return dict(sorted(coverage.items()))
-
-
-def identifier_reason(file: pq.ParquetFile, column: str, kind: pa.DataType) -> str | None:
+def identifier_reason(column: str, kind: pa.DataType, sample: Callable[[], pa.Array]) -> str | None:
     """"name" or "shape" when a column holds identifiers (see vocab.columns), else None. The shape
-    is judged on the first ID_SAMPLE_ROWS values, so memory stays bounded at any size."""
+    is judged on the table's first ID_SAMPLE_ROWS values (`sample`), so memory stays bounded at any size."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     if is_identifier(column):
         return "name"
-    if not pa.types.is_string(kind) or file.metadata.num_rows == 0:
+    if not pa.types.is_string(kind):
         return None
-    import pyarrow.compute as pc
-
-    batch = next(file.iter_batches(batch_size=ID_SAMPLE_ROWS, columns=[column]))
-    if pc.count_distinct(batch.column(0)).as_py() < ID_MIN_DISTINCT:
+    values = sample()
+    if pc.count_distinct(values).as_py() < ID_MIN_DISTINCT:
         return None  # a category, whatever its values look like: no need to turn them into Python strings
-    values = [v for v in batch.column(0).to_pylist() if v is not None]
-    return "shape" if looks_like_identifiers(values) else None
+    return "shape" if looks_like_identifiers([v for v in values.to_pylist() if v is not None]) else None
+
+
+def _first_rows(file: pq.ParquetFile, column: str) -> pa.Array:
+    """A column's values in the first ID_SAMPLE_ROWS rows of a written table (read when the tally
+    let them go: a sheet among the first rows was taken out again)."""
+    import pyarrow as pa
+
+    from analysis.reading.tally import ID_SAMPLE_ROWS
+
+    if file.metadata.num_rows == 0:
+        return pa.array([], pa.string())
+    return next(file.iter_batches(batch_size=ID_SAMPLE_ROWS, columns=[column])).column(0)
+
+
+def _sample(tally: TableTally, file: pq.ParquetFile, column: str) -> pa.Array:
+    sample = tally.text_sample(column)
+    return _first_rows(file, column) if sample is None else sample
+
+
+def _fiscal_year_coverage(spans: dict[int | None, Span]) -> dict[str, dict[str, str]]:
+    """First and last event date within each fiscal year: what tells a partial year."""
+    coverage = {str(year): {"first": first.isoformat(), "last": last.isoformat()}
+                for year, (first, last) in spans.items() if year is not None}
+    return dict(sorted(coverage.items()))
 
 
 def identifier_columns(table_info: dict) -> set[str]:
@@ -136,20 +133,18 @@ def table_date_column(name: str, sheet_date_columns: list[str], columns: list[st
     return candidates[0] if candidates else None
 
 
-def table_summary(name: str, path: Path, parts: TableParts) -> dict:
-    """The manifest entry of one written table, read a column at a time (bounded memory at any
-    size); `_warnings` is taken out by the caller."""
-    import pyarrow.compute as pc
+def table_summary(name: str, path: Path, parts: TableParts, tally: TableTally) -> dict:
+    """The manifest entry of one written table, from its footer and the tally of the records
+    written to it (`tally.py`) and its row hashes (the one column read back, for the count of
+    likely duplicates); `_warnings` is taken out by the caller."""
     import pyarrow.parquet as pq
 
     file = pq.ParquetFile(path)
     schema = file.schema_arrow
     total = file.metadata.num_rows
     date_column = table_date_column(name, parts.date_columns, schema.names)
-    years = pq.read_table(path, columns=["fiscal_year"] + ([date_column] if date_column else []))
-    counts = pc.value_counts(years.column("fiscal_year").combine_chunks()).to_pylist()
-    by_year = dict(sorted((str(c["values"]), int(c["counts"])) for c in counts if c["values"] is not None))
-    without_year = sum(int(c["counts"]) for c in counts if c["values"] is None)
+    by_year = dict(sorted((str(year), int(n)) for year, n in tally.years.items() if year is not None))
+    without_year = int(tally.years.get(None, 0))
     duplicates = total - distinct_hashes(pq.read_table(path, columns=["row_hash"]).column("row_hash"))
     warnings: list[str] = []
     if not parts.known_kind:
@@ -161,24 +156,20 @@ def table_summary(name: str, path: Path, parts: TableParts) -> dict:
         )
     if without_year:
         warnings.append(f"table {name!r}: {without_year:,} records without a fiscal year (event date missing)")
-    nulls = _null_counts(file)
     columns = {}
     for schema_field in schema:
         column = schema_field.name
         if column in NON_DATA_COLUMNS:
             continue
         stats = parts.stats.get(column)
-        null_count = nulls.get(column, -1)
-        if null_count < 0:
-            null_count = pq.read_table(path, columns=[column]).column(column).null_count
         entry = {
             "type": str(schema_field.type),
-            "nulls": null_count,
+            "nulls": tally.missing(column),
             "redacted": stats.redacted if stats else 0,
             "na_literal": stats.na_literal if stats else 0,
             "source_names": stats.source_names if stats else [],
         }
-        identifier = identifier_reason(file, column, schema_field.type)
+        identifier = identifier_reason(column, schema_field.type, partial(_sample, tally, file, column))
         if identifier:
             entry["identifier"] = identifier
         if stats and (stats.unparsed or stats.out_of_range):
@@ -191,13 +182,11 @@ def table_summary(name: str, path: Path, parts: TableParts) -> dict:
             )
         warnings += _cleaning_notes(name, column, stats, entry)
         columns[column] = entry
+    spans = tally.spans.get(date_column, {}) if date_column else {}
     period = None
-    coverage: dict[str, dict[str, str]] = {}
-    if date_column:
-        bounds = pc.min_max(years.column(date_column))
-        if bounds["min"].is_valid:
-            period = {"column": date_column, "first": bounds["min"].as_py().isoformat(), "last": bounds["max"].as_py().isoformat()}
-        coverage = _fiscal_year_coverage(years, date_column)
+    if spans:
+        period = {"column": date_column, "first": min(f for f, _ in spans.values()).isoformat(),
+                  "last": max(last for _, last in spans.values()).isoformat()}
     return {
         "rows": total,
         "rows_by_fiscal_year": by_year,
@@ -206,7 +195,7 @@ def table_summary(name: str, path: Path, parts: TableParts) -> dict:
         "dated_by": date_column,
         "likely_duplicates": duplicates,
         "period": period,
-        "fiscal_year_coverage": coverage,
+        "fiscal_year_coverage": _fiscal_year_coverage(spans),
         "known_kind": parts.known_kind,
         "columns": columns,
         "_warnings": warnings,

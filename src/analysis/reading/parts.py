@@ -12,10 +12,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis.reading.cleaning import ColumnStats
+from analysis.reading.coded import CODED_TEXT, coded, writable
+from analysis.reading.tally import ID_SAMPLE_ROWS, TableTally
 from analysis.vocab.columns import PROVENANCE_COLUMNS
 
 SPILL_ROWS = 2_000_000  # batches held back from the stream stay in memory up to this many rows, then go to part files
-ROW_GROUP_ROWS = 1 << 18  # rows decoded and written at a time: the plain text of a batch is never in memory whole
+ROW_GROUP_ROWS = 1 << 18  # rows of a parquet row group
 NOT_DICTIONARY_ENCODED = ("source_row", "row_hash")  # (almost) one value per row: parquet's dictionary cannot help
 STREAM_NAME = "stream.parquet"
 WRITES_AHEAD = 1  # batches waiting for a table's writer thread (each is memory held)
@@ -48,6 +50,7 @@ class TableParts:
     known_kind: bool = True
     # which sheet each part came from, and each sheet's own stats: a sheet can be taken out again
     owners: list[object] = field(default_factory=list)
+    tallies: list[TableTally] = field(default_factory=list)  # each part's counts (`tally.py`)
     sheet_stats: dict[object, tuple[dict[str, ColumnStats], set[str]]] = field(default_factory=dict)
     spilled: int = 0
     _writer: StreamWriter | None = None
@@ -60,11 +63,14 @@ class TableParts:
     def stream_path(self) -> Path:
         return self.folder / STREAM_NAME
 
-    def add(self, table: pa.Table, stats: dict[str, ColumnStats], fy_source: str, sheet: object = None,
-            dated_by: str | None = None) -> None:
+    def add(self, table: pa.Table, stats: dict[str, ColumnStats], fy_source: str, tally: TableTally,
+            sheet: object = None, dated_by: str | None = None) -> None:
+        if sum(t.rows for t in self.tallies) >= ID_SAMPLE_ROWS:
+            tally.drop_sample()
         self.parts.append(self._streamed(table))
         self.schemas.append(table.schema)
         self.owners.append(sheet)
+        self.tallies.append(tally)
         if sum(p.num_rows for p in self.parts if isinstance(p, pa.Table)) > SPILL_ROWS:
             self._spill()
         if dated_by and dated_by not in self.date_columns:
@@ -102,6 +108,7 @@ class TableParts:
                 self._stream_cut = True
             self.schemas.pop(index)
             self.owners.pop(index)
+            self.tallies.pop(index)
         self.sheet_stats.pop(sheet, None)
         self.stats, self.fiscal_year_sources = {}, set()
         for own_stats, own_sources in self.sheet_stats.values():
@@ -109,13 +116,19 @@ class TableParts:
             for name, column_stats in own_stats.items():
                 self.stats.setdefault(name, ColumnStats()).add(column_stats)
 
+    def tally_into(self, joined: TableTally) -> TableTally:
+        """`joined` (a new tally) given the counts of the table's rows as written: its parts' tallies, in order."""
+        for tally in self.tallies:
+            joined.extend(tally)
+        return joined
+
     def _spill(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         for index, part in enumerate(self.parts):
             if isinstance(part, pa.Table):
                 path = self.folder / f"part-{self.spilled:05d}.parquet"
                 self.spilled += 1
-                pq.write_table(part, path, compression="lz4")
+                pq.write_table(conformed(part, output_schema([part.schema])), path, compression="lz4")
                 self.parts[index] = path
 
     def close(self) -> None:
@@ -151,29 +164,39 @@ class TableParts:
 
 
 def output_schema(schemas: list[pa.Schema]) -> pa.Schema:
-    """The schema of a table with parts of these schemas: every column in order of first
-    appearance, provenance last; coded data columns by the type of their values."""
+    """The schema a table with parts of these schemas is written in: every column in order of
+    first appearance, provenance last; data columns coded (`coded.py`), as they are held."""
     fields: dict[str, pa.Field] = {}
     for schema in schemas:
         for schema_field in schema:
-            if schema_field.name not in PROVENANCE_COLUMNS and pa.types.is_dictionary(schema_field.type):
-                schema_field = schema_field.with_type(schema_field.type.value_type)
+            if schema_field.name not in PROVENANCE_COLUMNS:
+                value_type = schema_field.type.value_type if pa.types.is_dictionary(schema_field.type) else schema_field.type
+                schema_field = schema_field.with_type(CODED_TYPES.get(value_type, pa.dictionary(pa.int32(), value_type)))
             fields.setdefault(schema_field.name, schema_field)
     order = [n for n in fields if n not in PROVENANCE_COLUMNS] + list(PROVENANCE_COLUMNS)
     return pa.schema([fields[n] for n in order])
 
 
+CODED_TYPES: dict[pa.DataType, pa.DataType] = {pa.null(): CODED_TEXT}  # a column no cell of which holds a value
+
+
 def conformed(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """A part in the table's schema: missing columns as nulls, in order, values decoded."""
-    for missing in (f for f in schema if f.name not in table.column_names):
-        table = table.append_column(missing, pa.nulls(table.num_rows, missing.type))
-    return table.select(schema.names).cast(schema)
+    """A part in the table's schema, as parquet writes it: missing columns as nulls, in order,
+    data columns coded with no missing value among their distinct values (`coded.writable`)."""
+    columns = []
+    for schema_field in schema:
+        if schema_field.name not in table.column_names:
+            columns.append(pa.nulls(table.num_rows, schema_field.type))
+        elif schema_field.name in PROVENANCE_COLUMNS:
+            columns.append(table.column(schema_field.name).cast(schema_field.type))
+        else:
+            columns.append(writable(coded(table.column(schema_field.name))).cast(schema_field.type))
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def write_part(writer: pq.ParquetWriter, table: pa.Table, schema: pa.Schema) -> None:
-    """A part in row groups of ROW_GROUP_ROWS, each decoded just before it is written."""
-    for start in range(0, max(table.num_rows, 1), ROW_GROUP_ROWS):
-        writer.write_table(conformed(table.slice(start, ROW_GROUP_ROWS), schema), row_group_size=ROW_GROUP_ROWS)
+    """A part, in row groups of ROW_GROUP_ROWS."""
+    writer.write_table(conformed(table, schema), row_group_size=ROW_GROUP_ROWS)
 
 
 class StreamWriter:
@@ -193,7 +216,7 @@ class StreamWriter:
         while (table := self._queue.get()) is not None:
             if self._error is None:
                 try:
-                    write_part(self._file, table, self._schema)
+                    self._file.write_table(table, row_group_size=ROW_GROUP_ROWS)
                 except BaseException as exc:  # noqa: BLE001 - raised to the thread that gives the batches
                     self._error = exc
         try:
@@ -203,7 +226,7 @@ class StreamWriter:
 
     def write(self, table: pa.Table) -> None:
         self._raise()
-        self._queue.put(table)
+        self._queue.put(conformed(table, self._schema))
 
     def close(self) -> None:
         self._queue.put(None)
@@ -216,15 +239,27 @@ class StreamWriter:
 
 
 def open_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
-    return pq.ParquetWriter(path, schema, compression="zstd",
-                            use_dictionary=[n for n in schema.names if n not in NOT_DICTIONARY_ENCODED])
+    """The table's parquet writer. Coded columns are written as they are held, each distinct value
+    once (nothing decoded and encoded again), but the file declares the types of their values: no
+    Arrow schema is stored, so every reader (pyarrow, pandas, DuckDB) reads plain text, dates and
+    numbers. Text columns get no min/max statistics: rows are in file order, so those would span
+    nearly every value and let no reader skip a row group, and they cost a fifth of the writing
+    (counts of missing values are in the manifest, from `tally.py`)."""
+    return pq.ParquetWriter(path, schema, compression="zstd", store_schema=False,
+                            use_dictionary=[n for n in schema.names if n not in NOT_DICTIONARY_ENCODED],
+                            write_statistics=[f.name for f in schema if not _is_text(f.type)])
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind.value_type if pa.types.is_dictionary(kind) else kind)
 
 
 class _StreamReader:
     """The rows of a stream file, asked for in order (each part's rows after the last one's)."""
 
     def __init__(self, path: Path) -> None:
-        self._file = pq.ParquetFile(path)
+        schema = pq.read_schema(path)
+        self._file = pq.ParquetFile(path, read_dictionary=[f.name for f in schema if pa.types.is_string(f.type)])
         self._batches: Iterator[pa.RecordBatch] = self._file.iter_batches(batch_size=1 << 16)
         self._position = 0  # row number of the first row in `_held`
         self._held = self._file.schema_arrow.empty_table()

@@ -18,14 +18,14 @@ records whose event date falls outside the fiscal year their sheet's title names
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from analysis.errors import AnalysisError
-from analysis.reading.cleaning import fiscal_years
+from analysis.reading.tally import EXAMPLES, Found, Rules, TableTally
 from analysis.vocab.columns import (
     INTEGER_COLUMNS,
     NON_DATA_COLUMNS,
@@ -37,7 +37,6 @@ from analysis.vocab.definitions import CRIMINALITY_LABELS, LIFT_REASON_BUCKET
 from analysis.vocab.geography import AORS, HQ_AOR, STATES, TERRITORIES, aor_label
 from analysis.vocab.kinds import KIND_BY_NAME
 
-EXAMPLES = 3
 CATEGORIES: dict[str, frozenset[str]] = {
     "gender": frozenset({"Male", "Female", "Unknown"}),
     "criminality": frozenset(CRIMINALITY_LABELS),
@@ -91,35 +90,52 @@ def validate(table_name: str, table: pa.Table, sheets_rows: int) -> list[str]:
     ValidationError on a hard failure."""
     check_structure(table_name, table)
     check_row_count(table_name, table.num_rows, sheets_rows)
-    return table_warnings(table_name, table.column_names, table.select)
+    return tally_warnings(table_name, table.column_names, tally_of(table_name, table))
 
 
-ColumnReader = Callable[[list[str]], pa.Table]  # the named columns of a table, or of its parquet file
+def rules() -> Rules:
+    """What a tally counts (`tally.py`): the category columns, and the plausible dates as of today."""
+    return Rules(categories=frozenset(CATEGORIES), today=today(), earliest_event=EARLIEST_EVENT,
+                 earliest_birth=EARLIEST_BIRTH)
 
 
-def check_values(table_name: str, names: list[str], read: ColumnReader) -> None:
+def new_tally(table_name: str) -> TableTally:
+    return TableTally(table_name, rules())
+
+
+def tally_of(table_name: str, table: pa.Table) -> TableTally:
+    """The tally of a table (or of one batch of it)."""
+    tally = new_tally(table_name)
+    tally.add(table)
+    return tally
+
+
+def check_provenance_values(table_name: str, names: list[str], tally: TableTally) -> None:
     """`check_structure`'s checks of values (provenance present in every record, row numbers from
-    1), reading one provenance column at a time."""
+    1), from the tally of the records written."""
     for column in (*PROVENANCE, *((PRODUCTION,) if PRODUCTION_COLUMN in names else ())):
-        _check_provenance(table_name, read([column.name]), column)
+        _check_provenance_values(table_name, column, tally.missing(column.name),
+                                 tally.first_null.get(column.name, 0), tally.lowest_source_row)
 
 
-def table_warnings(table_name: str, names: list[str], read: ColumnReader) -> list[str]:
-    """The warnings of `validate`, for a table whose structure is checked, reading the columns a
-    warning looks at one check at a time (text columns may come as dictionaries: each distinct
-    value is then looked at once)."""
+def tally_warnings(table_name: str, names: list[str], tally: TableTally) -> list[str]:
+    """The warnings of `validate`, from the tally of a table whose structure is checked."""
     warnings: list[str] = []
     for column in names:
-        if column in CATEGORIES:
-            warnings += unknown_categories(table_name, column, read([column]).column(0))
-        if is_date_column(column):
-            warnings += implausible_dates(table_name, column, read([column]).column(0))
-    if "birth_year" in names:
-        warnings += implausible_birth_years(table_name, read(["birth_year"]).column(0))
+        if column in CATEGORIES and column in tally.categories:
+            warnings += unknown_categories(table_name, column, tally.categories[column])
+        if is_date_column(column) and column in tally.outside:
+            low, high = tally.rules.date_range(column)
+            warnings += _outside(table_name, column, tally.outside[column],
+                                 f"date(s) before {low.isoformat()} or after {high.isoformat()}")
+    if "birth_year" in names and "birth_year" in tally.outside:
+        first, last = tally.rules.birth_years()
+        warnings += _outside(table_name, "birth_year", tally.outside["birth_year"],
+                             f"year(s) before {first} or after {last}")
     kind = KIND_BY_NAME.get(table_name)
     date_column = kind.dated_by(names) if kind else None
-    if date_column is not None:
-        warnings += fiscal_year_mismatches(table_name, read([date_column, "fiscal_year"]))
+    if date_column is not None and date_column in tally.mismatches:
+        warnings += fiscal_year_mismatches(table_name, date_column, tally.mismatches[date_column])
     return warnings
 
 
@@ -133,8 +149,11 @@ def _fail(table_name: str, column: str | None, message: str) -> ValidationError:
 
 def _examples(values: pa.ChunkedArray | pa.Array, mask: pa.ChunkedArray | pa.Array | None = None) -> list:
     chosen = values if mask is None else pc.filter(values, mask)
-    found = pc.unique(pc.drop_null(chosen)).to_pylist()[:EXAMPLES]
-    return [v.isoformat() if isinstance(v, dt.date) else (v[:40] if isinstance(v, str) else v) for v in found]
+    return _shown(pc.unique(pc.drop_null(chosen)).to_pylist()[:EXAMPLES])
+
+
+def _shown(examples: list) -> list:
+    return [v.isoformat() if isinstance(v, dt.date) else (v[:40] if isinstance(v, str) else v) for v in examples]
 
 
 def check_structure(table_name: str, table: pa.Table) -> None:
@@ -167,13 +186,19 @@ def _check_provenance(table_name: str, table: pa.Table, column: ProvenanceColumn
     if found not in column.types:
         raise _fail(table_name, column.name, f"is {found}, the schema declares {column.types[0]}")
     values = table.column(column.name)
-    if not column.nullable and values.null_count:
-        row = pc.index(pc.is_null(values), True).as_py()
-        raise _fail(table_name, column.name, f"{values.null_count:,} missing value(s), the first in record {row + 1:,}")
-    if column.name == "source_row" and table.num_rows:
-        low = pc.min(values).as_py()
-        if low is not None and low < 1:
-            raise _fail(table_name, column.name, f"holds row number {low}; rows are numbered from 1")
+    low = pc.min(values).as_py() if column.name == "source_row" and table.num_rows else None
+    first_missing = pc.index(pc.is_null(values), True).as_py() if values.null_count else 0
+    _check_provenance_values(table_name, column, values.null_count, first_missing, low)
+
+
+def _check_provenance_values(table_name: str, column: ProvenanceColumn, missing: int, first_missing: int,
+                             lowest_row: int | None) -> None:
+    """A provenance column without values where it needs them (`first_missing`: the first row
+    without one, from 0), or a row number below 1."""
+    if not column.nullable and missing:
+        raise _fail(table_name, column.name, f"{missing:,} missing value(s), the first in record {first_missing + 1:,}")
+    if column.name == "source_row" and lowest_row is not None and lowest_row < 1:
+        raise _fail(table_name, column.name, f"holds row number {lowest_row}; rows are numbered from 1")
 
 
 def check_row_count(table_name: str, rows: int, sheets_rows: int) -> None:
@@ -189,13 +214,11 @@ def check_row_count(table_name: str, rows: int, sheets_rows: int) -> None:
 # ---------------------------------------------------------------- warnings
 
 
-def unknown_categories(table_name: str, column: str, values: pa.ChunkedArray) -> list[str]:
-    """Values outside the known categories (compared without case or extra spaces): counted
-    and shown, and left in the table."""
+def unknown_categories(table_name: str, column: str, counts: Counter) -> list[str]:
+    """Values outside the known categories (compared without case or extra spaces), from the
+    rows counted per value: counted and shown, and left in the table."""
     known = {" ".join(v.split()).lower() for v in CATEGORIES[column]}
-    counts = pc.value_counts(values.combine_chunks()).to_pylist()
-    unknown = [(c["values"], c["counts"]) for c in counts if c["values"] is not None
-               and " ".join(str(c["values"]).split()).lower() not in known]
+    unknown = [(value, n) for value, n in counts.items() if " ".join(str(value).split()).lower() not in known]
     if not unknown:
         return []
     unknown.sort(key=lambda pair: (-pair[1], str(pair[0])))
@@ -206,40 +229,17 @@ def unknown_categories(table_name: str, column: str, values: pa.ChunkedArray) ->
             f"are: {shown}{more}"]
 
 
-def implausible_dates(table_name: str, column: str, values: pa.ChunkedArray) -> list[str]:
-    earliest = EARLIEST_BIRTH if column.startswith("birth") else EARLIEST_EVENT
-    latest = today()
-    low, high = pa.scalar(earliest, pa.date32()), pa.scalar(latest, pa.date32())
-    return _outside(table_name, column, values, low, high,
-                    f"date(s) before {earliest.isoformat()} or after {latest.isoformat()}")
-
-
-def implausible_birth_years(table_name: str, values: pa.ChunkedArray) -> list[str]:
-    return _outside(table_name, "birth_year", values, EARLIEST_BIRTH.year, today().year,
-                    f"year(s) before {EARLIEST_BIRTH.year} or after {today().year}")
-
-
-def _outside(table_name: str, column: str, values: pa.ChunkedArray, low, high, what: str) -> list[str]:
-    """One warning counting the values below `low` or above `high` (kept, with examples), or none."""
-    outside = pc.fill_null(pc.or_(pc.less(values, low), pc.greater(values, high)), False)
-    count = int(pc.sum(pc.cast(outside, pa.int64())).as_py() or 0)
-    if not count:
+def _outside(table_name: str, column: str, found: Found, what: str) -> list[str]:
+    """One warning counting the values outside the plausible range (kept, with examples), or none."""
+    if not found.rows:
         return []
-    return [f"table {table_name!r} column {column!r}: {count:,} {what} (e.g. {_examples(values, outside)}); kept, "
+    return [f"table {table_name!r} column {column!r}: {found.rows:,} {what} (e.g. {_shown(found.examples)}); kept, "
             "check them"]
 
 
-def fiscal_year_mismatches(table_name: str, table: pa.Table) -> list[str]:
+def fiscal_year_mismatches(table_name: str, date_column: str, found: Found) -> list[str]:
     """Records whose event date lies outside the fiscal year given to them (by their sheet's title)."""
-    kind = KIND_BY_NAME.get(table_name)
-    date_column = kind.dated_by(table.column_names) if kind else None
-    if date_column is None or table.num_rows == 0:
+    if not found.rows:
         return []
-    dates = table.column(date_column)
-    from_dates = fiscal_years(dates)
-    differs = pc.fill_null(pc.not_equal(from_dates, table.column("fiscal_year")), False)
-    count = int(pc.sum(pc.cast(differs, pa.int64())).as_py() or 0)
-    if not count:
-        return []
-    return [f"table {table_name!r} column {date_column!r}: {count:,} record(s) dated outside the fiscal year "
-            f"their sheet names (e.g. {_examples(dates, differs)}); their fiscal year is the sheet's"]
+    return [f"table {table_name!r} column {date_column!r}: {found.rows:,} record(s) dated outside the fiscal year "
+            f"their sheet names (e.g. {_shown(found.examples)}); their fiscal year is the sheet's"]
