@@ -18,11 +18,11 @@ import pytest
 
 from analysis.errors import InputFileError
 from analysis.paths import locate_release
+from analysis.reading import parts as parts_module
 from analysis.reading.ahead import FilesAhead, ReadAhead
 from analysis.reading.coded import coded, decoded, first_seen, missing_rows, with_values
 from analysis.reading.hashing import hash_strings
 from analysis.reading.ingest import ingest
-from analysis.reading import parts as parts_module
 from analysis.reading.parts import STREAM_NAME, TableParts
 from analysis.reading.validation import new_tally, tally_of
 

@@ -39,7 +39,8 @@ class TableParts:
     (the usual case) the stream file is the table's file. A batch with a column the stream lacks
     (columns drift between a release's files) is held back: in memory, past SPILL_ROWS in part files.
     Then, or when a sheet already streamed is taken out again (a sheet read again, a duplicate), the
-    file is rebuilt at the end from what is left, in the same order."""
+    file is rebuilt at the end from what is left, in the same order. Each part's counts (`tally.py`)
+    are kept beside it, so the table's counts are those of the rows it is written with."""
 
     folder: Path
     parts: list[Streamed | Path | pa.Table] = field(default_factory=list)
@@ -138,8 +139,7 @@ class TableParts:
 
     def write(self, path: Path) -> None:
         """The parts as one parquet file: columns missing from a part become nulls; data columns in
-        order of first appearance, provenance last; data columns (held coded, `coded.py`) as plain
-        values."""
+        order of first appearance, provenance last (`open_writer` says how they are written)."""
         self.close()
         schema = output_schema(self.schemas)
         if (self._stream_schema is not None and schema.equals(self._stream_schema) and not self._stream_cut
