@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -31,6 +30,8 @@ def _files_digest(paths: list[Path]) -> str:
 
 
 def _versions(names: tuple[str, ...]) -> str:
+    from importlib import metadata  # imported when a fingerprint is made (it pulls in the email package)
+
     found = []
     for name in names:
         try:
@@ -61,5 +62,7 @@ def library_fingerprint() -> str:
 @lru_cache(maxsize=1)
 def environment_fingerprint() -> str:
     """Every installed distribution and its version: the pinned environment as it really is."""
+    from importlib import metadata
+
     installed = sorted({f"{d.metadata['Name']}=={d.version}".lower() for d in metadata.distributions()})
     return digest(*installed)

@@ -7,8 +7,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from analysis.errors import AnalysisError, ReleaseError
 from analysis.safe_yaml import YamlRefused, load_yaml
 
@@ -87,6 +85,8 @@ def read_release_config(raw_dir: Path) -> dict:
     path = raw_dir / RELEASE_FILE
     if not path.is_file():
         return {}
+    import yaml  # only a release with a release.yml needs the YAML parser
+
     try:
         config = load_yaml(path, aliases=False) or {}
     except YamlRefused as exc:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 MAX_BYTES = 1 << 20  # a release.yml or claim file is a few kilobytes
 MAX_DEPTH = 64
 MAX_VALUES = 100_000  # after alias expansion
@@ -26,6 +24,8 @@ def load_yaml(path: Path, *, aliases: bool) -> object:
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise YamlRefused(f"is {size:,} bytes, more than the {MAX_BYTES:,} any such file needs: refused")
+    import yaml  # imported when a YAML file is read: most commands read none
+
     text = path.read_bytes().decode("utf-8")
     check_structure(text, aliases=aliases)
     return yaml.safe_load(text)
@@ -33,6 +33,8 @@ def load_yaml(path: Path, *, aliases: bool) -> object:
 
 def check_structure(text: str, *, aliases: bool) -> None:
     """Depth and expanded size of a YAML text, from its event stream."""
+    import yaml
+
     expanded = 0
     sizes: dict[str, int] = {}  # anchor -> values it stands for
     open_collections: list[tuple[int, str | None]] = []  # (values before it, its anchor)

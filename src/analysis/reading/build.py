@@ -63,7 +63,7 @@ def build_tables(
     staging.mkdir(parents=True)
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, staging, ignore_errors=True)
-        stack.callback(_import_pandas_meanwhile().join)
+        stack.callback(_prepare_meanwhile().join)
         tables: dict[str, TableParts] = {}
         sheets: list[dict] = []
         skipped: list[dict] = []
@@ -127,13 +127,19 @@ def build_tables(
     return manifest
 
 
-def _import_pandas_meanwhile() -> threading.Thread:
+def _prepare_meanwhile() -> threading.Thread:
     """pyarrow imports pandas the first time it turns Python values into arrays, and that takes a
     fifth of a second; started in a thread now, the import runs while the first files are parsed
-    (pyarrow parses without holding the GIL) instead of holding up the reader that needs it first."""
-    thread = threading.Thread(target=importlib.import_module, args=("pandas",), name="ingest-import-pandas")
+    (pyarrow parses without holding the GIL) instead of holding up the reader that needs it first.
+    The reader's fingerprint, which the manifest needs at the end, is worked out after it."""
+    thread = threading.Thread(target=_prepare, name="ingest-prepare")
     thread.start()
     return thread
+
+
+def _prepare() -> None:
+    importlib.import_module("pandas")
+    reader_fingerprint()
 
 
 def _close_all(tables: dict[str, TableParts]) -> None:
