@@ -5,7 +5,11 @@ files read ahead in background threads with everything reaching ingest in file o
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -26,6 +30,7 @@ from analysis.reading.ingest import ingest
 from analysis.reading.parts import STREAM_NAME, TableParts
 from analysis.reading.validation import new_tally, tally_of
 
+from .conftest import make_project
 from .test_bad_input import ARREST_HEADER, ARREST_ROW, arrests_text
 from .test_tally import assert_same_counts
 
@@ -271,3 +276,30 @@ def test_a_record_longer_than_a_read_block_is_read_again_in_large_blocks(project
     assert manifest["sheets"][0]["rows"] == table.num_rows == 3001  # batches before the long record read once
     assert table.column("source_row").to_pylist() == list(range(6, 6 + 3001))
     assert len(table.column("citizenship")[2500].as_py()) == 32_000
+
+
+# ---------------------------------------------------------------- what reading imports
+
+
+def test_reading_a_text_release_never_imports_pandas(tmp_path: Path) -> None:
+    """pyarrow imports pandas whenever it is handed Python values (a fifth of a second): the reading
+    code makes its Arrow values itself (`reading/arrays.py`). A release with the quirks that reach
+    most of the reading code: banner rows, redactions, NA literals, Excel errors, two-digit years,
+    serial dates, respelled states, a repeated header, a total row, a column that drifts."""
+    root = make_project(tmp_path / "project", notebooks=False)
+    raw = root / "data/raw/quirks"
+    raw.mkdir(parents=True)
+    rows = [ARREST_ROW, "(b)(6)|10/2/20|N/A|#N/A", "seattle area of responsibility|44105|Located|CANADA",
+            ARREST_HEADER, "Seattle Area of Responsibility|1/1/1931|Located|MEXICO", "Total|4||"]
+    (raw / "arrests_fy2021.csv").write_text(arrests_text(rows), encoding="utf-8")
+    (raw / "arrests_fy2022.txt").write_text(arrests_text(
+        ["Seattle Area of Responsibility|10/1/2021|Located|MEXICO|Male"], header=ARREST_HEADER + "|Gender"),
+        encoding="utf-8")
+    script = ("import sys\nfrom analysis.cli import main\n"
+              "assert main(['-q', 'ingest', 'quirks']) == 0\nprint('pandas' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", script], env={**os.environ, "ANALYSIS_ROOT": str(root)},
+                          capture_output=True, text=True, check=True)
+    manifest = json.loads((root / "data/processed/quirks/manifest.json").read_text(encoding="utf-8"))
+    assert manifest["tables"]["arrests"]["rows"] == 5  # the repeated header and the total row dropped
+    assert manifest["warnings"], "the quirks were noticed"
+    assert done.stdout.split()[-1] == "False", "pandas was imported"

@@ -3,7 +3,6 @@ tables, write parquet and the manifest into a staging folder, then swap it into 
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import shutil
@@ -29,6 +28,7 @@ from analysis.fingerprint import reader_fingerprint
 from analysis.paths import ReleaseLocation, display_path
 from analysis.progress import Progress
 from analysis.reading.ahead import FilesAhead
+from analysis.reading.arrays import empty_table, numbers, texts
 from analysis.reading.cleaning import SET_MISSING_KEYS, ColumnStats, clean_columns, fiscal_years, row_hashes
 from analysis.reading.coded import coded, missing_rows, rows_of
 from analysis.reading.duplicates import Duplicates, SheetRecords
@@ -128,18 +128,12 @@ def build_tables(
 
 
 def _prepare_meanwhile() -> threading.Thread:
-    """pyarrow imports pandas the first time it turns Python values into arrays, and that takes a
-    fifth of a second; started in a thread now, the import runs while the first files are parsed
-    (pyarrow parses without holding the GIL) instead of holding up the reader that needs it first.
-    The reader's fingerprint, which the manifest needs at the end, is worked out after it."""
-    thread = threading.Thread(target=_prepare, name="ingest-prepare")
+    """The reader's fingerprint, which the manifest needs at the end, worked out in a thread while
+    the first files are parsed (pyarrow parses without holding the GIL). Reading never imports
+    pandas (`arrays.py`); a workbook's cells are the one place pyarrow may."""
+    thread = threading.Thread(target=reader_fingerprint, name="ingest-prepare")
     thread.start()
     return thread
-
-
-def _prepare() -> None:
-    importlib.import_module("pandas")
-    reader_fingerprint()
 
 
 def _close_all(tables: dict[str, TableParts]) -> None:
@@ -212,7 +206,7 @@ def validate_written(table_name: str, path: Path, sheet_rows: int, tally: TableT
     the records written to it (nothing read back, whatever the table's size)."""
     metadata = pq.read_metadata(path)
     schema = metadata.schema.to_arrow_schema()
-    check_structure(table_name, schema.empty_table())
+    check_structure(table_name, empty_table(schema))
     if tally.rows != metadata.num_rows:
         raise ValidationError(f"table {table_name!r}: {metadata.num_rows:,} rows written but {tally.rows:,} counted "
                               "while writing them; the table is not published")
@@ -249,7 +243,7 @@ def prepared_batches(sheet: RawSheet) -> Iterator[PreparedBatch | Restart]:
         columns, stats = clean_columns(raw, sheet.layout.header)
         keep = _non_blank_rows(columns, raw.num_rows)
         if keep is not None:
-            columns = {name: values.filter(pa.array(keep)) for name, values in columns.items()}
+            columns = {name: values.filter(numbers(keep)) for name, values in columns.items()}
             row_numbers = row_numbers[keep]
         if identity is None:
             identity = _sheet_identity(sheet, columns)
@@ -400,7 +394,7 @@ def _with_provenance(sheet: RawSheet, columns: dict[str, pa.DictionaryArray], ro
     """The batch with its fiscal year, source file, sheet, row and row hash; and where the year came from."""
     rows = len(row_numbers)
     if identity.fiscal_year is not None:
-        fy_values, fy_source = pa.array(np.full(rows, identity.fiscal_year, np.int16)), "sheet title"
+        fy_values, fy_source = numbers(np.full(rows, identity.fiscal_year, np.int16)), "sheet title"
     elif identity.dated_by and identity.dated_by in columns:
         fy_values, fy_source = fiscal_years(columns[identity.dated_by]), identity.dated_by
     else:
@@ -409,7 +403,7 @@ def _with_provenance(sheet: RawSheet, columns: dict[str, pa.DictionaryArray], ro
         "fiscal_year": fy_values,
         "source_file": _constant(sheet.name, rows),
         "source_sheet": _constant(sheet.sheet, rows),
-        "source_row": pa.array(row_numbers.astype(np.int32)),
+        "source_row": numbers(row_numbers, pa.int32()),
         "row_hash": hashes,
     }
     assert tuple(provenance) == PROVENANCE_COLUMNS
@@ -418,8 +412,8 @@ def _with_provenance(sheet: RawSheet, columns: dict[str, pa.DictionaryArray], ro
 
 def _constant(value: str | None, rows: int) -> pa.DictionaryArray:
     """The same text on every row, as a dictionary column (one value, no per-row strings)."""
-    indices = pa.array(np.zeros(rows, dtype=np.int32)) if value is not None else pa.nulls(rows, pa.int32())
-    return pa.DictionaryArray.from_arrays(indices, pa.array([value] if value is not None else [], pa.string()))
+    indices = numbers(np.zeros(rows, dtype=np.int32)) if value is not None else pa.nulls(rows, pa.int32())
+    return pa.DictionaryArray.from_arrays(indices, texts([value] if value is not None else []))
 
 
 def _non_blank_rows(columns: dict[str, pa.DictionaryArray], num_rows: int) -> np.ndarray | None:

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analysis.reading.arrays import FALSE, TRUE, flags, literal, numbers, texts
 from analysis.reading.coded import RowCounts, coded, codes, decoded, first_seen, with_values
 from analysis.reading.hashing import hash_strings
 from analysis.vocab.columns import INTEGER_COLUMNS, canonical_columns, is_date_column
@@ -74,19 +75,27 @@ def _count(mask: pa.Array) -> int:
     return int(pc.sum(mask.cast(pa.int64())).as_py() or 0)
 
 
-# missing values to put in; taken from arrays because pa.scalar() makes pyarrow import pandas (a
-# fifth of a second), which ingest lets happen in the background (`build._import_pandas_meanwhile`)
-_NO_TEXT = pa.nulls(1, pa.string())[0]
-_NO_DATE = pa.nulls(1, pa.date32())[0]
+# values put in or compared with, made in `arrays.py` (pa.scalar would make pyarrow import pandas)
+_NO_TEXT = literal(None, pa.string())
+_NO_DATE = literal(None, pa.date32())
+_EMPTY = literal("", pa.string())
+_NA_LITERALS = texts(NA_LITERALS)
+_EXCEL_ERRORS = texts(EXCEL_ERRORS)
+_PLAUSIBLE = tuple(literal(d, pa.date32()) for d in PLAUSIBLE_DATES)
+_YEAR_100 = literal(dt.date(100, 1, 1), pa.date32())
+_CENTURIES = literal("20", pa.string()), literal("19", pa.string())
+_CUTOFF = literal(f"{TWO_DIGIT_YEAR_CUTOFF:02d}", pa.string())
+_EPOCH_OFFSET = literal(EXCEL_EPOCH_OFFSET, pa.float64())
+_OCTOBER = literal(10, pa.int64())
 
 
 def _clean_text(values: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
     """Whitespace stripped; blanks, redaction markers and literal NA missing. Returns the values and
     the masks of the redaction markers and of the NAs."""
     values = pc.utf8_trim_whitespace(values)
-    values = pc.if_else(pc.equal(values, ""), _NO_TEXT, values)
-    redacted = pc.fill_null(pc.match_substring_regex(values, REDACTION_PATTERN), False)
-    na = pc.fill_null(pc.is_in(values, value_set=pa.array(NA_LITERALS)), False)
+    values = pc.if_else(pc.equal(values, _EMPTY), _NO_TEXT, values)
+    redacted = pc.fill_null(pc.match_substring_regex(values, REDACTION_PATTERN), FALSE)
+    na = pc.fill_null(pc.is_in(values, value_set=_NA_LITERALS), FALSE)
     return pc.if_else(pc.or_(redacted, na), _NO_TEXT, values), redacted, na
 
 
@@ -98,7 +107,7 @@ def clean_strings(values: pa.Array) -> tuple[pa.Array, int, int]:
 
 
 def _excel_error_mask(values: pa.Array) -> pa.Array:
-    return pc.fill_null(pc.is_in(values, value_set=pa.array(EXCEL_ERRORS)), False)
+    return pc.fill_null(pc.is_in(values, value_set=_EXCEL_ERRORS), FALSE)
 
 
 def _canonical_values(column: str, values: pa.Array) -> tuple[pa.Array, pa.Array] | None:
@@ -108,9 +117,9 @@ def _canonical_values(column: str, values: pa.Array) -> tuple[pa.Array, pa.Array
     if lookup is None or values.null_count == len(values):
         return None
     keys = pc.utf8_lower(pc.replace_substring_regex(values, r"\s+", " "))
-    found = pc.index_in(keys, value_set=pa.array(list(lookup)))
-    canonical = pc.if_else(pc.is_valid(found), pc.take(pa.array(list(lookup.values())), found), values)
-    return canonical, pc.fill_null(pc.not_equal(canonical, values), False)
+    found = pc.index_in(keys, value_set=texts(lookup))
+    canonical = pc.if_else(pc.is_valid(found), pc.take(texts(lookup.values()), found), values)
+    return canonical, pc.fill_null(pc.not_equal(canonical, values), FALSE)
 
 
 def _respelled(column: str, values: pa.DictionaryArray, rows: RowCounts
@@ -137,7 +146,7 @@ def _strict_strptime(text: pa.Array, format: str, day_pattern: str) -> pa.Array:
     rolls impossible days over (2/30/2021 -> 2021-03-02); those become missing instead."""
     dates = pc.cast(pc.strptime(text, format=format, unit="s", error_is_null=True), pa.date32())
     written_day = pc.cast(pc.struct_field(pc.extract_regex(text, day_pattern), [0]), pa.int64())
-    same_day = pc.fill_null(pc.equal(pc.day(dates), written_day), False)
+    same_day = pc.fill_null(pc.equal(pc.day(dates), written_day), FALSE)
     return pc.if_else(same_day, dates, _NO_DATE)
 
 
@@ -161,15 +170,15 @@ def _date_values(values: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, pa.Arr
     day_part = pc.replace_substring_regex(values, r"[ T].*$", "")
     us_style = _strict_strptime(day_part, "%m/%d/%Y", r"^\d{1,2}/(?P<day>\d{1,2})/")
     iso_style = _strict_strptime(day_part, "%Y-%m-%d", r"^\d{4}-\d{1,2}-(?P<day>\d{1,2})$")
-    is_serial = pc.fill_null(pc.match_substring_regex(values, r"^\d{1,6}(\.\d+)?$"), False)
+    is_serial = pc.fill_null(pc.match_substring_regex(values, r"^\d{1,6}(\.\d+)?$"), FALSE)
     serial_text = pc.if_else(is_serial, values, _NO_TEXT)
-    serial_days = pc.subtract(pc.floor(pc.cast(serial_text, pa.float64())), EXCEL_EPOCH_OFFSET)
+    serial_days = pc.subtract(pc.floor(pc.cast(serial_text, pa.float64())), _EPOCH_OFFSET)
     serial = pc.cast(pc.cast(serial_days, pa.int32()), pa.date32())
     parsed = pc.coalesce(us_style, iso_style, serial)
     parsed, two_digit = _with_two_digit_years(day_part, parsed)
     unparsed = pc.and_(pc.is_valid(values), pc.is_null(parsed))
-    low, high = (pa.scalar(d, pa.date32()) for d in PLAUSIBLE_DATES)
-    out_of_range = pc.fill_null(pc.or_(pc.less(parsed, low), pc.greater(parsed, high)), False)
+    low, high = _PLAUSIBLE
+    out_of_range = pc.fill_null(pc.or_(pc.less(parsed, low), pc.greater(parsed, high)), FALSE)
     return pc.if_else(out_of_range, _NO_DATE, parsed), unparsed, out_of_range, two_digit
 
 
@@ -178,26 +187,25 @@ def _with_two_digit_years(day_part: pa.Array, parsed: pa.Array) -> tuple[pa.Arra
     TWO_DIGIT_YEAR_CUTOFF; only the values still missing are looked at. Returns the dates and the
     mask of those read so."""
     # Arrow's %Y takes "23" as the year 23 (later out of range): such dates are looked at again
-    before_year_100 = pc.fill_null(pc.less(parsed, pa.scalar(dt.date(100, 1, 1), pa.date32())), True)
+    before_year_100 = pc.fill_null(pc.less(parsed, _YEAR_100), TRUE)
     pending = pc.and_(pc.is_valid(day_part), before_year_100)
     if not pc.any(pending).as_py():
-        return parsed, pa.array(np.zeros(len(parsed), bool))
+        return parsed, numbers(np.zeros(len(parsed), bool))
     short = pc.if_else(pending, day_part, _NO_TEXT)
-    cutoff = f"{TWO_DIGIT_YEAR_CUTOFF:02d}"
     pattern = r"^(\d{1,2}/\d{1,2}/)(\d\d)$"
     recent = pc.fill_null(pc.less_equal(pc.struct_field(pc.extract_regex(short, r"^\d{1,2}/\d{1,2}/(?P<yy>\d\d)$"), [0]),
-                                        cutoff), False)
-    century = pc.if_else(recent, pa.scalar("20"), pa.scalar("19"))
+                                        _CUTOFF), FALSE)
+    century = pc.if_else(recent, *_CENTURIES)
     full = pc.binary_join_element_wise(pc.replace_substring_regex(short, pattern, r"\1"), century,
-                                       pc.replace_substring_regex(short, pattern, r"\2"), "")
-    full = pc.if_else(pc.fill_null(pc.match_substring_regex(short, pattern), False), full, _NO_TEXT)
+                                       pc.replace_substring_regex(short, pattern, r"\2"), _EMPTY)
+    full = pc.if_else(pc.fill_null(pc.match_substring_regex(short, pattern), FALSE), full, _NO_TEXT)
     two_digit = _strict_strptime(full, "%m/%d/%Y", r"^\d{1,2}/(?P<day>\d{1,2})/")
     return pc.if_else(pc.is_valid(two_digit), two_digit, parsed), pc.is_valid(two_digit)
 
 
 def _integer_values(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     """The integers of text values, and the mask of the values that are not integers."""
-    numeric = pc.fill_null(pc.match_substring_regex(values, r"^-?\d{1,9}(\.0+)?$"), False)
+    numeric = pc.fill_null(pc.match_substring_regex(values, r"^-?\d{1,9}(\.0+)?$"), FALSE)
     text = pc.if_else(numeric, values, _NO_TEXT)
     parsed = pc.cast(pc.cast(text, pa.float64()), pa.int32())
     return parsed, pc.and_(pc.is_valid(values), pc.invert(numeric))
@@ -264,7 +272,7 @@ def fiscal_years(dates: pa.Array | pa.ChunkedArray) -> pa.Array:
         column = coded(dates)
         return decoded(with_values(column, fiscal_years(column.dictionary)))
     year = pc.year(dates)
-    later = pc.cast(pc.greater_equal(pc.month(dates), 10), pa.int64())
+    later = pc.cast(pc.greater_equal(pc.month(dates), _OCTOBER), pa.int64())
     return pc.cast(pc.add(year, later), pa.int16())
 
 
@@ -280,7 +288,7 @@ def _value_hashes(values: pa.Array) -> np.ndarray:
     hashes = np.full(len(values), _NULL_HASH, dtype=np.uint64)
     if values.null_count:
         valid = pc.is_valid(values)
-        hashes[valid.to_numpy(zero_copy_only=False)] = hash_strings(values.filter(valid))
+        hashes[flags(valid)] = hash_strings(values.filter(valid))
     else:
         hashes[:] = hash_strings(values)
     return hashes
@@ -291,12 +299,12 @@ def row_hashes(columns: dict[str, pa.Array]) -> pa.Array:
     from every text). Equal rows hash equally in every run and on every machine; the hash
     identifies likely duplicates, not people. Each distinct value of a column is hashed once."""
     if not columns:
-        return pa.array([], pa.uint64())
+        return pa.nulls(0, pa.uint64())
     combined: np.ndarray | None = None
     with np.errstate(over="ignore"):
         for name in sorted(columns):
             column = coded(columns[name])
-            name_hash = hash_strings(pa.array([name]))[0]
+            name_hash = hash_strings(texts([name]))[0]
             by_value = np.append(_value_hashes(column.dictionary), _NULL_HASH) + name_hash
             hashes = by_value[codes(column, missing=len(column.dictionary))]
             if combined is None:
@@ -305,4 +313,4 @@ def row_hashes(columns: dict[str, pa.Array]) -> pa.Array:
                 combined *= _MIX
                 combined ^= hashes
     assert combined is not None
-    return pa.array(combined, pa.uint64())
+    return numbers(combined, pa.uint64())

@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analysis.reading.arrays import FALSE, flags, literal, numbers, values_of, with_missing
+
 CODED_TEXT = pa.dictionary(pa.int32(), pa.string())
 
 
@@ -41,9 +43,9 @@ def writable(column: pa.DictionaryArray) -> pa.DictionaryArray:
     values = column.dictionary
     if not values.null_count:
         return column
-    valid = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), bool)
-    new_codes = pa.array(np.cumsum(valid, dtype=np.int32) - 1, mask=~valid)
-    return pa.DictionaryArray.from_arrays(pc.take(new_codes, column.indices), values.filter(pa.array(valid)))
+    valid = flags(values.is_valid())
+    new_codes = with_missing(numbers(np.cumsum(valid, dtype=np.int32) - 1), ~valid)
+    return pa.DictionaryArray.from_arrays(pc.take(new_codes, column.indices), values.filter(numbers(valid)))
 
 
 def decoded(column: pa.DictionaryArray) -> pa.Array:
@@ -55,8 +57,8 @@ def codes(column: pa.DictionaryArray, *, missing: int = -1) -> np.ndarray:
     """The codes as a numpy int32 array, `missing` where a row has no code."""
     indices = column.indices
     if indices.null_count:
-        indices = pc.fill_null(indices, missing)
-    return indices.to_numpy(zero_copy_only=False)
+        indices = pc.fill_null(indices, literal(missing, indices.type))
+    return values_of(indices)
 
 
 def weights(column: pa.DictionaryArray) -> np.ndarray:
@@ -67,8 +69,7 @@ def weights(column: pa.DictionaryArray) -> np.ndarray:
 
 def rows_of(value_mask: pa.Array | np.ndarray, column: pa.DictionaryArray) -> np.ndarray:
     """Per row, whether its value is one `value_mask` marks (False for a row without a code)."""
-    marks = np.asarray(pc.fill_null(value_mask, False).to_numpy(zero_copy_only=False)
-                       if isinstance(value_mask, pa.Array) else value_mask, bool)
+    marks = flags(value_mask) if isinstance(value_mask, pa.Array) else np.asarray(value_mask, bool)
     return np.append(marks, False)[codes(column, missing=len(marks))]
 
 
@@ -81,7 +82,7 @@ class RowCounts:
         self._weights: np.ndarray | None = None
 
     def of(self, value_mask: pa.Array) -> int:
-        marks = pc.fill_null(value_mask, False).to_numpy(zero_copy_only=False)
+        marks = flags(value_mask)
         if not marks.any():
             return 0
         if self._weights is None:
@@ -100,7 +101,7 @@ def missing_rows(column: pa.DictionaryArray) -> int:
 def first_seen(column: pa.DictionaryArray, value_mask: pa.Array, limit: int) -> list:
     """Up to `limit` distinct values that `value_mask` marks, in the order of the rows that
     first hold them (what `pc.unique` over the decoded rows would list first)."""
-    marks = pc.fill_null(value_mask, False)
+    marks = pc.fill_null(value_mask, FALSE)
     if not pc.any(marks).as_py():
         return []
     row_codes = codes(column)

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analysis.reading.arrays import FALSE, literal, values_of
 from analysis.reading.cleaning import fiscal_years
 from analysis.reading.parts import TableParts
 from analysis.vocab.kinds import KIND_BY_NAME
@@ -40,7 +41,7 @@ class SheetRecords:
     dated_in_label: int = 0  # of those, dated inside the fiscal year the sheet's title names
 
     def add(self, table: pa.Table, kind_name: str | None, label: int | None) -> None:
-        hashes = table.column("row_hash").to_numpy()
+        hashes = values_of(table.column("row_hash"))
         with np.errstate(over="ignore"):
             mixed = (hashes ^ (hashes >> np.uint64(31))) * _GOLDEN
             self.sum_hashes = (self.sum_hashes + int(hashes.sum(dtype=np.uint64))) & int(_MASK)
@@ -50,7 +51,7 @@ class SheetRecords:
         if label is not None and kind is not None and kind.date_column in table.column_names:
             years = fiscal_years(table.column(kind.date_column))
             self.dated += len(years) - years.null_count
-            self.dated_in_label += int(pc.sum(pc.cast(pc.fill_null(pc.equal(years, label), False), pa.int64())).as_py() or 0)
+            self.dated_in_label += int(pc.sum(pc.cast(pc.fill_null(pc.equal(years, literal(label, pa.int16())), FALSE), pa.int64())).as_py() or 0)
 
     def agreement(self) -> float:
         return self.dated_in_label / self.dated if self.dated else 0.0

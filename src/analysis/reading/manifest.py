@@ -118,7 +118,9 @@ def distinct_hashes(hashes: pa.ChunkedArray) -> int:
     does several times faster than a hash count."""
     import numpy as np
 
-    ordered = hashes.to_numpy()
+    from analysis.reading.arrays import values_of
+
+    ordered = values_of(hashes)
     ordered = ordered if ordered.flags.writeable else ordered.copy()  # one copy, sorted in place
     ordered.sort()
     return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1 if len(ordered) else 0
@@ -145,7 +147,7 @@ def table_summary(name: str, path: Path, parts: TableParts, tally: TableTally) -
     date_column = table_date_column(name, parts.date_columns, schema.names)
     by_year = dict(sorted((str(year), int(n)) for year, n in tally.years.items() if year is not None))
     without_year = int(tally.years.get(None, 0))
-    duplicates = total - distinct_hashes(pq.read_table(path, columns=["row_hash"]).column("row_hash"))
+    duplicates = total - distinct_hashes(file.read(columns=["row_hash"]).column("row_hash"))
     warnings: list[str] = []
     if not parts.known_kind:
         warnings.append(f"table {name!r}: not a known table kind; kept as its own table")

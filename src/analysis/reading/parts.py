@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from analysis.reading.arrays import empty_table
 from analysis.reading.cleaning import ColumnStats
 from analysis.reading.coded import CODED_TEXT, coded, writable
 from analysis.reading.tally import ID_SAMPLE_ROWS, TableTally
@@ -262,7 +263,7 @@ class _StreamReader:
         self._file = pq.ParquetFile(path, read_dictionary=[f.name for f in schema if pa.types.is_string(f.type)])
         self._batches: Iterator[pa.RecordBatch] = self._file.iter_batches(batch_size=1 << 16)
         self._position = 0  # row number of the first row in `_held`
-        self._held = self._file.schema_arrow.empty_table()
+        self._held = empty_table(self._file.schema_arrow)
 
     def rows(self, start: int, count: int) -> pa.Table:
         while self._position < start:  # the rows of parts taken out
@@ -276,7 +277,7 @@ class _StreamReader:
             pieces.append(taken)
             self._held, self._position, count = self._held.slice(taken.num_rows), self._position + taken.num_rows, \
                 count - taken.num_rows
-        return pa.concat_tables(pieces) if pieces else self._file.schema_arrow.empty_table()
+        return pa.concat_tables(pieces) if pieces else empty_table(self._file.schema_arrow)
 
     def _fill(self) -> None:
         while self._held.num_rows == 0:

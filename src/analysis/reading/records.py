@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analysis.errors import InputFileError
+from analysis.reading.arrays import FALSE, flags, literal, numbers, texts
 from analysis.reading.coded import RowCounts, coded, decoded, rows_of, with_values
 from analysis.reading.layout import Layout, header_notes
 from analysis.vocab.columns import ALIASES, canonical_columns
@@ -97,7 +98,7 @@ def checked_batch(sheet: RawSheet, table: pa.Table, rows: RowNumbers, *, first: 
     blank = 0
     if _some_row_may_be_short(table):
         filled = _cells_filled(table)
-        blank = _count_true(pc.equal(filled, 0))
+        blank = _count_true(pc.equal(filled, literal(0, pa.int64())))
         table, rows = _drop_total_rows(sheet, table, rows, filled)
     _check_cell_sizes(sheet, table, rows)
     if first:
@@ -121,7 +122,7 @@ def _values(table: pa.Table, index: int) -> pa.Array:
 
 
 def _filtered(table: pa.Table, rows: RowNumbers, keep: np.ndarray) -> tuple[pa.Table, RowNumbers]:
-    return table.filter(pa.array(keep)), rows[keep]
+    return table.filter(numbers(keep)), rows[keep]
 
 
 def _drop_repeated_headers(sheet: RawSheet, table: pa.Table, rows: RowNumbers) -> tuple[pa.Table, RowNumbers]:
@@ -130,7 +131,7 @@ def _drop_repeated_headers(sheet: RawSheet, table: pa.Table, rows: RowNumbers) -
     named = [(i, h) for i, h in enumerate(sheet.layout.header) if h and i < table.num_columns]
     if len(named) < 2 or table.num_rows == 0:
         return table, rows
-    same = [pc.fill_null(pc.equal(pc.utf8_trim_whitespace(_values(table, index)), header), False)
+    same = [pc.fill_null(pc.equal(pc.utf8_trim_whitespace(_values(table, index)), literal(header, pa.string())), FALSE)
             for index, header in named]
     if not all(pc.any(mask).as_py() for mask in same):  # some column never holds its header name
         return table, rows
@@ -149,13 +150,13 @@ def _drop_repeated_headers(sheet: RawSheet, table: pa.Table, rows: RowNumbers) -
 def _check_cell_sizes(sheet: RawSheet, table: pa.Table, rows: RowNumbers) -> None:
     for index in range(table.num_columns):
         column = coded(table.column(index))
-        if not pc.any(pc.greater(pc.utf8_length(column.dictionary), MAX_CELL_CHARS)).as_py():
+        if not pc.any(pc.greater(pc.utf8_length(column.dictionary), literal(MAX_CELL_CHARS, pa.int32()))).as_py():
             continue  # no value is too long (a value of a dropped row may be, and does not count)
         lengths = decoded(with_values(column, pc.utf8_length(column.dictionary)))
         longest = pc.max(lengths).as_py()
         if longest is None or longest <= MAX_CELL_CHARS:
             continue
-        position = pc.index(lengths, longest).as_py()
+        position = pc.index(lengths, literal(longest, lengths.type)).as_py()
         header = sheet.layout.header[index] if index < len(sheet.layout.header) else ""
         raise InputFileError(
             f"has a cell of {longest:,} characters (Excel's limit is {MAX_CELL_CHARS:,}); the file is damaged "
@@ -174,7 +175,7 @@ def _unnamed_columns_with_values(sheet: RawSheet, table: pa.Table) -> list[str]:
         if header or index >= table.num_columns:
             continue
         column = coded(table.column(index))
-        non_blank = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(column.dictionary), ""), False)
+        non_blank = pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(column.dictionary), literal("", pa.string())), FALSE)
         filled = RowCounts(column).of(non_blank)
         if filled:
             notes.append(
@@ -185,7 +186,7 @@ def _unnamed_columns_with_values(sheet: RawSheet, table: pa.Table) -> list[str]:
 
 
 def _count_true(mask: pa.Array | pa.ChunkedArray) -> int:
-    return int(pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0)
+    return int(pc.sum(pc.cast(pc.fill_null(mask, FALSE), pa.int64())).as_py() or 0)
 
 
 def _some_row_may_be_short(table: pa.Table) -> bool:
@@ -202,8 +203,8 @@ def _cells_filled(table: pa.Table) -> pa.Array:
         if column.null_count == 0:
             filled += 1
         elif column.null_count < len(column):
-            filled += pc.is_valid(column).to_numpy(zero_copy_only=False)
-    return pa.array(filled)
+            filled += flags(pc.is_valid(column))
+    return numbers(filled)
 
 
 def _row_cells(table: pa.Table, position: int) -> list[str | None]:
@@ -219,8 +220,8 @@ def _refuse_second_export(sheet: RawSheet, table: pa.Table, rows: RowNumbers) ->
     named = [i for i, h in enumerate(sheet.layout.header) if h and i < table.num_columns][:2]
     if len(named) < 2 or table.num_rows == 0:
         return
-    spellings = pa.array(sorted({*_HEADER_SPELLINGS, *sheet.layout.header} - {""}))
-    known = [pc.fill_null(pc.is_in(pc.utf8_trim_whitespace(_values(table, index)), value_set=spellings), False)
+    spellings = texts(sorted({*_HEADER_SPELLINGS, *sheet.layout.header} - {""}))
+    known = [pc.fill_null(pc.is_in(pc.utf8_trim_whitespace(_values(table, index)), value_set=spellings), FALSE)
              for index in named]
     if not all(pc.any(mask).as_py() for mask in known):
         return
@@ -254,13 +255,13 @@ def _drop_total_rows(sheet: RawSheet, table: pa.Table, rows: RowNumbers, filled:
     records above it."""
     if table.num_rows == 0 or table.num_columns == 0:
         return table, rows
-    few = pc.less_equal(filled, max(2, table.num_columns // 2))
+    few = pc.less_equal(filled, literal(max(2, table.num_columns // 2), pa.int64()))
     if not _count_true(few):
         return table, rows
     candidates = pc.indices_nonzero(few).to_pylist()
-    picked = pa.array(candidates, pa.int64())
+    picked = numbers(np.asarray(candidates, np.int64))
     first = pc.coalesce(*[decoded(coded(pc.take(column, picked))) for column in table.columns])
-    labelled = pc.fill_null(pc.match_substring_regex(first, TOTAL_LABEL.pattern), False).to_pylist()
+    labelled = pc.fill_null(pc.match_substring_regex(first, TOTAL_LABEL.pattern), FALSE).to_pylist()
     dropped: list[int] = []
     filled_list = filled.to_pylist()
     for position, label in zip(candidates, labelled, strict=True):

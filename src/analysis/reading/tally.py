@@ -15,11 +15,13 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analysis.reading.arrays import FALSE, TRUE, flags, literal, values_of
 from analysis.reading.cleaning import fiscal_years
-from analysis.reading.coded import RowCounts, coded, decoded, first_seen, missing_rows, weights
+from analysis.reading.coded import RowCounts, coded, codes, decoded, first_seen, missing_rows, weights
 from analysis.vocab.columns import NON_DATA_COLUMNS, is_date_column
 from analysis.vocab.kinds import KIND_BY_NAME
 
@@ -27,6 +29,7 @@ EXAMPLES = 3  # example values kept for a warning
 ID_SAMPLE_ROWS = 50_000  # the first rows of a table whose text is examined for the shape of identifiers
 
 Span = tuple[dt.date, dt.date]  # first and last date
+_EPOCH = dt.date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ class TableTally:
         self.nulls[name] += missing
         if missing and name in NON_DATA_COLUMNS and name not in self.first_null:
             plain = decoded(values) if pa.types.is_dictionary(values.type) else values
-            self.first_null[name] = self.rows + pc.index(pc.is_null(plain), True).as_py()
+            self.first_null[name] = self.rows + pc.index(pc.is_null(plain), TRUE).as_py()
 
     def _count_categories(self, name: str, values: pa.DictionaryArray) -> None:
         found = self.categories.setdefault(name, Counter())
@@ -124,25 +127,31 @@ class TableTally:
     def _count_outside(self, name: str, values: pa.DictionaryArray) -> None:
         low, high = self.rules.birth_years() if name == "birth_year" else self.rules.date_range(name)
         value_type = values.type.value_type
-        outside = pc.fill_null(pc.or_(pc.less(values.dictionary, pa.scalar(low, value_type)),
-                                      pc.greater(values.dictionary, pa.scalar(high, value_type))), False)
+        outside = pc.fill_null(pc.or_(pc.less(values.dictionary, literal(low, value_type)),
+                                      pc.greater(values.dictionary, literal(high, value_type))), FALSE)
         rows = RowCounts(values).of(outside)
         self.outside.setdefault(name, Found()).extend(Found(rows, first_seen(values, outside, EXAMPLES) if rows else []))
 
     def _count_mismatches(self, name: str, values: pa.DictionaryArray, fiscal_year: pa.Array) -> None:
-        differs = pc.fill_null(pc.not_equal(fiscal_years(values), fiscal_year), False)
+        differs = pc.fill_null(pc.not_equal(fiscal_years(values), fiscal_year), FALSE)
         rows = int(pc.sum(pc.cast(differs, pa.int64())).as_py() or 0)
         examples = pc.unique(pc.drop_null(pc.filter(decoded(values), differs))).to_pylist()[:EXAMPLES] if rows else []
         self.mismatches.setdefault(name, Found()).extend(Found(rows, examples))
 
     def _count_spans(self, name: str, values: pa.DictionaryArray, fiscal_year: pa.Array) -> None:
-        grouped = pa.table({"fiscal_year": fiscal_year, "date": decoded(values)}).group_by("fiscal_year").aggregate(
-            [("date", "min"), ("date", "max")])
+        """First and last date of each fiscal year's rows, from the distinct dates the year's rows hold."""
+        years = coded(fiscal_year)
+        year_codes = codes(years, missing=len(years.dictionary))  # the last code: no fiscal year
+        date_codes = codes(values, missing=len(values.dictionary))  # the last code: no date
+        days = pc.cast(values.dictionary, pa.int32())
+        day_values = values_of(pc.fill_null(days, literal(0, pa.int32())))
+        has_day = np.append(flags(pc.is_valid(days)), False)
         spans = self.spans.setdefault(name, {})
-        for year, first, last in zip(*(grouped.column(c).to_pylist() for c in ("fiscal_year", "date_min", "date_max")),
-                                     strict=True):
-            if first is not None:
-                _widen(spans, year, (first, last))
+        for code, year in enumerate([*years.dictionary.to_pylist(), None]):
+            held = np.bincount(date_codes[year_codes == code], minlength=len(has_day)) > 0
+            found = day_values[(held & has_day)[:-1]]
+            if len(found):
+                _widen(spans, year, (_day(int(found.min())), _day(int(found.max()))))
 
     def _keep_sample(self, name: str, values: pa.DictionaryArray) -> None:
         wanted = ID_SAMPLE_ROWS - self.rows
@@ -193,11 +202,15 @@ class TableTally:
         if self.sample is None:
             return None
         pieces = [values for _, values in self.sample.get(name, [])]
-        return pa.concat_arrays(pieces) if pieces else pa.array([], pa.string())
+        return pa.concat_arrays(pieces) if pieces else pa.nulls(0, pa.string())
 
     def missing(self, name: str) -> int:
         """Rows of the table without a value in this column (every row of a batch without it)."""
         return self.nulls[name] + self.rows - self.present[name]
+
+
+def _day(days: int) -> dt.date:
+    return _EPOCH + dt.timedelta(days=days)
 
 
 def _widen(spans: dict[int | None, Span], year: int | None, span: Span) -> None:
