@@ -13,6 +13,10 @@ column names, or a row count that differs from the records counted sheet by shee
 Warnings (returned, for the manifest): values outside a column's known categories
 (reported with counts and examples, never dropped), dates outside a plausible range, and
 records whose event date falls outside the fiscal year their sheet's title names.
+
+Types are checked on the written file's schema; values on the counts made of the records as they
+were written (`tally.py`), so a table is never read back to be checked. The rules and their
+messages are here; `rules()` tells the tally what to count.
 """
 
 from __future__ import annotations
