@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import stat
+import tempfile
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import release as release_module
 from analysis.errors import ReleaseError
 from analysis.release import PartialMonths, PartialYears, Release, Scope, partial_months, partial_years
 from tests.fakes import fake_release
@@ -160,4 +163,19 @@ def test_a_large_query_gets_more_memory_and_the_connection_its_cap_back(sample_p
 
 def test_each_process_spills_into_its_own_folder(sample_project):
     spill = str(Release("sample").sql("select current_setting('temp_directory') as d")["d"][0])
-    assert spill.endswith(f"ice-detainers-duckdb/{os.getpid()}")
+    assert spill.endswith(f"ice-detainers-duckdb-{os.getuid()}/{os.getpid()}")
+
+
+def test_a_query_beyond_the_memory_limit_spills_on_a_fresh_machine(sample_project, tmp_path, monkeypatch):
+    """DuckDB makes only the last folder of its temp_directory: on a machine whose temporary folder
+    never held ours, the first query to spill failed (the 5M and 10M reports did)."""
+    fresh = tmp_path / "fresh-tmp"
+    fresh.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(fresh))
+    monkeypatch.setattr(release_module, "DUCKDB_MEMORY_LIMIT", "32MB")
+    release = Release("sample")
+    spilling = "select sum(i * r) from (select i, row_number() over (order by hash(i)) r from range(3000000) t(i))"
+    assert release.db.execute(spilling).fetchone()[0] > 0
+    (own,) = fresh.iterdir()
+    assert own.name == f"ice-detainers-duckdb-{os.getuid()}" and stat.S_IMODE(own.stat().st_mode) == 0o700
+    assert [p.name for p in own.iterdir()] == [str(os.getpid())]  # the spill files of this process

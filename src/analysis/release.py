@@ -46,6 +46,20 @@ DUCKDB_LARGE_QUERY_LIMIT = "600MB"
 BATCH_ROWS = 65_536  # records per batch of `Release.batches`: tens of MB of a wide table at most
 
 
+def spill_folder() -> Path:
+    """Where a query beyond the memory limit spills: the system's temporary folder, never the
+    project. A folder of this user's own, made here (DuckDB makes only the last level of its
+    temp_directory, so on a fresh machine the first spill failed), and one folder per process in
+    it, since kernels running side by side name their files alike; DuckDB makes that one."""
+    user = os.getuid() if hasattr(os, "getuid") else 0
+    own = Path(tempfile.gettempdir()) / f"ice-detainers-duckdb-{user}"
+    own.mkdir(mode=0o700, exist_ok=True)
+    if own.is_symlink() or (hasattr(os, "getuid") and own.stat().st_uid != user):
+        raise ReleaseError("is not a folder of this user's own: DuckDB would spill query data there; remove it",
+                           file=str(own))
+    return own / str(os.getpid())
+
+
 def _literal(value: str | int) -> str:
     """A value as a SQL literal (text quoted, its quotes doubled: release text is data)."""
     return str(int(value)) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
@@ -290,11 +304,8 @@ class Release:
         return self._db
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        # a query beyond the memory limit spills to the system's temporary folder, never into the
-        # project; one folder per process, since kernels running side by side name their files alike
-        spill = str(Path(tempfile.gettempdir()) / "ice-detainers-duckdb" / str(os.getpid()))
         db = duckdb.connect(":memory:", config={"threads": DUCKDB_THREADS, "memory_limit": DUCKDB_MEMORY_LIMIT,
-                                                "temp_directory": spill})
+                                                "temp_directory": str(spill_folder())})
         condition = self.scope.where()
         for table in self.tables():
             whole = sql_name(f"{table}_all")
