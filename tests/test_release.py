@@ -6,7 +6,6 @@ import os
 import stat
 import tempfile
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -144,21 +143,6 @@ def test_counts_keep_missing_values():
     frame = pd.DataFrame({"state": ["CA", None, "CA"], "fiscal_year": [2022, 2022, 2023]})
     counts = fake_release({"detainers": ["state", "fiscal_year"]}, {"detainers": frame}).counts("detainers", ["state"])
     assert counts["records"].tolist() == [2, 1] and counts["state"].isna().tolist() == [False, True]
-
-
-def _memory_limit(release: Release) -> str:
-    return str(release.sql("select current_setting('memory_limit') as limit")["limit"][0])
-
-
-def test_a_large_query_gets_more_memory_and_the_connection_its_cap_back(sample_project):
-    release = Release("sample")
-    capped = _memory_limit(release)
-    with release.large_query():
-        raised = _memory_limit(release)
-    assert _memory_limit(release) == capped != raised
-    with pytest.raises(duckdb.Error), release.large_query():
-        release.sql("select * from no_such_table")
-    assert _memory_limit(release) == capped, "restored after a failing query too"
 
 
 def test_each_process_spills_into_its_own_folder(sample_project):

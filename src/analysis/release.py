@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,9 +39,6 @@ from analysis.vocab.kinds import KIND_BY_NAME
 # report's memory budget for all kernels together; DuckDB spills to disk beyond it).
 DUCKDB_THREADS = 1
 DUCKDB_MEMORY_LIMIT = "384MB"
-# One query may take more: following millions of people from record to record (repeat
-# detainers) groups and joins by a text identifier, which at 10M records does not fit 384 MB.
-DUCKDB_LARGE_QUERY_LIMIT = "600MB"
 BATCH_ROWS = 65_536  # records per batch of `Release.batches`: tens of MB of a wide table at most
 
 
@@ -346,15 +342,6 @@ class Release:
         named = ", ".join(f"{key} as {sql_name(c)}" for key, c in zip(keys, by, strict=True))
         ordered = ", ".join(sql_name(c) for c in by)
         return relation.aggregate(f"{named}, count(*) as records", ", ".join(keys)).order(ordered).df()
-
-    @contextmanager
-    def large_query(self) -> Iterator[None]:
-        """Inside, this connection's DuckDB may use `DUCKDB_LARGE_QUERY_LIMIT` (one query at a time)."""
-        self.db.execute(f"set memory_limit = {_literal(DUCKDB_LARGE_QUERY_LIMIT)}")
-        try:
-            yield
-        finally:
-            self.db.execute(f"set memory_limit = {_literal(DUCKDB_MEMORY_LIMIT)}")
 
     def sql(self, query: str, params: list | dict | None = None) -> pd.DataFrame:
         """The result of `query` over this release's views, as a pandas frame (keep it small:

@@ -13,13 +13,14 @@ import pyarrow.parquet as pq
 
 from analysis.reading.arrays import empty_table
 from analysis.reading.cleaning import ColumnStats
-from analysis.reading.coded import CODED_TEXT, coded, writable
+from analysis.reading.coded import coded, decoded, writable
 from analysis.reading.tally import ID_SAMPLE_ROWS, TableTally
 from analysis.vocab.columns import PROVENANCE_COLUMNS
 
 SPILL_ROWS = 2_000_000  # batches held back from the stream stay in memory up to this many rows, then go to part files
 ROW_GROUP_ROWS = 1 << 18  # rows of a parquet row group
 NOT_DICTIONARY_ENCODED = ("source_row", "row_hash")  # (almost) one value per row: parquet's dictionary cannot help
+MANY_VALUES = ROW_GROUP_ROWS // 8  # a column first met with more distinct values than this is written plain
 STREAM_NAME = "stream.parquet"
 WRITES_AHEAD = 1  # batches waiting for a table's writer thread (each is memory held)
 
@@ -53,6 +54,8 @@ class TableParts:
     # which sheet each part came from, and each sheet's own stats: a sheet can be taken out again
     owners: list[object] = field(default_factory=list)
     tallies: list[TableTally] = field(default_factory=list)  # each part's counts (`tally.py`)
+    plain: set[str] = field(default_factory=set)  # data columns written as plain values (`open_writer`)
+    _met: set[str] = field(default_factory=set)  # data columns seen so far
     sheet_stats: dict[object, tuple[dict[str, ColumnStats], set[str]]] = field(default_factory=dict)
     spilled: int = 0
     _writer: StreamWriter | None = None
@@ -69,6 +72,7 @@ class TableParts:
             sheet: object = None, dated_by: str | None = None) -> None:
         if sum(t.rows for t in self.tallies) >= ID_SAMPLE_ROWS:
             tally.drop_sample()
+        self._note_columns(table)
         self.parts.append(self._streamed(table))
         self.schemas.append(table.schema)
         self.owners.append(sheet)
@@ -83,12 +87,22 @@ class TableParts:
             for name, column_stats in stats.items():
                 target.setdefault(name, ColumnStats()).add(column_stats)
 
+    def _note_columns(self, table: pa.Table) -> None:
+        """Decide, for each data column met for the first time, whether it is written plain: when its
+        first batch holds more than MANY_VALUES distinct values (identifiers, free text)."""
+        for name in table.column_names:
+            if name not in PROVENANCE_COLUMNS and name not in self._met:
+                self._met.add(name)
+                column = table.column(name)
+                if pa.types.is_dictionary(column.type) and sum(len(c.dictionary) for c in column.chunks) > MANY_VALUES:
+                    self.plain.add(name)
+
     def _streamed(self, table: pa.Table) -> Streamed | pa.Table:
         """The batch written to the stream file, or the batch itself when it is held back."""
         if self._held_back:
             return table
         if self._writer is None:
-            self._stream_schema = output_schema([table.schema])
+            self._stream_schema = output_schema([table.schema], self.plain)
             self.folder.mkdir(parents=True, exist_ok=True)
             self._writer = StreamWriter(self.stream_path, self._stream_schema)
         elif not set(table.column_names) <= set(self._stream_schema.names):  # type: ignore[union-attr]
@@ -142,7 +156,7 @@ class TableParts:
         """The parts as one parquet file: columns missing from a part become nulls; data columns in
         order of first appearance, provenance last (`open_writer` says how they are written)."""
         self.close()
-        schema = output_schema(self.schemas)
+        schema = output_schema(self.schemas, self.plain)
         if (self._stream_schema is not None and schema.equals(self._stream_schema) and not self._stream_cut
                 and all(isinstance(part, Streamed) for part in self.parts)):
             self.stream_path.replace(path)
@@ -164,34 +178,37 @@ class TableParts:
             self.stream_path.unlink()
 
 
-def output_schema(schemas: list[pa.Schema]) -> pa.Schema:
+def output_schema(schemas: list[pa.Schema], plain: set[str] | frozenset[str] = frozenset()) -> pa.Schema:
     """The schema a table with parts of these schemas is written in: every column in order of
-    first appearance, provenance last; data columns coded (`coded.py`), as they are held."""
+    first appearance, provenance last; data columns coded (`coded.py`), as they are held, but for
+    those written `plain`."""
     fields: dict[str, pa.Field] = {}
     for schema in schemas:
         for schema_field in schema:
             if schema_field.name not in PROVENANCE_COLUMNS:
                 value_type = schema_field.type.value_type if pa.types.is_dictionary(schema_field.type) else schema_field.type
-                schema_field = schema_field.with_type(CODED_TYPES.get(value_type, pa.dictionary(pa.int32(), value_type)))
+                value_type = pa.string() if pa.types.is_null(value_type) else value_type
+                coded_type = pa.dictionary(pa.int32(), value_type)
+                schema_field = schema_field.with_type(value_type if schema_field.name in plain else coded_type)
             fields.setdefault(schema_field.name, schema_field)
     order = [n for n in fields if n not in PROVENANCE_COLUMNS] + list(PROVENANCE_COLUMNS)
     return pa.schema([fields[n] for n in order])
 
 
-CODED_TYPES: dict[pa.DataType, pa.DataType] = {pa.null(): CODED_TEXT}  # a column no cell of which holds a value
-
-
 def conformed(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """A part in the table's schema, as parquet writes it: missing columns as nulls, in order,
-    data columns coded with no missing value among their distinct values (`coded.writable`)."""
+    coded data columns with no missing value among their distinct values (`coded.writable`), the
+    plain ones decoded."""
     columns = []
     for schema_field in schema:
         if schema_field.name not in table.column_names:
             columns.append(pa.nulls(table.num_rows, schema_field.type))
         elif schema_field.name in PROVENANCE_COLUMNS:
             columns.append(table.column(schema_field.name).cast(schema_field.type))
-        else:
+        elif pa.types.is_dictionary(schema_field.type):
             columns.append(writable(coded(table.column(schema_field.name))).cast(schema_field.type))
+        else:
+            columns.append(decoded(coded(table.column(schema_field.name))).cast(schema_field.type))
     return pa.Table.from_arrays(columns, schema=schema)
 
 
@@ -241,7 +258,9 @@ class StreamWriter:
 
 def open_writer(path: Path, schema: pa.Schema) -> pq.ParquetWriter:
     """The table's parquet writer. Coded columns are written as they are held, each distinct value
-    once (nothing decoded and encoded again), but the file declares the types of their values: no
+    once (nothing decoded and encoded again; a column of many distinct values is decoded, since a
+    batch's whole dictionary would be written with every row group), but the file declares the
+    types of their values: no
     Arrow schema is stored, so every reader (pyarrow, pandas, DuckDB) reads plain text, dates and
     numbers. Text columns get no min/max statistics: rows are in file order, so those would span
     nearly every value and let no reader skip a row group, and they cost a fifth of the writing
