@@ -102,6 +102,7 @@ def _add(parts: TableParts, batch: pa.Table, sheet: tuple[str, None]) -> None:
 
 def _written(tmp_path: Path, parts: TableParts) -> pa.Table:
     """The table written, checked against the counts made while its batches were filed."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "table.parquet"
     parts.write(path)
     assert not (parts.folder / STREAM_NAME).exists()
@@ -155,6 +156,32 @@ def test_batches_held_back_past_the_spill_limit_go_to_part_files(tmp_path: Path,
     table = _written(tmp_path, parts)
     assert table.column("state").to_pylist() == ["CA", "WA", None, "OR", "ID"]
     assert table.column("gender").to_pylist() == [None, "Male", None, "Male", "Female"]
+
+
+def _first_dictionary_page(path: Path, column: str) -> int:
+    """Bytes of the first row group's dictionary page of a column."""
+    meta = pq.ParquetFile(path).metadata
+    chunk = meta.row_group(0).column(meta.schema.names.index(column))
+    return chunk.data_page_offset - chunk.dictionary_page_offset
+
+
+def test_a_column_of_many_distinct_values_is_written_plain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parquet writes a coded column's whole dictionary with every row group: a column of
+    identifiers would be written once per row group, so it is decoded first."""
+    monkeypatch.setattr(parts_module, "ROW_GROUP_ROWS", 2)
+    sizes = {}
+    for many in (3, 1000):  # the column has 5 distinct values: plain, then coded
+        monkeypatch.setattr(parts_module, "MANY_VALUES", many)
+        parts = TableParts(tmp_path / f"parts-{many}")
+        batches = [_part("a.csv", 1, state=["CA", "CA", "WA", "WA", "CA"], subject=[f"person-{n:04d}" for n in range(5)]),
+                   _part("b.csv", 1, state=["OR"], subject=["person-0005"])]
+        for batch in batches:
+            _add(parts, batch, (batch["source_file"][0].as_py(), None))
+        assert parts.plain == ({"subject"} if many == 3 else set())
+        table = _written(tmp_path / f"out-{many}", parts)
+        assert table.to_pylist() == _rows(batches, table.column_names)
+        sizes[many] = _first_dictionary_page(tmp_path / f"out-{many}" / "table.parquet", "subject")
+    assert sizes[3] < sizes[1000]  # two values in the first row group's dictionary, not five
 
 
 def test_a_streamed_sheet_taken_out_leaves_the_others_in_order(tmp_path: Path) -> None:
