@@ -6,6 +6,7 @@ import os
 import stat
 import tempfile
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -143,6 +144,23 @@ def test_counts_keep_missing_values():
     frame = pd.DataFrame({"state": ["CA", None, "CA"], "fiscal_year": [2022, 2022, 2023]})
     counts = fake_release({"detainers": ["state", "fiscal_year"]}, {"detainers": frame}).counts("detainers", ["state"])
     assert counts["records"].tolist() == [2, 1] and counts["state"].isna().tolist() == [False, True]
+
+
+def _setting(release: Release, name: str) -> str:
+    return str(release.sql(f"select current_setting('{name}') as value")["value"][0])
+
+
+def test_a_large_query_gets_more_memory_any_order_and_the_connection_its_settings_back(sample_project):
+    release = Release("sample")
+    before = _setting(release, "memory_limit"), _setting(release, "preserve_insertion_order")
+    with release.large_query():
+        inside = _setting(release, "memory_limit"), _setting(release, "preserve_insertion_order")
+    assert inside[0] != before[0] and inside[1].lower() == "false" != before[1].lower()
+    assert (_setting(release, "memory_limit"), _setting(release, "preserve_insertion_order")) == before
+    with pytest.raises(duckdb.Error), release.large_query():
+        release.sql("select * from no_such_table")
+    assert (_setting(release, "memory_limit"), _setting(release, "preserve_insertion_order")) == before, \
+        "restored after a failing query too"
 
 
 def test_each_process_spills_into_its_own_folder(sample_project):

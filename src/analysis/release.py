@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,11 +35,15 @@ from analysis.vocab.fiscal import is_partial
 from analysis.vocab.geography import aor_label
 from analysis.vocab.kinds import KIND_BY_NAME
 
-# Per kernel: a report runs up to four notebook kernels at once on a two-core machine, so one
-# thread each (more only contends for the cores) and 384 MB each (4 x 384 MB = 1.5 GB, the
-# report's memory budget for all kernels together; DuckDB spills to disk beyond it).
+# Per kernel: one thread (kernels run one per core; more threads only contend for the cores) and
+# 384 MB, DuckDB spilling to disk beyond it (`spill_folder`).
 DUCKDB_THREADS = 1
 DUCKDB_MEMORY_LIMIT = "384MB"
+# One query may take more: following people from detainer to detainer (`metrics.repeats`) groups
+# and joins millions of records by a text identifier, and part of that work cannot spill. On 10M
+# synthetic detainers it failed, now and then, at 256, 320 and 352 MB (done in any order) and
+# passed at 384 MB: too near the edge for a limit every release must stay under.
+DUCKDB_LARGE_QUERY_LIMIT = "600MB"
 BATCH_ROWS = 65_536  # records per batch of `Release.batches`: tens of MB of a wide table at most
 
 
@@ -342,6 +347,19 @@ class Release:
         named = ", ".join(f"{key} as {sql_name(c)}" for key, c in zip(keys, by, strict=True))
         ordered = ", ".join(sql_name(c) for c in by)
         return relation.aggregate(f"{named}, count(*) as records", ", ".join(keys)).order(ordered).df()
+
+    @contextmanager
+    def large_query(self) -> Iterator[None]:
+        """Inside, one query may use DUCKDB_LARGE_QUERY_LIMIT, and DuckDB need not keep rows in
+        the order they were read, which lets it spill more of the query's work to disk: for a query
+        whose result is sorted anyway."""
+        self.db.execute(f"set memory_limit = {_literal(DUCKDB_LARGE_QUERY_LIMIT)}")
+        self.db.execute("set preserve_insertion_order = false")
+        try:
+            yield
+        finally:
+            self.db.execute("set preserve_insertion_order = true")
+            self.db.execute(f"set memory_limit = {_literal(DUCKDB_MEMORY_LIMIT)}")
 
     def sql(self, query: str, params: list | dict | None = None) -> pd.DataFrame:
         """The result of `query` over this release's views, as a pandas frame (keep it small:

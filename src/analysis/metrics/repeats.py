@@ -176,8 +176,8 @@ def follow_up_counts(release: Release, definition: str, last_day: pd.Timestamp,
     params = {"horizons": list(horizons), "last_day": last_day.date(), "declined": chosen["declined"].reasons,
               "declined_missing": chosen["declined"].missing, "honoured": chosen["honoured"].reasons,
               "honoured_missing": chosen["honoured"].missing}
-    # at 10M records this query goes past the memory limit and spills (`release.spill_folder`)
-    counts = release.sql(_FOLLOW_UPS.format(weighted=_weighted(), linkable=_LINKABLE), params)
+    with release.large_query():  # the result is sorted (`order by all`); at 10M records the query spills
+        counts = release.sql(_FOLLOW_UPS.format(weighted=_weighted(), linkable=_LINKABLE), params)
     counts["days_to_next"] = counts["days_to_next"].astype("float64")
     return counts
 
