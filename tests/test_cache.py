@@ -11,7 +11,7 @@ import pytest
 from analysis.cli import main
 from analysis.report.cache import notebook_key, with_cached_outputs
 
-from .conftest import make_project, project_env
+from .conftest import REPO, make_project, project_env
 
 NOTEBOOK = {
     "cells": [
@@ -95,3 +95,30 @@ def test_no_op_markdown_edit_and_code_edit(tmp_path: Path, capsys: pytest.Captur
         capsys.readouterr()
         assert main(["report", "sample", "--force"]) == 0
     assert capsys.readouterr().err.count(": executed in") == 2
+
+
+def test_a_notebook_that_asks_to_run_alone_says_why(tmp_path):
+    """The repeat-detainer notebook's query needs more memory than a kernel's share: it runs after
+    the others, by itself (`report.build.execute_all`), which keeps the 10M report under 1.5 GB."""
+    import nbformat
+
+    from analysis.report.build import runs_alone
+
+    notebooks = {p.name: nbformat.read(p, as_version=4) for p in (REPO / "notebooks").glob("*.ipynb")}
+    alone = sorted(name for name, notebook in notebooks.items() if runs_alone(notebook))
+    assert alone == ["04_repeat_detainers.ipynb"]
+    assert "memory" in notebooks["04_repeat_detainers.ipynb"].metadata["analysis"]["runs_alone"]
+    assert not runs_alone({"metadata": {"analysis": {"runs_alone": ""}}}) and not runs_alone({})
+
+
+def test_notebooks_that_run_alone_run_after_the_others(tmp_path, monkeypatch):
+    from analysis.progress import Progress
+    from analysis.report import build
+
+    ran: list[str] = []
+    monkeypatch.setattr(build, "_execute_one", lambda source, *rest: ran.append(Path(source).name) or 0.0)
+    paths = [tmp_path / f"{n}.ipynb" for n in ("00_a", "04_heavy", "05_b", "90_c")]
+    done = build.execute_all(paths, build.ReportParameters(release="sample"), tmp_path, tmp_path, Progress(quiet=True),
+                             "test", len(paths), paths, parallel=1, alone={paths[1]})
+    assert done == paths
+    assert ran == ["00_a.ipynb", "05_b.ipynb", "90_c.ipynb", "04_heavy.ipynb"]

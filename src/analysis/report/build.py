@@ -15,9 +15,8 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from importlib import resources
 from multiprocessing import get_context
@@ -469,8 +468,9 @@ def run_notebooks(sources: dict[Path, dict], keys: dict[Path, str], params: Repo
     if to_run:
         ensure_kernel()
     kernel_log = paths.out / CACHE_DIR / f"kernel{paths.suffix}.log" if one_kernel else None
+    alone = {path for path in to_run if runs_alone(sources[path])}
     for path in execute_all(to_run, params, build, paths.failed_dir, progress, label, total, list(sources),
-                            parallel, kernel_log):
+                            parallel, kernel_log, alone):
         executed[path] = nbformat.read(build / "notebooks" / path.name, as_version=4)
         for stale in cache.glob(f"{path.stem}{suffix}.*.ipynb"):
             stale.unlink()
@@ -487,17 +487,22 @@ def _execute_one(source: str, target: str, params: dict, failed_dir: str, kernel
     return time.perf_counter() - started
 
 
+def runs_alone(notebook: dict) -> bool:
+    """Whether a notebook asks to run while no other notebook runs (its metadata's
+    `analysis.runs_alone` says why): one whose query needs more memory than a kernel's share."""
+    return bool(notebook.get("metadata", {}).get("analysis", {}).get("runs_alone"))
+
+
 def execute_all(paths: list[Path], params: ReportParameters, build: Path, failed_dir: Path, progress: Progress,
                 label: str, total: int, order: list[Path], parallel: int = MAX_PARALLEL,
-                kernel_log: Path | None = None) -> list[Path]:
-    """Run notebooks, several at once when the machine has the cores, or one after the other in
-    one kernel when `kernel_log` (where that kernel's own messages go) is given; all run to the
-    end, and the first failure in file-name order is raised."""
+                kernel_log: Path | None = None, alone: set[Path] | frozenset[Path] = frozenset()) -> list[Path]:
+    """Run notebooks, several at once when the machine has the cores (those in `alone` after the
+    others, one at a time), or one after the other in one kernel when `kernel_log` (where that
+    kernel's own messages go) is given; all run to the end, and the first failure in file-name
+    order is raised."""
     if not paths:
         return []
-    workers = 1 if kernel_log else min(len(paths), os.cpu_count() or 1, parallel)
     errors: dict[Path, ReportError] = {}
-    jobs = {path: (str(path), str(build / "notebooks" / path.name), params.as_dict(), str(failed_dir)) for path in paths}
 
     def finished(path: Path, seconds: float | None, error: ReportError | None) -> None:
         position = order.index(path) + 1
@@ -507,26 +512,50 @@ def execute_all(paths: list[Path], params: ReportParameters, build: Path, failed
             errors[path] = error
             progress.say(f"{label}: [{position}/{total}] {path.name}: FAILED")
 
-    if workers == 1:
-        with OneKernel(KERNEL_NAME, notebooks_dir(), kernel_log, kernel_config()) if kernel_log else nullcontext() as kernel:
+    jobs: dict[Path, Job] = {path: (str(path), str(build / "notebooks" / path.name), params.as_dict(), str(failed_dir))
+                             for path in paths}
+    if kernel_log:
+        with OneKernel(KERNEL_NAME, notebooks_dir(), kernel_log, kernel_config()) as kernel:
             for path in paths:
-                try:
-                    finished(path, _execute_one(*jobs[path], kernel), None)
-                except ReportError as error:
-                    finished(path, None, error)
+                _execute_in(kernel, path, jobs[path], finished)
     else:
-        progress.say(f"{label}: running {len(paths)} notebook(s), {workers} at a time")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=die_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
-            futures = {pool.submit(_execute_one, *jobs[path]): path for path in paths}
-            for future in as_completed(futures):
-                try:
-                    finished(futures[future], future.result(), None)
-                except ReportError as error:
-                    finished(futures[future], None, error)
+        together = [path for path in paths if path not in alone]
+        for group, workers in ((together, min(len(together), os.cpu_count() or 1, parallel)),
+                               ([path for path in paths if path in alone], 1)):
+            _execute_group(group, workers, jobs, finished, progress, label)
     if errors:
         raise errors[min(errors, key=order.index)]
     return paths
+
+
+Job = tuple[str, str, dict, str]  # `_execute_one`'s arguments: notebook, output, parameters, failed folder
+
+
+def _execute_in(kernel: OneKernel | None, path: Path, job: Job, finished: Callable) -> None:
+    try:
+        finished(path, _execute_one(*job, kernel), None)
+    except ReportError as error:
+        finished(path, None, error)
+
+
+def _execute_group(paths: list[Path], workers: int, jobs: dict[Path, Job], finished: Callable, progress: Progress,
+                   label: str) -> None:
+    """Notebooks each in a kernel of its own, `workers` at a time (in this process when one)."""
+    if not paths:
+        return
+    if workers <= 1:
+        for path in paths:
+            _execute_in(None, path, jobs[path], finished)
+        return
+    progress.say(f"{label}: running {len(paths)} notebook(s), {workers} at a time")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
+        futures = {pool.submit(_execute_one, *jobs[path]): path for path in paths}
+        for future in as_completed(futures):
+            try:
+                finished(futures[future], future.result(), None)
+            except ReportError as error:
+                finished(futures[future], None, error)
 
 
 def publish(build: Path, out: Path, suffix: str, files: Sequence[str] = ()) -> None:
