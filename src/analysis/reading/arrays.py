@@ -40,7 +40,8 @@ def _held_as(kind: pa.DataType) -> np.dtype:
 
 
 def with_missing(values: pa.Array, missing: np.ndarray) -> pa.Array:
-    """`values` missing where the boolean array `missing` is true."""
+    """`values` (an array just made here, not a slice) missing where the boolean array `missing` is true."""
+    assert values.offset == 0 and values.null_count == 0
     if not missing.any():
         return values
     validity = pa.py_buffer(np.packbits(~missing, bitorder="little"))
