@@ -73,6 +73,11 @@ def literal(value: bool | int | str | dt.date | None, kind: pa.DataType) -> pa.S
     return numbers(np.array([value]), kind)[0]
 
 
+def date_of(days: int) -> dt.date:
+    """The date a date32 value (days since 1970-01-01) stands for."""
+    return _EPOCH + dt.timedelta(days=days)
+
+
 TRUE = literal(True, pa.bool_())
 FALSE = literal(False, pa.bool_())
 

@@ -279,7 +279,7 @@ def read_sheet(sheet: RawSheet, tables: dict[str, TableParts], parts_folder: Pat
         parts.known_kind = identity.table in KIND_BY_NAME
         parts.add(table, stats, fy_source, item.tally, sheet=(sheet.name, sheet.sheet), dated_by=identity.dated_by)
         records.add(table, identity.kind, identity.fiscal_year)
-        by_year.update(_fiscal_year_counts(table.column("fiscal_year")))
+        by_year.update({str(year): rows for year, rows in item.tally.years.items() if year is not None})
         rows += table.num_rows
     assert identity is not None, "every sheet yields at least one batch"
     dates.check(sheet)
@@ -382,11 +382,6 @@ def _sheet_identity(sheet: RawSheet, columns: dict[str, pa.Array]) -> SheetIdent
         dated_by=dated_by,
         dated_by_header=header.get(dated_by) if dated_by else None,
     )
-
-
-def _fiscal_year_counts(years: pa.ChunkedArray | pa.Array) -> dict[str, int]:
-    counts = pc.value_counts(years.combine_chunks() if isinstance(years, pa.ChunkedArray) else years).to_pylist()
-    return {str(c["values"]): int(c["counts"]) for c in counts if c["values"] is not None}
 
 
 def _with_provenance(sheet: RawSheet, columns: dict[str, pa.DictionaryArray], row_numbers: RowNumbers,

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analysis.reading.arrays import FALSE, TRUE, flags, literal, values_of
+from analysis.reading.arrays import FALSE, TRUE, date_of, flags, literal, values_of
 from analysis.reading.cleaning import fiscal_years
 from analysis.reading.coded import RowCounts, coded, codes, decoded, first_seen, missing_rows, weights
 from analysis.vocab.columns import NON_DATA_COLUMNS, is_date_column
@@ -29,7 +29,6 @@ EXAMPLES = 3  # example values kept for a warning
 ID_SAMPLE_ROWS = 50_000  # the first rows of a table whose text is examined for the shape of identifiers
 
 Span = tuple[dt.date, dt.date]  # first and last date
-_EPOCH = dt.date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -151,7 +150,7 @@ class TableTally:
             held = np.bincount(date_codes[year_codes == code], minlength=len(has_day)) > 0
             found = day_values[(held & has_day)[:-1]]
             if len(found):
-                _widen(spans, year, (_day(int(found.min())), _day(int(found.max()))))
+                _widen(spans, year, (date_of(int(found.min())), date_of(int(found.max()))))
 
     def _keep_sample(self, name: str, values: pa.DictionaryArray) -> None:
         wanted = ID_SAMPLE_ROWS - self.rows
@@ -207,10 +206,6 @@ class TableTally:
     def missing(self, name: str) -> int:
         """Rows of the table without a value in this column (every row of a batch without it)."""
         return self.nulls[name] + self.rows - self.present[name]
-
-
-def _day(days: int) -> dt.date:
-    return _EPOCH + dt.timedelta(days=days)
 
 
 def _widen(spans: dict[int | None, Span], year: int | None, span: Span) -> None:

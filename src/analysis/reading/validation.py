@@ -151,9 +151,8 @@ def _fail(table_name: str, column: str | None, message: str) -> ValidationError:
     return ValidationError(f"{where}: {message}")
 
 
-def _examples(values: pa.ChunkedArray | pa.Array, mask: pa.ChunkedArray | pa.Array | None = None) -> list:
-    chosen = values if mask is None else pc.filter(values, mask)
-    return _shown(pc.unique(pc.drop_null(chosen)).to_pylist()[:EXAMPLES])
+def _examples(values: pa.ChunkedArray | pa.Array) -> list:
+    return _shown(pc.unique(pc.drop_null(values)).to_pylist()[:EXAMPLES])
 
 
 def _shown(examples: list) -> list:
